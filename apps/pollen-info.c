@@ -1,0 +1,131 @@
+/* pollen-info: what Pollen sees — the IOMMU back end and each device it can drive. */
+#include <pollen/iommu.h>
+#include <pollen/log.h>
+#include <pollen/pci.h>
+#include <pollen/vfio.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct list {
+	char addr[64][PL_PCI_ADDR_LEN];
+	int n;
+};
+
+static int collect(const struct pl_pci_info *info, void *arg)
+{
+	struct list *l = arg;
+
+	if (pl_pci_family(info) && l->n < 64)
+		snprintf(l->addr[l->n++], PL_PCI_ADDR_LEN, "%s", info->addr);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pollen-info [--iommu auto|iommufd|vfio] [-v] [PCI-ADDRESS...]\n"
+		"Opens each device (default: every NVMe and e1000-family device) through VFIO\n"
+		"and prints the IOMMU back end and what the device's config space says.\n");
+}
+
+/* Opens one device and checks config space against sysfs; 0 when they agree. */
+static int show(struct pl_iommu *ctx, const char *addr)
+{
+	struct pl_pci_info info;
+	uint16_t id[2];
+
+	if (pl_pci_info(addr, &info))
+		return 1;
+	printf("%s  %-6s  %04x:%04x  class %06x  driver %-9s  group %-3d  cdev %-7s",
+	       info.addr, pl_pci_family(&info) ? pl_pci_family(&info) : "-", info.vendor,
+	       info.device, info.class_code, info.driver[0] ? info.driver : "-",
+	       info.iommu_group, info.vfio_cdev[0] ? info.vfio_cdev : "-");
+	if (strcmp(info.driver, "vfio-pci")) {
+		printf("  not for Pollen (pollen-devbind --bind vfio-pci %s)\n", info.addr);
+		return 0;
+	}
+	fflush(stdout);
+	struct pl_vfio_dev *dev = pl_vfio_open(ctx, info.addr);
+	if (!dev) {
+		printf("  open failed: %s\n", strerror(errno));
+		return 1;
+	}
+	int ret = pl_vfio_cfg_read(dev, id, sizeof(id), 0);
+	if (!ret) {
+		bool same = id[0] == info.vendor && id[1] == info.device;
+		printf("  open via %s: config %04x:%04x %s, %u regions, %u irq types\n",
+		       pl_iommu_backend_name(pl_iommu_backend(ctx)), id[0], id[1],
+		       same ? "(matches sysfs)" : "(DIFFERS from sysfs)",
+		       pl_vfio_num_regions(dev), pl_vfio_num_irqs(dev));
+		ret = !same;
+	} else {
+		printf("  config read failed: %s\n", strerror(-ret));
+	}
+	pl_vfio_close(dev);
+	return ret ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iommu", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	enum pl_iommu_backend want = PL_IOMMU_AUTO;
+	struct list l = { 0 };
+	int c, failed = 0;
+
+	while ((c = getopt_long(argc, argv, "i:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (!strcmp(optarg, "iommufd"))
+				want = PL_IOMMU_IOMMUFD;
+			else if (!strcmp(optarg, "vfio") || !strcmp(optarg, "legacy"))
+				want = PL_IOMMU_VFIO;
+			else if (strcmp(optarg, "auto")) {
+				fprintf(stderr, "pollen-info: --iommu takes auto, iommufd or vfio\n");
+				return 2;
+			}
+			break;
+		case 'v':
+			pl_log_set_level(PL_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	for (int i = optind; i < argc && l.n < 64; i++)
+		snprintf(l.addr[l.n++], PL_PCI_ADDR_LEN, "%s", argv[i]);
+	if (optind == argc && pl_pci_scan(collect, &l))
+		return 1;
+	if (!l.n) {
+		printf("no NVMe or e1000-family device found (pollen-devbind --status)\n");
+		return 1;
+	}
+
+	struct pl_iommu *ctx = pl_iommu_open(want);
+	if (!ctx) {
+		fprintf(stderr, "pollen-info: no IOMMU context: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < l.n; i++)
+		failed += show(ctx, l.addr[i]);
+	printf("IOMMU back end: %s", pl_iommu_backend_name(pl_iommu_backend(ctx)));
+	if (pl_iommu_backend(ctx) == PL_IOMMU_IOMMUFD)
+		printf(" (/dev/iommu, IOAS %u)", pl_iommu_ioas_id(ctx));
+	else if (pl_iommu_backend(ctx) == PL_IOMMU_VFIO)
+		printf(" (/dev/vfio/vfio, type1v2)");
+	printf("\n");
+	pl_iommu_close(ctx);
+	return failed ? 1 : 0;
+}

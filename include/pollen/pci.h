@@ -1,0 +1,61 @@
+/* PCI devices as sysfs shows them: addresses, IDs, drivers, IOMMU groups, VFIO cdevs. */
+#ifndef POLLEN_PCI_H
+#define POLLEN_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "DDDD:BB:DD.F" and its NUL. */
+#define PL_PCI_ADDR_LEN 13
+
+struct pl_pci_addr {
+	uint16_t domain;
+	uint8_t bus;
+	uint8_t dev;
+	uint8_t fn;
+};
+
+/** struct pl_pci_info - what sysfs says of one PCI function. */
+struct pl_pci_info {
+	char addr[PL_PCI_ADDR_LEN];	/* canonical DDDD:BB:DD.F */
+	uint16_t vendor, device;
+	uint16_t subsys_vendor, subsys_device;
+	uint32_t class_code;		/* base class, subclass, prog-if: 0x010802 is NVMe */
+	char driver[32];		/* bound driver, "" when none */
+	int iommu_group;		/* -1 when the device has no IOMMU group */
+	char vfio_cdev[32];		/* "vfio0" when bound to vfio-pci with cdev support */
+};
+
+/**
+ * pl_pci_addr_parse() - parse "DDDD:BB:DD.F" or "BB:DD.F" (domain 0).
+ * Return: 0, or -EINVAL (logged) when @s is not a PCI address.
+ */
+int pl_pci_addr_parse(const char *s, struct pl_pci_addr *out);
+void pl_pci_addr_format(const struct pl_pci_addr *a, char buf[PL_PCI_ADDR_LEN]);
+
+/**
+ * pl_pci_info() - read one device's IDs, driver, IOMMU group and VFIO cdev.
+ * Return: 0; -EINVAL for a malformed address; -ENODEV when no such device exists.
+ */
+int pl_pci_info(const char *addr, struct pl_pci_info *out);
+
+/**
+ * pl_pci_scan() - call @fn for every PCI function, in address order.
+ * Stops early and returns @fn's value when it is non-zero.
+ */
+int pl_pci_scan(int (*fn)(const struct pl_pci_info *info, void *arg), void *arg);
+
+/* Devices Pollen has a driver for. */
+bool pl_pci_is_nvme(const struct pl_pci_info *info);
+bool pl_pci_is_e1000(const struct pl_pci_info *info);
+/* A short name for the device family ("nvme", "e1000", "e1000e"), or NULL. */
+const char *pl_pci_family(const struct pl_pci_info *info);
+
+/*
+ * Where sysfs and the device nodes are: "/sys" and "/dev", or POLLEN_SYSFS and
+ * POLLEN_DEVFS from the environment (tests point them at temporary trees).
+ */
+const char *pl_sysfs_root(void);
+const char *pl_devfs_root(void);
+
+#endif

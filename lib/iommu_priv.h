@@ -1,0 +1,52 @@
+/* The IOMMU context's insides, shared by its two back ends and the VFIO device code. */
+#ifndef PL_LIB_IOMMU_PRIV_H
+#define PL_LIB_IOMMU_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pollen/iommu.h>
+#include <pollen/pci.h>
+
+#define PL_IOMMU_MAX_GROUPS 32
+
+struct pl_vfio_group {
+	int id;
+	int fd;
+	int refs;	/* devices open through this group */
+};
+
+struct pl_iommu {
+	pthread_mutex_t lock;	/* control-plane calls may come from any thread */
+	enum pl_iommu_backend backend;
+	int ndevs;
+	struct pl_vfio_dev *devs;	/* open devices, to refuse a second open */
+
+	/* iommufd */
+	int iommufd;
+	uint32_t ioas_id;
+
+	/* legacy container: the IOMMU type is set when the first group joins */
+	int container;
+	bool container_ready;
+	struct pl_vfio_group groups[PL_IOMMU_MAX_GROUPS];
+	int ngroups;
+};
+
+/* iommufd.c */
+int pl_iommufd_ctx_open(struct pl_iommu *ctx);
+void pl_iommufd_ctx_close(struct pl_iommu *ctx);
+int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
+void pl_iommufd_dev_detach(int devfd);
+
+/* vfio_container.c */
+int pl_container_ctx_open(struct pl_iommu *ctx);
+void pl_container_ctx_close(struct pl_iommu *ctx);
+int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info);
+void pl_container_dev_detach(struct pl_iommu *ctx, int group_id);
+
+/* Explains an open() failure on a device node in terms a person can act on. */
+void pl_log_open_error(const char *what, const char *path, int err);
+
+#endif

@@ -1,0 +1,228 @@
+/* VFIO devices: open by PCI address through the context's back end, config space. */
+#include "iommu_priv.h"
+#include "uapi.h"
+
+#include <pollen/log.h>
+#include <pollen/vfio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+struct pl_vfio_dev {
+	struct pl_vfio_dev *next;	/* on ctx->devs */
+	struct pl_iommu *ctx;
+	enum pl_iommu_backend backend;
+	struct pl_pci_info info;
+	int fd;
+	uint32_t devid;
+	struct vfio_device_info dinfo;
+	uint64_t cfg_offset;	/* of the config region within the device fd */
+	uint64_t cfg_size;
+};
+
+/* Under AUTO the first device settles the back end: iommufd if it has a cdev. */
+static enum pl_iommu_backend settle_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
+{
+	if (ctx->backend != PL_IOMMU_AUTO)
+		return ctx->backend;
+	if (ctx->iommufd >= 0 && (info->vfio_cdev[0] || ctx->container < 0)) {
+		pl_container_ctx_close(ctx);
+		ctx->backend = PL_IOMMU_IOMMUFD;
+	} else {
+		pl_iommufd_ctx_close(ctx);
+		ctx->backend = PL_IOMMU_VFIO;
+	}
+	pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ctx->backend),
+		info->addr);
+	return ctx->backend;
+}
+
+static void detach(struct pl_vfio_dev *dev)
+{
+	if (dev->backend == PL_IOMMU_IOMMUFD) {
+		pl_iommufd_dev_detach(dev->fd);
+	} else {
+		close(dev->fd);
+		pl_container_dev_detach(dev->ctx, dev->info.iommu_group);
+	}
+}
+
+static int read_dev_info(struct pl_vfio_dev *dev)
+{
+	dev->dinfo.argsz = sizeof(dev->dinfo);
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &dev->dinfo)) {
+		int ret = -errno;
+		pl_err("VFIO_DEVICE_GET_INFO on %s: %s", dev->info.addr, strerror(-ret));
+		return ret;
+	}
+	if (!(dev->dinfo.flags & VFIO_DEVICE_FLAGS_PCI) ||
+	    dev->dinfo.num_regions <= VFIO_PCI_CONFIG_REGION_INDEX) {
+		pl_err("%s: VFIO does not present it as a PCI device", dev->info.addr);
+		return -ENODEV;
+	}
+	struct vfio_region_info r = {
+		.argsz = sizeof(r),
+		.index = VFIO_PCI_CONFIG_REGION_INDEX,
+	};
+	if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &r)) {
+		int ret = -errno;
+		pl_err("VFIO_DEVICE_GET_REGION_INFO(config) on %s: %s", dev->info.addr,
+		       strerror(-ret));
+		return ret;
+	}
+	dev->cfg_offset = r.offset;
+	dev->cfg_size = r.size;
+	return 0;
+}
+
+struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
+{
+	struct pl_vfio_dev *dev;
+	int ret;
+
+	if (!(dev = calloc(1, sizeof(*dev)))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	dev->ctx = ctx;
+	dev->fd = -1;
+	if ((ret = pl_pci_info(addr, &dev->info)))
+		goto err_free;
+	if (strcmp(dev->info.driver, "vfio-pci")) {
+		if (dev->info.driver[0])
+			pl_err("%s is bound to %s, not vfio-pci: pollen-devbind --bind vfio-pci %s",
+			       dev->info.addr, dev->info.driver, dev->info.addr);
+		else
+			pl_err("%s is not bound to vfio-pci: pollen-devbind --bind vfio-pci %s",
+			       dev->info.addr, dev->info.addr);
+		ret = -ENODEV;
+		goto err_free;
+	}
+
+	pthread_mutex_lock(&ctx->lock);
+	for (struct pl_vfio_dev *d = ctx->devs; d; d = d->next)
+		if (!strcmp(d->info.addr, dev->info.addr)) {
+			pl_err("%s is already open on this IOMMU context", dev->info.addr);
+			pthread_mutex_unlock(&ctx->lock);
+			ret = -EBUSY;
+			goto err_free;
+		}
+	dev->backend = settle_backend(ctx, &dev->info);
+	if (dev->backend == PL_IOMMU_IOMMUFD)
+		ret = pl_iommufd_dev_attach(ctx, &dev->info, &dev->devid);
+	else
+		ret = pl_container_dev_attach(ctx, &dev->info);
+	if (ret >= 0) {
+		dev->fd = ret;
+		dev->next = ctx->devs;
+		ctx->devs = dev;
+		ctx->ndevs++;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	if (ret)
+		goto err_free;
+
+	if ((ret = read_dev_info(dev))) {
+		pl_vfio_close(dev);
+		errno = -ret;
+		return NULL;
+	}
+	return dev;
+
+err_free:
+	free(dev);
+	errno = -ret;
+	return NULL;
+}
+
+void pl_vfio_close(struct pl_vfio_dev *dev)
+{
+	if (!dev)
+		return;
+	pthread_mutex_lock(&dev->ctx->lock);
+	detach(dev);
+	for (struct pl_vfio_dev **p = &dev->ctx->devs; *p; p = &(*p)->next)
+		if (*p == dev) {
+			*p = dev->next;
+			break;
+		}
+	dev->ctx->ndevs--;
+	pthread_mutex_unlock(&dev->ctx->lock);
+	free(dev);
+}
+
+const char *pl_vfio_addr(const struct pl_vfio_dev *dev)
+{
+	return dev->info.addr;
+}
+
+const struct pl_pci_info *pl_vfio_pci_info(const struct pl_vfio_dev *dev)
+{
+	return &dev->info;
+}
+
+int pl_vfio_fd(const struct pl_vfio_dev *dev)
+{
+	return dev->fd;
+}
+
+uint32_t pl_vfio_devid(const struct pl_vfio_dev *dev)
+{
+	return dev->devid;
+}
+
+unsigned pl_vfio_num_regions(const struct pl_vfio_dev *dev)
+{
+	return dev->dinfo.num_regions;
+}
+
+unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev)
+{
+	return dev->dinfo.num_irqs;
+}
+
+static int cfg_check(struct pl_vfio_dev *dev, size_t len, off_t off)
+{
+	if (off < 0 || (uint64_t)off + len > dev->cfg_size) {
+		pl_err("%s: config access of %zu bytes at 0x%llx is outside its %llu bytes",
+		       dev->info.addr, len, (long long)off, (unsigned long long)dev->cfg_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+	int ret;
+
+	if ((ret = cfg_check(dev, len, off)))
+		return ret;
+	n = pread(dev->fd, buf, len, dev->cfg_offset + off);
+	if (n == (ssize_t)len)
+		return 0;
+	ret = n < 0 ? -errno : -EIO;
+	pl_err("%s: config read of %zu bytes at 0x%llx: %s", dev->info.addr, len,
+	       (long long)off, strerror(-ret));
+	return ret;
+}
+
+int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off)
+{
+	ssize_t n;
+	int ret;
+
+	if ((ret = cfg_check(dev, len, off)))
+		return ret;
+	n = pwrite(dev->fd, buf, len, dev->cfg_offset + off);
+	if (n == (ssize_t)len)
+		return 0;
+	ret = n < 0 ? -errno : -EIO;
+	pl_err("%s: config write of %zu bytes at 0x%llx: %s", dev->info.addr, len,
+	       (long long)off, strerror(-ret));
+	return ret;
+}
