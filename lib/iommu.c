@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 const char *pl_iommu_backend_name(enum pl_iommu_backend b)
@@ -41,6 +42,22 @@ void pl_log_open_error(const char *what, const char *path, int err)
 	default:
 		pl_err("%s: cannot open %s: %s", what, path, strerror(err));
 	}
+}
+
+void pl_log_map_error(const char *call, size_t len, int err)
+{
+	struct rlimit rl;
+
+	if (err == ENOMEM && !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		pl_err("%s of %zu KiB: ENOMEM: the memlock limit is %llu KiB and DMA memory is "
+		       "pinned against it: raise it (ulimit -l, or memlock in "
+		       "/etc/security/limits.conf) to cover all the DMA memory", call, len >> 10,
+		       (unsigned long long)rl.rlim_cur >> 10);
+	else if (err == ENOSPC)
+		pl_err("%s of %zu KiB: no IOVA space left in the ranges the IOMMU reports",
+		       call, len >> 10);
+	else
+		pl_err("%s of %zu KiB: %s", call, len >> 10, strerror(err));
 }
 
 static bool dev_exists(const char *name)
@@ -132,6 +149,7 @@ void pl_iommu_close(struct pl_iommu *ctx)
 	pl_iommufd_ctx_close(ctx);
 	pl_container_ctx_close(ctx);
 	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->used);
 	free(ctx);
 }
 
@@ -153,4 +171,60 @@ uint32_t pl_iommu_ioas_id(const struct pl_iommu *ctx)
 int pl_iommu_container(const struct pl_iommu *ctx)
 {
 	return ctx->backend == PL_IOMMU_VFIO ? ctx->container : -1;
+}
+
+/* Mappings need a settled back end; the container takes them only once a group joined. */
+static int map_ready(struct pl_iommu *ctx)
+{
+	if (ctx->backend == PL_IOMMU_IOMMUFD ||
+	    (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready))
+		return 0;
+	pl_err("no DMA mapping yet: %s", ctx->backend == PL_IOMMU_AUTO ?
+	       "the IOMMU back end is chosen when the first device opens; open it first" :
+	       "a VFIO container has no IOMMU until a device's group joins; open a device first");
+	return -ENXIO;
+}
+
+int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!(ret = map_ready(ctx)))
+		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_iova_ranges(ctx, out, max) :
+							 pl_container_iova_ranges(ctx, out, max);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (!len || ((uintptr_t)va | len) & (pg - 1) || align & (align - 1)) {
+		pl_err("pl_iommu_map: %p + %zu is not page aligned, or alignment %zu is not a "
+		       "power of two", va, len, align);
+		return -EINVAL;
+	}
+	if (align < (size_t)pg)
+		align = pg;
+	pthread_mutex_lock(&ctx->lock);
+	if (!(ret = map_ready(ctx)))
+		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_map(ctx, va, len, iova) :
+							 pl_container_map(ctx, va, len, align, iova);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!(ret = map_ready(ctx)))
+		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_unmap(ctx, iova, len) :
+							 pl_container_unmap(ctx, iova, len);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
 }

@@ -32,6 +32,9 @@ struct pl_iommu {
 	bool container_ready;
 	struct pl_vfio_group groups[PL_IOMMU_MAX_GROUPS];
 	int ngroups;
+	/* IOVAs handed out in the container, sorted by start */
+	struct pl_iova_range *used;
+	int nused, used_cap;
 };
 
 /* iommufd.c */
@@ -40,11 +43,21 @@ void pl_iommufd_ctx_close(struct pl_iommu *ctx);
 int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
 void pl_iommufd_dev_detach(int devfd);
 
+int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
+int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
+int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+
 /* vfio_container.c */
 int pl_container_ctx_open(struct pl_iommu *ctx);
 void pl_container_ctx_close(struct pl_iommu *ctx);
 int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info);
 void pl_container_dev_detach(struct pl_iommu *ctx, int group_id);
+int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
+int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
+int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+
+/* Explains a mapping failure (memlock, IOVA space) in terms a person can act on. */
+void pl_log_map_error(const char *call, size_t len, int err);
 
 /* Explains an open() failure on a device node in terms a person can act on. */
 void pl_log_open_error(const char *what, const char *path, int err);

@@ -123,3 +123,61 @@ void pl_iommufd_dev_detach(int devfd)
 		pl_warn("VFIO_DEVICE_DETACH_IOMMUFD_PT: %s", strerror(errno));
 	close(devfd);
 }
+
+int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
+{
+	struct iommu_ioas_iova_ranges q = {
+		.size = sizeof(q),
+		.ioas_id = ctx->ioas_id,
+		.num_iovas = max,
+		.allowed_iovas = (uintptr_t)out,
+	};
+	_Static_assert(sizeof(struct pl_iova_range) == sizeof(struct iommu_iova_range),
+		       "pl_iova_range mirrors iommu_iova_range");
+
+	/* EMSGSIZE says @max was too small and num_iovas now holds the count we need. */
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_IOVA_RANGES, &q) && errno != EMSGSIZE) {
+		int ret = -errno;
+		pl_err("IOMMU_IOAS_IOVA_RANGES on IOAS %u: %s", ctx->ioas_id, strerror(-ret));
+		return ret;
+	}
+	return q.num_iovas;
+}
+
+int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ctx->ioas_id,
+		.user_va = (uintptr_t)va,
+		.length = len,
+	};
+
+	/* No FIXED_IOVA: the kernel picks an IOVA that fits every attached device. */
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_MAP, &m)) {
+		int ret = -errno;
+		pl_log_map_error("IOMMU_IOAS_MAP", len, -ret);
+		return ret;
+	}
+	*iova = m.iova;
+	return 0;
+}
+
+int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	struct iommu_ioas_unmap u = {
+		.size = sizeof(u),
+		.ioas_id = ctx->ioas_id,
+		.iova = iova,
+		.length = len,
+	};
+
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_UNMAP, &u)) {
+		int ret = -errno;
+		pl_err("IOMMU_IOAS_UNMAP of %zu bytes at IOVA 0x%llx: %s", len,
+		       (unsigned long long)iova, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -120,9 +121,11 @@ static void group_leave(struct pl_iommu *ctx, struct pl_vfio_group *g)
 	ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER);
 	close(g->fd);
 	*g = ctx->groups[--ctx->ngroups];
-	/* The last group out resets the container's IOMMU type with it. */
-	if (!ctx->ngroups)
+	/* The last group out resets the container's IOMMU type, and its mappings go too. */
+	if (!ctx->ngroups) {
 		ctx->container_ready = false;
+		ctx->nused = 0;
+	}
 }
 
 int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info)
@@ -162,4 +165,164 @@ void pl_container_dev_detach(struct pl_iommu *ctx, int group_id)
 
 	if (g && --g->refs == 0)
 		group_leave(ctx, g);
+}
+
+/* ---- DMA mappings: type1 wants the IOVA from us, so we allocate inside its ranges ---- */
+
+int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
+{
+	size_t sz = sizeof(struct vfio_iommu_type1_info) + 4096;
+	struct vfio_iommu_type1_info *info;
+	int ret;
+
+	for (;;) {
+		if (!(info = calloc(1, sz)))
+			return -ENOMEM;
+		info->argsz = sz;
+		if (ioctl(ctx->container, VFIO_IOMMU_GET_INFO, info)) {
+			ret = -errno;
+			pl_err("VFIO_IOMMU_GET_INFO: %s", strerror(-ret));
+			free(info);
+			return ret;
+		}
+		if (info->argsz <= sz)
+			break;
+		sz = info->argsz;	/* the capability chain did not fit */
+		free(info);
+	}
+
+	/* Kernels without the capability (before 5.4) translate the whole 64-bit space... */
+	ret = -ENOENT;
+	if (info->flags & VFIO_IOMMU_INFO_CAPS) {
+		for (uint32_t off = info->cap_offset; off && off + 8 <= sz;) {
+			struct vfio_info_cap_header *h = (void *)((char *)info + off);
+
+			if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
+				struct vfio_iommu_type1_info_cap_iova_range *r = (void *)h;
+
+				for (uint32_t i = 0; i < r->nr_iovas && (int)i < max; i++)
+					out[i] = (struct pl_iova_range){ r->iova_ranges[i].start,
+									  r->iova_ranges[i].end };
+				ret = r->nr_iovas;
+				break;
+			}
+			off = h->next;
+		}
+	}
+	free(info);
+	if (ret == -ENOENT) {
+		/* ...but no real IOMMU has 64 address bits: keep to 39, as VT-d has at least. */
+		if (max > 0)
+			out[0] = (struct pl_iova_range){ 1ull << 20, (1ull << 39) - 1 };
+		ret = 1;
+	}
+	return ret;
+}
+
+static uint64_t align_up(uint64_t x, uint64_t align)
+{
+	return (x + align - 1) & ~(align - 1);
+}
+
+/* First fit, aligned, inside the ranges and clear of every IOVA already handed out. */
+static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *iova)
+{
+	struct pl_iova_range r[16];
+	int n = pl_container_iova_ranges(ctx, r, 16);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < 16; i++) {
+		/* Never hand out IOVA 0: a zeroed descriptor must not look like a buffer. */
+		uint64_t a = align_up(r[i].start ? r[i].start : align, align);
+
+		/* ctx->used is sorted and disjoint: step past each extent we collide with. */
+		for (int u = 0; u < ctx->nused && a >= r[i].start; u++) {
+			if (ctx->used[u].last < a)
+				continue;
+			if (ctx->used[u].start > a + len - 1)
+				break;
+			a = ctx->used[u].last + 1 ? align_up(ctx->used[u].last + 1, align) : 0;
+		}
+		if (a >= r[i].start && a <= r[i].last && r[i].last - a >= len - 1) {
+			*iova = a;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int used_insert(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	int i;
+
+	if (ctx->nused == ctx->used_cap) {
+		int cap = ctx->used_cap ? ctx->used_cap * 2 : 16;
+		void *p = realloc(ctx->used, cap * sizeof(*ctx->used));
+		if (!p)
+			return -ENOMEM;
+		ctx->used = p;
+		ctx->used_cap = cap;
+	}
+	for (i = ctx->nused; i > 0 && ctx->used[i - 1].start > iova; i--)
+		ctx->used[i] = ctx->used[i - 1];
+	ctx->used[i] = (struct pl_iova_range){ iova, iova + len - 1 };
+	ctx->nused++;
+	return 0;
+}
+
+static void used_remove(struct pl_iommu *ctx, uint64_t iova)
+{
+	for (int i = 0; i < ctx->nused; i++)
+		if (ctx->used[i].start == iova) {
+			memmove(&ctx->used[i], &ctx->used[i + 1],
+				(ctx->nused - i - 1) * sizeof(*ctx->used));
+			ctx->nused--;
+			return;
+		}
+}
+
+int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+{
+	int ret;
+
+	if ((ret = iova_alloc(ctx, len, align, iova))) {
+		if (ret == -ENOSPC)
+			pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, ENOSPC);
+		return ret;
+	}
+	if ((ret = used_insert(ctx, *iova, len)))
+		return ret;
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)va,
+		.iova = *iova,
+		.size = len,
+	};
+	if (ioctl(ctx->container, VFIO_IOMMU_MAP_DMA, &m)) {
+		ret = -errno;
+		pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, -ret);
+		used_remove(ctx, *iova);
+		return ret;
+	}
+	return 0;
+}
+
+int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.iova = iova,
+		.size = len,
+	};
+
+	if (ioctl(ctx->container, VFIO_IOMMU_UNMAP_DMA, &u)) {
+		int ret = -errno;
+		pl_err("VFIO_IOMMU_UNMAP_DMA of %zu bytes at IOVA 0x%llx: %s", len,
+		       (unsigned long long)iova, strerror(-ret));
+		return ret;
+	}
+	used_remove(ctx, iova);
+	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef POLLEN_IOMMU_H
 #define POLLEN_IOMMU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum pl_iommu_backend {
@@ -35,5 +36,35 @@ const char *pl_iommu_backend_name(enum pl_iommu_backend b);
 int pl_iommu_iommufd(const struct pl_iommu *ctx);
 uint32_t pl_iommu_ioas_id(const struct pl_iommu *ctx);
 int pl_iommu_container(const struct pl_iommu *ctx);
+
+/* An inclusive range of I/O virtual addresses the IOMMU can translate. */
+struct pl_iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+/**
+ * pl_iommu_iova_ranges() - the IOVA ranges usable for DMA, as the kernel reports them
+ * (IOMMU_IOAS_IOVA_RANGES, or the type1 container's IOVA-range capability). They
+ * narrow as devices attach (reserved regions such as the MSI window are cut out).
+ * @out: filled with up to @max ranges, in ascending order.
+ * Return: the number of ranges (which may exceed @max), or a negative errno; -ENXIO
+ *         when the back end is not settled yet (AUTO, or a container with no device).
+ */
+int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
+
+/**
+ * pl_iommu_map() - make [@va, @va + @len) reachable by every device on @ctx, read and
+ * write. The IOVA is chosen by the kernel (iommufd) or by Pollen inside the reported
+ * ranges (container), aligned to @align (a power of two, at least 4 KiB).
+ * @va, @len: page aligned. The pages are pinned and count against RLIMIT_MEMLOCK.
+ * Return: 0 with *@iova set, or a negative errno: -ENOMEM when the memlock limit is too
+ *         low, -ENOSPC when no IOVA space is left, -ENXIO when the back end is not
+ *         settled (open a device first under AUTO or the container).
+ */
+int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
+
+/* Undoes pl_iommu_map() for exactly that IOVA and length. */
+int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
 
 #endif
