@@ -1,4 +1,5 @@
 /* pollen-info: what Pollen sees — the IOMMU back end and each device it can drive. */
+#include <pollen/dma.h>
 #include <pollen/iommu.h>
 #include <pollen/log.h>
 #include <pollen/pci.h>
@@ -32,27 +33,55 @@ static void usage(FILE *f)
 		"and prints the IOMMU back end and what the device's config space says.\n");
 }
 
+/* The IOVA ranges and one hugepage mapped to show where the kernel puts DMA memory. */
+static int show_dma(struct pl_iommu *ctx)
+{
+	struct pl_iova_range r[16];
+	uint64_t iova;
+	int n = pl_iommu_iova_ranges(ctx, r, 16);
+
+	if (n < 0)
+		return 1;
+	printf("IOVA ranges:");
+	for (int i = 0; i < n && i < 16; i++)
+		printf(" [0x%llx-0x%llx]", (unsigned long long)r[i].start,
+		       (unsigned long long)r[i].last);
+	printf("\n");
+	void *va = pl_dma_alloc(ctx, 2u << 20, 0, &iova);
+	if (!va) {
+		printf("DMA memory: a 2 MiB hugepage could not be mapped: %s\n", strerror(errno));
+		return 1;
+	}
+	printf("DMA memory: 2 MiB hugepage at VA %p mapped at IOVA 0x%llx\n", va,
+	       (unsigned long long)iova);
+	pl_dma_free(ctx, va);
+	return 0;
+}
+
 /* Opens one device and checks config space against sysfs; 0 when they agree. */
-static int show(struct pl_iommu *ctx, const char *addr)
+static struct pl_vfio_dev *show(struct pl_iommu *ctx, const char *addr, int *failed)
 {
 	struct pl_pci_info info;
 	uint16_t id[2];
 
-	if (pl_pci_info(addr, &info))
-		return 1;
+	if (pl_pci_info(addr, &info)) {
+		++*failed;
+		return NULL;
+	}
 	printf("%s  %-6s  %04x:%04x  class %06x  driver %-9s  group %-3d  cdev %-7s",
 	       info.addr, pl_pci_family(&info) ? pl_pci_family(&info) : "-", info.vendor,
 	       info.device, info.class_code, info.driver[0] ? info.driver : "-",
 	       info.iommu_group, info.vfio_cdev[0] ? info.vfio_cdev : "-");
 	if (strcmp(info.driver, "vfio-pci")) {
 		printf("  not for Pollen (pollen-devbind --bind vfio-pci %s)\n", info.addr);
-		return 0;
+		return NULL;
 	}
 	fflush(stdout);
 	struct pl_vfio_dev *dev = pl_vfio_open(ctx, info.addr);
 	if (!dev) {
 		printf("  open failed: %s\n", strerror(errno));
-		return 1;
+		++*failed;
+		return NULL;
 	}
 	int ret = pl_vfio_cfg_read(dev, id, sizeof(id), 0);
 	if (!ret) {
@@ -65,8 +94,8 @@ static int show(struct pl_iommu *ctx, const char *addr)
 	} else {
 		printf("  config read failed: %s\n", strerror(-ret));
 	}
-	pl_vfio_close(dev);
-	return ret ? 1 : 0;
+	*failed += ret != 0;
+	return dev;
 }
 
 int main(int argc, char **argv)
@@ -118,8 +147,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pollen-info: no IOMMU context: %s\n", strerror(errno));
 		return 1;
 	}
+	struct pl_vfio_dev *open[64] = { 0 };
+	int nopen = 0;
 	for (int i = 0; i < l.n; i++)
-		failed += show(ctx, l.addr[i]);
+		if ((open[nopen] = show(ctx, l.addr[i], &failed)))
+			nopen++;
+	if (nopen)
+		failed += show_dma(ctx);
+	for (int i = 0; i < nopen; i++)
+		pl_vfio_close(open[i]);
 	printf("IOMMU back end: %s", pl_iommu_backend_name(pl_iommu_backend(ctx)));
 	if (pl_iommu_backend(ctx) == PL_IOMMU_IOMMUFD)
 		printf(" (/dev/iommu, IOAS %u)", pl_iommu_ioas_id(ctx));

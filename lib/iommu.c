@@ -146,6 +146,7 @@ void pl_iommu_close(struct pl_iommu *ctx)
 		       ctx->ndevs);
 		return;
 	}
+	pl_dma_release_all(ctx);
 	pl_iommufd_ctx_close(ctx);
 	pl_container_ctx_close(ctx);
 	pthread_mutex_destroy(&ctx->lock);

@@ -17,6 +17,15 @@ struct pl_vfio_group {
 	int refs;	/* devices open through this group */
 };
 
+struct pl_dma_region {
+	char *va;
+	size_t len;
+	uint64_t iova;
+	size_t page_size;
+	int memfd;	/* -1 for MAP_HUGETLB, 4 KiB and registered memory */
+	bool owned;	/* ours to munmap */
+};
+
 struct pl_iommu {
 	pthread_mutex_t lock;	/* control-plane calls may come from any thread */
 	enum pl_iommu_backend backend;
@@ -32,6 +41,10 @@ struct pl_iommu {
 	bool container_ready;
 	struct pl_vfio_group groups[PL_IOMMU_MAX_GROUPS];
 	int ngroups;
+	/* DMA regions, sorted by virtual address (dma.c) */
+	struct pl_dma_region *regions;
+	int nregions, regions_cap;
+
 	/* IOVAs handed out in the container, sorted by start */
 	struct pl_iova_range *used;
 	int nused, used_cap;
@@ -55,6 +68,12 @@ void pl_container_dev_detach(struct pl_iommu *ctx, int group_id);
 int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
 int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
 int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+
+/* dma.c: releases every region still mapped when the context closes */
+void pl_dma_release_all(struct pl_iommu *ctx);
+/* dma.c: maps every region again at its IOVA when a container gets its IOMMU back */
+int pl_dma_replay(struct pl_iommu *ctx);
 
 /* Explains a mapping failure (memlock, IOVA space) in terms a person can act on. */
 void pl_log_map_error(const char *call, size_t len, int err);

@@ -106,6 +106,13 @@ static int group_join(struct pl_iommu *ctx, const struct pl_pci_info *info,
 			goto err;
 		}
 		ctx->container_ready = true;
+		/* Regions outlive devices: give the fresh IOMMU the mappings the old one had. */
+		if ((ret = pl_dma_replay(ctx))) {
+			ctx->container_ready = false;
+			ctx->nused = 0;
+			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
+			goto err;
+		}
 	}
 	struct pl_vfio_group *g = &ctx->groups[ctx->ngroups++];
 	*g = (struct pl_vfio_group){ .id = info->iommu_group, .fd = fd };
@@ -291,19 +298,26 @@ int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, u
 			pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, ENOSPC);
 		return ret;
 	}
-	if ((ret = used_insert(ctx, *iova, len)))
+	return pl_container_map_at(ctx, va, len, *iova);
+}
+
+int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
+{
+	int ret;
+
+	if ((ret = used_insert(ctx, iova, len)))
 		return ret;
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
 		.vaddr = (uintptr_t)va,
-		.iova = *iova,
+		.iova = iova,
 		.size = len,
 	};
 	if (ioctl(ctx->container, VFIO_IOMMU_MAP_DMA, &m)) {
 		ret = -errno;
 		pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, -ret);
-		used_remove(ctx, *iova);
+		used_remove(ctx, iova);
 		return ret;
 	}
 	return 0;

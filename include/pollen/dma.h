@@ -1,0 +1,48 @@
+/* DMA memory: hugepage regions mapped once into an IOMMU context for all its devices. */
+#ifndef POLLEN_DMA_H
+#define POLLEN_DMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pollen/iommu.h>
+
+/* What pl_dma_iova() answers for an address outside every region. */
+#define PL_IOVA_BAD UINT64_MAX
+
+enum pl_dma_flags {
+	PL_DMA_HUGE_2M = 0,		/* the default: 2 MiB hugepages */
+	PL_DMA_HUGE_1G = 1 << 0,	/* 1 GiB hugepages */
+	PL_DMA_4K = 1 << 1,		/* ordinary 4 KiB pages, only when asked */
+};
+
+/**
+ * pl_dma_alloc() - allocate zeroed, pinned memory that every device on @ctx can reach.
+ * @len: rounded up to the page size (2 MiB unless @flags say otherwise).
+ * @iova: set to the IOVA of the first byte; the region is contiguous in IOVA space.
+ * The memory comes from a hugetlb memfd (MFD_HUGETLB), else MAP_HUGETLB.
+ * Return: the virtual address, or NULL with errno set: ENOMEM when hugepages or the
+ *         memlock limit run short (the log says which and how to fix it), ENOSPC when
+ *         the IOVA space is exhausted, ENXIO before a device settles the back end.
+ */
+void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova);
+
+/* Unmaps and frees memory from pl_dma_alloc(); NULL is ignored. */
+void pl_dma_free(struct pl_iommu *ctx, void *va);
+
+/**
+ * pl_dma_register() - map the caller's own memory for DMA (like spdk_mem_register).
+ * @va, @len: page aligned; the memory stays the caller's to free after unregistering.
+ * Return: 0 with *@iova set, or a negative errno.
+ */
+int pl_dma_register(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
+int pl_dma_unregister(struct pl_iommu *ctx, void *va);
+
+/**
+ * pl_dma_iova() - the IOVA of any byte inside a region from pl_dma_alloc() or
+ * pl_dma_register(), by arithmetic on the region table (no system call).
+ * Return: the IOVA, or PL_IOVA_BAD when @va lies in no region.
+ */
+uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
+
+#endif

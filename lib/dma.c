@@ -1,0 +1,280 @@
+/* The DMA memory manager: hugepage regions, each mapped once, and VA-to-IOVA lookup. */
+#define _GNU_SOURCE
+#include "iommu_priv.h"
+
+#include <pollen/dma.h>
+#include <pollen/log.h>
+
+#include "path.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/memfd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+
+static long hugepages_free(size_t page_size, long *total)
+{
+	char path[128], buf[32];
+	long free_pages = -1;
+	FILE *f;
+
+	*total = -1;
+	for (int i = 0; i < 2; i++) {
+		if (pl_path(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/%s",
+			    page_size >> 10, i ? "nr_hugepages" : "free_hugepages"))
+			return -1;
+		if (!(f = fopen(path, "re")))
+			return -1;
+		if (fgets(buf, sizeof(buf), f))
+			*(i ? total : &free_pages) = atol(buf);
+		fclose(f);
+	}
+	return free_pages;
+}
+
+static void log_no_hugepages(size_t len, size_t page_size)
+{
+	long total, free_pages = hugepages_free(page_size, &total);
+	size_t want = len / page_size;
+
+	if (free_pages < 0)
+		pl_err("no %zu KiB hugepages: this kernel has no pool of that size (enable "
+		       "CONFIG_HUGETLBFS, or boot with hugepagesz=)", page_size >> 10);
+	else
+		pl_err("not enough %zu KiB hugepages: want %zu, %ld free of %ld reserved: reserve "
+		       "more with 'echo %ld > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages' "
+		       "(or hugeadm --pool-pages-min %s:%ld, or pollen-devbind)",
+		       page_size >> 10, want, free_pages, total, total + (long)want - free_pages,
+		       page_size >> 10, page_size == 1ul << 30 ? "1GB" : "2MB",
+		       total + (long)want - free_pages);
+}
+
+/* Hugepages from a memfd first (it can later back IOMMU_IOAS_MAP_FILE), then MAP_HUGETLB. */
+static void *map_huge(size_t len, size_t page_size, int *memfd)
+{
+	unsigned shift = page_size == 1ul << 30 ? 30 : 21;
+	void *va;
+	int fd;
+
+	*memfd = -1;
+	fd = memfd_create("pollen-dma", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
+	if (fd >= 0) {
+		if (ftruncate(fd, len)) {
+			close(fd);
+			return MAP_FAILED;
+		}
+		/* Hugetlb reserves the pages at mmap: too few pages fail here, not on touch. */
+		va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+		if (va == MAP_FAILED) {
+			int err = errno;
+			close(fd);
+			errno = err;
+			return MAP_FAILED;
+		}
+		*memfd = fd;
+		return va;
+	}
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | (shift << MAP_HUGE_SHIFT),
+		    -1, 0);
+}
+
+/* Binary search: the index of the region holding @va, or of where it would go (-1 - i). */
+static int find_region(struct pl_iommu *ctx, const char *va)
+{
+	int lo = 0, hi = ctx->nregions - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		struct pl_dma_region *r = &ctx->regions[mid];
+
+		if (va < r->va)
+			hi = mid - 1;
+		else if (va >= r->va + r->len)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1 - lo;
+}
+
+static int add_region(struct pl_iommu *ctx, const struct pl_dma_region *r)
+{
+	int at = find_region(ctx, r->va);
+
+	if (at >= 0)
+		return -EEXIST;
+	at = -1 - at;
+	if (ctx->nregions == ctx->regions_cap) {
+		int cap = ctx->regions_cap ? ctx->regions_cap * 2 : 16;
+		void *p = realloc(ctx->regions, cap * sizeof(*ctx->regions));
+		if (!p)
+			return -ENOMEM;
+		ctx->regions = p;
+		ctx->regions_cap = cap;
+	}
+	memmove(&ctx->regions[at + 1], &ctx->regions[at],
+		(ctx->nregions - at) * sizeof(*ctx->regions));
+	ctx->regions[at] = *r;
+	ctx->nregions++;
+	return 0;
+}
+
+static void drop_region(struct pl_iommu *ctx, int i)
+{
+	struct pl_dma_region *r = &ctx->regions[i];
+
+	if (r->owned)
+		munmap(r->va, r->len);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	memmove(r, r + 1, (ctx->nregions - i - 1) * sizeof(*r));
+	ctx->nregions--;
+}
+
+static int map_region(struct pl_iommu *ctx, struct pl_dma_region *r)
+{
+	int ret = pl_iommu_map(ctx, r->va, r->len, r->page_size, &r->iova);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&ctx->lock);
+	ret = add_region(ctx, r);
+	pthread_mutex_unlock(&ctx->lock);
+	if (ret)
+		pl_iommu_unmap(ctx, r->iova, r->len);
+	return ret;
+}
+
+void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova)
+{
+	struct pl_dma_region r = { .memfd = -1, .owned = true };
+	int ret;
+
+	r.page_size = flags & PL_DMA_4K ? (size_t)sysconf(_SC_PAGESIZE) :
+		      flags & PL_DMA_HUGE_1G ? 1ul << 30 : 2ul << 20;
+	if (!len) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r.len = (len + r.page_size - 1) & ~(r.page_size - 1);
+	if (flags & PL_DMA_4K)
+		r.va = mmap(NULL, r.len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	else
+		r.va = map_huge(r.len, r.page_size, &r.memfd);
+	if (r.va == MAP_FAILED) {
+		ret = errno;
+		if (ret == ENOMEM || ret == EINVAL || ret == ENOSPC)
+			log_no_hugepages(r.len, r.page_size);
+		else
+			pl_err("pl_dma_alloc of %zu KiB: mmap: %s", r.len >> 10, strerror(ret));
+		errno = ENOMEM;
+		return NULL;
+	}
+	if ((ret = map_region(ctx, &r))) {
+		munmap(r.va, r.len);
+		if (r.memfd >= 0)
+			close(r.memfd);
+		errno = -ret;
+		return NULL;
+	}
+	*iova = r.iova;
+	return r.va;
+}
+
+static int forget_region(struct pl_iommu *ctx, void *va, bool owned)
+{
+	struct pl_dma_region r;
+	int i, ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	i = find_region(ctx, va);
+	if (i < 0 || ctx->regions[i].va != va || ctx->regions[i].owned != owned) {
+		pthread_mutex_unlock(&ctx->lock);
+		pl_err("%s(%p): not the start of a %s region", owned ? "pl_dma_free" :
+		       "pl_dma_unregister", va, owned ? "pl_dma_alloc" : "registered");
+		return -EINVAL;
+	}
+	r = ctx->regions[i];
+	pthread_mutex_unlock(&ctx->lock);
+
+	/* Unmap first: the memory must not be freed while a device can still reach it. */
+	if ((ret = pl_iommu_unmap(ctx, r.iova, r.len)) && ret != -ENXIO)
+		return ret;
+	pthread_mutex_lock(&ctx->lock);
+	drop_region(ctx, find_region(ctx, va));
+	pthread_mutex_unlock(&ctx->lock);
+	return 0;
+}
+
+void pl_dma_free(struct pl_iommu *ctx, void *va)
+{
+	if (va)
+		forget_region(ctx, va, true);
+}
+
+int pl_dma_register(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova)
+{
+	struct pl_dma_region r = { .va = va, .len = len, .memfd = -1,
+				   .page_size = sysconf(_SC_PAGESIZE) };
+	int ret = map_region(ctx, &r);
+
+	if (!ret)
+		*iova = r.iova;
+	return ret;
+}
+
+int pl_dma_unregister(struct pl_iommu *ctx, void *va)
+{
+	return forget_region(ctx, va, false);
+}
+
+uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va)
+{
+	uint64_t iova = PL_IOVA_BAD;
+
+	/* Lookups are for the control path: the data path carries IOVAs with its objects. */
+	pthread_mutex_lock(&ctx->lock);
+	int i = find_region(ctx, va);
+	if (i >= 0)
+		iova = ctx->regions[i].iova + ((const char *)va - ctx->regions[i].va);
+	pthread_mutex_unlock(&ctx->lock);
+	return iova;
+}
+
+/* Called with ctx->lock held when a container's first group joins again. */
+int pl_dma_replay(struct pl_iommu *ctx)
+{
+	for (int i = 0; i < ctx->nregions; i++) {
+		struct pl_dma_region *r = &ctx->regions[i];
+		int ret = pl_container_map_at(ctx, r->va, r->len, r->iova);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void pl_dma_release_all(struct pl_iommu *ctx)
+{
+	while (ctx->nregions) {
+		struct pl_dma_region *r = &ctx->regions[ctx->nregions - 1];
+
+		if (ctx->backend == PL_IOMMU_IOMMUFD ||
+		    (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready))
+			(ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_unmap :
+							    pl_container_unmap)(ctx, r->iova, r->len);
+		drop_region(ctx, ctx->nregions - 1);
+	}
+	free(ctx->regions);
+	ctx->regions = NULL;
+	ctx->regions_cap = 0;
+}
