@@ -268,8 +268,7 @@ void pl_dma_release_all(struct pl_iommu *ctx)
 	while (ctx->nregions) {
 		struct pl_dma_region *r = &ctx->regions[ctx->nregions - 1];
 
-		if (ctx->backend == PL_IOMMU_IOMMUFD ||
-		    (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready))
+		if (pl_iommu_mappable(ctx))
 			(ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_unmap :
 							    pl_container_unmap)(ctx, r->iova, r->len);
 		drop_region(ctx, ctx->nregions - 1);

@@ -177,8 +177,7 @@ int pl_iommu_container(const struct pl_iommu *ctx)
 /* Mappings need a settled back end; the container takes them only once a group joined. */
 static int map_ready(struct pl_iommu *ctx)
 {
-	if (ctx->backend == PL_IOMMU_IOMMUFD ||
-	    (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready))
+	if (pl_iommu_mappable(ctx))
 		return 0;
 	pl_err("no DMA mapping yet: %s", ctx->backend == PL_IOMMU_AUTO ?
 	       "the IOMMU back end is chosen when the first device opens; open it first" :

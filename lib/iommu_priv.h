@@ -70,6 +70,13 @@ int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, u
 int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
 int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
 
+/* True once mappings can be made: iommufd, or a container with a group in it. */
+static inline bool pl_iommu_mappable(const struct pl_iommu *ctx)
+{
+	return ctx->backend == PL_IOMMU_IOMMUFD ||
+	       (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready);
+}
+
 /* dma.c: releases every region still mapped when the context closes */
 void pl_dma_release_all(struct pl_iommu *ctx);
 /* dma.c: maps every region again at its IOVA when a container gets its IOMMU back */
