@@ -1,6 +1,7 @@
 /* VFIO devices: open by PCI address through the context's back end, config space. */
 #include "iommu_priv.h"
 #include "uapi.h"
+#include "vfio_priv.h"
 
 #include <pollen/log.h>
 #include <pollen/vfio.h>
@@ -11,17 +12,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-struct pl_vfio_dev {
-	struct pl_vfio_dev *next;	/* on ctx->devs */
-	struct pl_iommu *ctx;
-	enum pl_iommu_backend backend;
-	struct pl_pci_info info;
-	int fd;
-	uint32_t devid;
-	struct vfio_device_info dinfo;
-	uint64_t cfg_offset;	/* of the config region within the device fd */
-	uint64_t cfg_size;
-};
 
 /* Under AUTO the first device settles the back end: iommufd if it has a cdev. */
 static enum pl_iommu_backend settle_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
@@ -89,6 +79,7 @@ struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
 	}
 	dev->ctx = ctx;
 	dev->fd = -1;
+	dev->irq.type = -1;
 	if ((ret = pl_pci_info(addr, &dev->info)))
 		goto err_free;
 	if (strcmp(dev->info.driver, "vfio-pci")) {
@@ -143,6 +134,8 @@ void pl_vfio_close(struct pl_vfio_dev *dev)
 {
 	if (!dev)
 		return;
+	pl_vfio_irq_release(dev);
+	pl_vfio_bars_release(dev);
 	pthread_mutex_lock(&dev->ctx->lock);
 	detach(dev);
 	for (struct pl_vfio_dev **p = &dev->ctx->devs; *p; p = &(*p)->next)

@@ -2,6 +2,7 @@
 #ifndef POLLEN_VFIO_H
 #define POLLEN_VFIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,5 +42,49 @@ unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev);
  */
 int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off);
 int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off);
+
+/** struct pl_vfio_region - one VFIO region (BARs 0-5, ROM, config, VGA). */
+struct pl_vfio_region {
+	unsigned index;
+	uint64_t size;		/* 0: the device does not implement it */
+	uint64_t offset;	/* within the device fd, for pread/pwrite */
+	bool readable, writable, mappable;
+	bool sparse;		/* only parts can be mmapped (e.g. around the MSI-X table) */
+};
+
+/* Region indexes as vfio-pci numbers them. */
+enum { PL_VFIO_BAR0 = 0, PL_VFIO_ROM = 6, PL_VFIO_CONFIG = 7 };
+
+/**
+ * pl_vfio_region_info() - what VFIO_DEVICE_GET_REGION_INFO says of region @index.
+ * Return: 0, or a negative errno (-EINVAL for an index past the device's regions).
+ */
+int pl_vfio_region_info(struct pl_vfio_dev *dev, unsigned index, struct pl_vfio_region *out);
+
+/**
+ * pl_vfio_bar_map() - map memory BAR @bar into this process (once; later calls return
+ * the same mapping). Parts a sparse BAR does not allow stay PROT_NONE.
+ * @len: set to the BAR's size.
+ * Return: the mapping, or NULL with errno set: ENODEV for an unimplemented BAR,
+ *         ENOTSUP for one that cannot be mapped (I/O port BARs): use pl_vfio_bar_read().
+ */
+void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len);
+
+/* Access a BAR through the device fd (any BAR, including I/O ports). 0 or -errno. */
+int pl_vfio_bar_read(struct pl_vfio_dev *dev, unsigned bar, void *buf, size_t len, off_t off);
+int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, size_t len,
+		      off_t off);
+
+/**
+ * pl_vfio_enable_dma() - turn on memory space decoding and bus mastering in the
+ * COMMAND register, so the device answers its BARs and may start DMA.
+ */
+int pl_vfio_enable_dma(struct pl_vfio_dev *dev);
+
+/**
+ * pl_vfio_reset() - VFIO_DEVICE_RESET (FLR, PM or bus reset, as the kernel finds).
+ * Return: 0; -ENOTTY when the device offers no reset VFIO can use.
+ */
+int pl_vfio_reset(struct pl_vfio_dev *dev);
 
 #endif

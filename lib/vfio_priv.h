@@ -1,0 +1,44 @@
+/* The VFIO device's insides, shared by the device, BAR and interrupt code. */
+#ifndef PL_LIB_VFIO_PRIV_H
+#define PL_LIB_VFIO_PRIV_H
+
+#include <stdint.h>
+
+#include <pollen/vfio.h>
+
+#include "iommu_priv.h"
+#include "uapi.h"
+
+#define PL_VFIO_BARS 6
+
+struct pl_vfio_bar {
+	void *va;	/* NULL until mapped */
+	size_t len;
+};
+
+struct pl_vfio_irq_state {
+	int type;	/* VFIO_PCI_*_IRQ_INDEX enabled, -1 when none */
+	unsigned count;
+	int *fds;	/* one eventfd per vector */
+};
+
+struct pl_vfio_dev {
+	struct pl_vfio_dev *next;	/* on ctx->devs */
+	struct pl_iommu *ctx;
+	enum pl_iommu_backend backend;
+	struct pl_pci_info info;
+	int fd;
+	uint32_t devid;
+	struct vfio_device_info dinfo;
+	uint64_t cfg_offset;	/* of the config region within the device fd */
+	uint64_t cfg_size;
+	struct pl_vfio_bar bars[PL_VFIO_BARS];	/* mmaps, made on first use */
+	struct pl_vfio_irq_state irq;		/* irq.c */
+};
+
+/* vfio_bar.c: unmaps every BAR on close */
+void pl_vfio_bars_release(struct pl_vfio_dev *dev);
+/* irq.c: disables interrupts and closes their eventfds on close */
+void pl_vfio_irq_release(struct pl_vfio_dev *dev);
+
+#endif

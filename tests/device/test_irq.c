@@ -1,0 +1,196 @@
+/* Interrupts: vectors into eventfds, raised by software and by the devices themselves. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <pollen/iommu.h>
+#include <pollen/irq.h>
+#include <pollen/vfio.h>
+
+#include "testbed.h"
+
+static struct pl_iommu *ctx;
+
+static struct pl_vfio_dev *open_dev(enum pl_iommu_backend be, const char *family)
+{
+	struct pl_vfio_dev *dev;
+
+	cr_assert_not_null(ctx = pl_iommu_open(be));
+	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev(family)), "%s", strerror(errno));
+	return dev;
+}
+
+static void close_dev(struct pl_vfio_dev *dev)
+{
+	pl_vfio_close(dev);
+	pl_iommu_close(ctx);
+}
+
+Test(irq, vector_counts_match_the_device_models)
+{
+	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+
+	/* 82540EM: conventional PCI, INTx only. */
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_INTX), 1);
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSI), 0);
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 0);
+	pl_vfio_close(dev);
+	/* 82574L: MSI and five MSI-X vectors. */
+	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev("e1000e")));
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_INTX), 1);
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSI), 1);
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 5);
+	pl_vfio_close(dev);
+	/* QEMU's NVMe: msix_qsize 65 by default. */
+	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev("nvme")));
+	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 65);
+	close_dev(dev);
+}
+
+struct trig_case {
+	enum pl_iommu_backend backend;
+	char family[8];
+	enum pl_irq_type type;
+	unsigned vectors;
+};
+
+ParameterizedTestParameters(irq, software_trigger_reaches_only_its_eventfd)
+{
+	static struct trig_case cases[] = {
+		{ PL_IOMMU_IOMMUFD, "e1000", PL_IRQ_INTX, 1 },
+		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_INTX, 1 },
+		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_MSI, 1 },
+		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_MSIX, 5 },
+		{ PL_IOMMU_IOMMUFD, "nvme", PL_IRQ_MSIX, 8 },
+		{ PL_IOMMU_VFIO, "e1000", PL_IRQ_INTX, 1 },
+		{ PL_IOMMU_VFIO, "e1000e", PL_IRQ_MSI, 1 },
+		{ PL_IOMMU_VFIO, "nvme", PL_IRQ_MSIX, 8 },
+	};
+	return cr_make_param_array(struct trig_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_eventfd)
+{
+	struct pl_vfio_dev *dev = open_dev(c->backend, c->family);
+	struct pl_irq_waiter *w = pl_irq_waiter_new();
+	void *tags[8];
+
+	cr_assert_not_null(w);
+	cr_assert_eq(pl_irq_enable(dev, c->type, c->vectors), 0);
+	for (unsigned v = 0; v < c->vectors; v++)
+		cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, v), (void *)(uintptr_t)(v + 1)), 0);
+	cr_expect_eq(pl_irq_wait(w, 0, tags, 8), 0, "a vector fired before any trigger");
+
+	unsigned v = c->vectors - 1;
+	cr_assert_eq(pl_irq_trigger(dev, v), 0);
+	cr_assert_eq(pl_irq_wait(w, 1000, tags, 8), 1, "%s %s vector %u did not fire", c->family,
+		     pl_irq_type_name(c->type), v);
+	cr_expect_eq((uintptr_t)tags[0], v + 1);
+	/* The wait consumed the event: nothing more is pending. */
+	cr_expect_eq(pl_irq_wait(w, 0, tags, 8), 0);
+
+	cr_assert_eq(pl_irq_disable(dev), 0);
+	cr_expect_eq(pl_irq_fd(dev, 0), -1);
+	pl_irq_waiter_free(w);
+	close_dev(dev);
+}
+
+/* e1000-family registers: ICR (read clears), ICS (set causes), IMS (enable), IMC. */
+#define ICR 0x00c0
+#define ICS 0x00c8
+#define IMS 0x00d0
+#define IMC 0x00d8
+#define ICR_LSC (1u << 2)
+
+static volatile uint32_t *reg(void *bar, uint32_t off)
+{
+	return (volatile uint32_t *)((char *)bar + off);
+}
+
+ParameterizedTestParameters(irq, e1000_raises_intx_which_stays_masked_until_unmask)
+{
+	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
+}
+
+ParameterizedTest(enum pl_iommu_backend *be, irq, e1000_raises_intx_which_stays_masked_until_unmask)
+{
+	struct pl_vfio_dev *dev = open_dev(*be, "e1000");
+	struct pl_irq_waiter *w = pl_irq_waiter_new();
+	size_t len;
+	void *bar = pl_vfio_bar_map(dev, 0, &len);
+
+	cr_assert_not_null(bar);
+	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
+	*reg(bar, IMC) = ~0u;
+	(void)*reg(bar, ICR);
+	cr_assert_eq(pl_irq_enable(dev, PL_IRQ_INTX, 1), 0);
+	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
+
+	/* The device raises a link-status cause of its own when software sets it in ICS. */
+	*reg(bar, IMS) = ICR_LSC;
+	*reg(bar, ICS) = ICR_LSC;
+	cr_assert_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no INTx from the e1000");
+	cr_expect(*reg(bar, ICR) & ICR_LSC, "ICR lacks the cause we set");
+
+	/* Without an unmask the line stays masked: a new cause does not get through... */
+	*reg(bar, ICS) = ICR_LSC;
+	cr_expect_eq(pl_irq_wait(w, 300, NULL, 1), 0, "INTx got through while masked");
+	/* ...and unmasking delivers the one that is pending. */
+	cr_assert_eq(pl_irq_unmask(dev), 0);
+	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "pending INTx not delivered on unmask");
+	(void)*reg(bar, ICR);
+	*reg(bar, IMC) = ~0u;
+	pl_irq_waiter_free(w);
+	close_dev(dev);
+}
+
+ParameterizedTestParameters(irq, e1000e_raises_msi)
+{
+	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
+}
+
+ParameterizedTest(enum pl_iommu_backend *be, irq, e1000e_raises_msi)
+{
+	struct pl_vfio_dev *dev = open_dev(*be, "e1000e");
+	struct pl_irq_waiter *w = pl_irq_waiter_new();
+	size_t len;
+	void *bar = pl_vfio_bar_map(dev, 0, &len);
+
+	cr_assert_not_null(bar);
+	/* An MSI is a memory write by the device: it needs bus mastering. */
+	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
+	*reg(bar, IMC) = ~0u;
+	(void)*reg(bar, ICR);
+	cr_assert_eq(pl_irq_enable(dev, PL_IRQ_MSI, 1), 0);
+	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
+	*reg(bar, IMS) = ICR_LSC;
+	*reg(bar, ICS) = ICR_LSC;
+	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no MSI from the e1000e");
+	(void)*reg(bar, ICR);
+	*reg(bar, IMC) = ~0u;
+	pl_irq_waiter_free(w);
+	close_dev(dev);
+}
+
+Test(irq, bad_requests_and_timeouts)
+{
+	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+	struct pl_irq_waiter *w = pl_irq_waiter_new();
+	struct timespec a, b;
+
+	cr_expect_eq(pl_irq_enable(dev, PL_IRQ_MSIX, 1), -EINVAL, "MSI-X on an INTx-only device");
+	cr_expect_eq(pl_irq_enable(dev, PL_IRQ_INTX, 2), -EINVAL);
+	cr_expect_eq(pl_irq_trigger(dev, 0), -EINVAL, "trigger with nothing enabled");
+	cr_assert_eq(pl_irq_enable(dev, PL_IRQ_INTX, 1), 0);
+	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_expect_eq(pl_irq_wait(w, 200, NULL, 1), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	cr_expect_geq(ms, 150, "returned after %ld ms of a 200 ms timeout", ms);
+	pl_irq_waiter_free(w);
+	/* Closing with interrupts on tears them down. */
+	close_dev(dev);
+}
