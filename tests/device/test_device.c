@@ -127,14 +127,28 @@ ParameterizedTestParameters(device, reset_returns_nvme_registers_to_defaults)
 ParameterizedTest(enum pl_iommu_backend *be, device, reset_returns_nvme_registers_to_defaults)
 {
 	struct pl_vfio_dev *dev = open_dev(*be, "nvme");
-	uint32_t aqa = 0x001f001f, back = 0;
+	uint32_t set = 1, back = 0;
 
-	/* AQA (0x24) is read-write and resets to 0. */
-	cr_assert_eq(pl_vfio_bar_write(dev, 0, &aqa, 4, 0x24), 0);
-	cr_assert_eq(pl_vfio_bar_read(dev, 0, &back, 4, 0x24), 0);
-	cr_assert_eq(back, aqa, "AQA did not take the write: %08x", back);
+	/*
+	 * INTMS (0x0c) masks interrupt vectors, write-1-to-set, and a function-level reset
+	 * clears it. (QEMU's FLR leaves AQA/ASQ/ACQ alone, so those prove nothing here.)
+	 */
+	cr_assert_eq(pl_vfio_bar_write(dev, 0, &set, 4, 0x0c), 0);
+	cr_assert_eq(pl_vfio_bar_read(dev, 0, &back, 4, 0x0c), 0);
+	cr_assert_eq(back & 1, 1, "INTMS did not take the write: %08x", back);
 	cr_assert_eq(pl_vfio_reset(dev), 0);
-	cr_assert_eq(pl_vfio_bar_read(dev, 0, &back, 4, 0x24), 0);
-	cr_expect_eq(back, 0, "AQA after reset = %08x", back);
+	cr_assert_eq(pl_vfio_bar_read(dev, 0, &back, 4, 0x0c), 0);
+	cr_expect_eq(back, 0, "INTMS after reset = %08x", back);
+	close_dev(dev);
+}
+
+Test(device, a_device_without_reset_says_so)
+{
+	/* The 82540EM model has neither FLR nor PM reset, and sits on the root bus. */
+	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+
+	testbed_capture_log();
+	cr_expect_eq(pl_vfio_reset(dev), -ENOTTY);
+	cr_expect(strstr(testbed_last_log(), "no reset"), "logged: %s", testbed_last_log());
 	close_dev(dev);
 }
