@@ -140,10 +140,33 @@ static void drop_region(struct pl_iommu *ctx, int i)
 	ctx->nregions--;
 }
 
+/*
+ * A memfd region goes in by file where the kernel can (IOMMU_IOAS_MAP_FILE, 6.13): the
+ * pages are pinned through the file, not looked up through our page tables. Returns
+ * -ENOTTY where that does not apply, so the caller maps by address.
+ */
+static int map_by_file(struct pl_iommu *ctx, struct pl_dma_region *r)
+{
+	int ret = -ENOTTY;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (r->memfd >= 0 && ctx->backend == PL_IOMMU_IOMMUFD && !ctx->no_map_file) {
+		ret = pl_iommufd_map_file(ctx, r->memfd, r->len, &r->iova);
+		if (ret == -ENOTTY) {
+			ctx->no_map_file = true;
+			pl_debug("IOMMU_IOAS_MAP_FILE: not in this kernel; mapping by address");
+		}
+	}
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
 static int map_region(struct pl_iommu *ctx, struct pl_dma_region *r)
 {
-	int ret = pl_iommu_map(ctx, r->va, r->len, r->page_size, &r->iova);
+	int ret = map_by_file(ctx, r);
 
+	if (ret == -ENOTTY)
+		ret = pl_iommu_map(ctx, r->va, r->len, r->page_size, &r->iova);
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&ctx->lock);

@@ -228,3 +228,115 @@ int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
+
+/* Both back ends would refuse an IOVA outside their ranges, with different errnos. */
+static int check_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	struct pl_iova_range r[16];
+	int n = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_iova_ranges(ctx, r, 16) :
+						   pl_container_iova_ranges(ctx, r, 16);
+
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n && i < 16; i++)
+		if (iova >= r[i].start && iova + len - 1 <= r[i].last && iova + len - 1 >= iova)
+			return 0;
+	pl_err("a fixed mapping at IOVA 0x%llx + %zu lies outside the IOMMU's IOVA ranges",
+	       (unsigned long long)iova, len);
+	return -ERANGE;
+}
+
+int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (!len || ((uintptr_t)va | len | iova) & (pg - 1)) {
+		pl_err("pl_iommu_map_fixed: %p + %zu at IOVA 0x%llx is not page aligned", va, len,
+		       (unsigned long long)iova);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&ctx->lock);
+	if (!(ret = map_ready(ctx)) && !(ret = check_in_ranges(ctx, iova, len)))
+		ret = ctx->backend == PL_IOMMU_IOMMUFD ?
+			      pl_iommufd_map_fixed(ctx, ctx->ioas_id, va, len, iova) :
+			      pl_container_map_fixed(ctx, va, len, iova);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+/* The IOAS calls exist only on iommufd. */
+static int need_iommufd(struct pl_iommu *ctx, const char *what)
+{
+	if (ctx->backend == PL_IOMMU_IOMMUFD)
+		return 0;
+	pl_err("%s needs the iommufd back end (this context is %s)", what,
+	       pl_iommu_backend_name(ctx->backend));
+	return -EOPNOTSUPP;
+}
+
+int pl_iommu_ioas_alloc(struct pl_iommu *ctx, uint32_t *ioas_id)
+{
+	int ret, slot = -1;
+
+	pthread_mutex_lock(&ctx->lock);
+	if ((ret = need_iommufd(ctx, "pl_iommu_ioas_alloc")))
+		goto out;
+	for (int i = 0; i < 8 && slot < 0; i++)
+		if (!ctx->extra_ioas[i])
+			slot = i;
+	if (slot < 0) {
+		pl_err("pl_iommu_ioas_alloc: 8 extra IOASes already");
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!(ret = pl_iommufd_ioas_alloc(ctx, ioas_id)))
+		ctx->extra_ioas[slot] = *ioas_id;
+out:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_ioas_destroy(struct pl_iommu *ctx, uint32_t ioas_id)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&ctx->lock);
+	for (int i = 0; i < 8; i++)
+		if (ioas_id && ctx->extra_ioas[i] == ioas_id) {
+			if (!(ret = pl_iommufd_destroy(ctx, ioas_id)))
+				ctx->extra_ioas[i] = 0;
+			break;
+		}
+	pthread_mutex_unlock(&ctx->lock);
+	if (ret == -ENOENT)
+		pl_err("pl_iommu_ioas_destroy: IOAS %u is not one of this context's extras",
+		       ioas_id);
+	return ret;
+}
+
+int pl_iommu_ioas_copy(struct pl_iommu *ctx, uint32_t dst_ioas, uint64_t src_iova, size_t len,
+		       uint64_t *dst_iova)
+{
+	int ret = need_iommufd(ctx, "pl_iommu_ioas_copy");
+
+	return ret ? ret : pl_iommufd_copy(ctx, dst_ioas, src_iova, len, dst_iova);
+}
+
+int pl_iommu_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas_id, uint64_t iova, size_t len)
+{
+	int ret = need_iommufd(ctx, "pl_iommu_ioas_unmap");
+
+	return ret ? ret : pl_iommufd_ioas_unmap(ctx, ioas_id, iova, len);
+}
+
+int pl_iommu_huge_pages(struct pl_iommu *ctx, int set)
+{
+	int ret;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (!(ret = need_iommufd(ctx, "pl_iommu_huge_pages")))
+		ret = pl_iommufd_huge_pages(ctx, set);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}

@@ -35,6 +35,8 @@ struct pl_iommu {
 	/* iommufd */
 	int iommufd;
 	uint32_t ioas_id;
+	uint32_t extra_ioas[8];	/* from pl_iommu_ioas_alloc, 0 when free */
+	bool no_map_file;	/* IOMMU_IOAS_MAP_FILE answered ENOTTY (before 6.13) */
 
 	/* legacy container: the IOMMU type is set when the first group joins */
 	int container;
@@ -59,6 +61,14 @@ void pl_iommufd_dev_detach(int devfd);
 int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
 int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
 int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+int pl_iommufd_map_fixed(struct pl_iommu *ctx, uint32_t ioas, void *va, size_t len, uint64_t iova);
+int pl_iommufd_ioas_alloc(struct pl_iommu *ctx, uint32_t *id);
+int pl_iommufd_destroy(struct pl_iommu *ctx, uint32_t id);
+int pl_iommufd_copy(struct pl_iommu *ctx, uint32_t dst, uint64_t src_iova, size_t len,
+		    uint64_t *dst_iova);
+int pl_iommufd_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas, uint64_t iova, size_t len);
+int pl_iommufd_huge_pages(struct pl_iommu *ctx, int set);
+int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova);
 
 /* vfio_container.c */
 int pl_container_ctx_open(struct pl_iommu *ctx);
@@ -69,6 +79,7 @@ int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, in
 int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
 int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
 int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+int pl_container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
 
 /* True once mappings can be made: iommufd, or a container with a group in it. */
 static inline bool pl_iommu_mappable(const struct pl_iommu *ctx)

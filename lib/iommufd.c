@@ -45,6 +45,9 @@ void pl_iommufd_ctx_close(struct pl_iommu *ctx)
 	if (ctx->iommufd < 0)
 		return;
 	/* Closing the fd frees its objects too; destroying first surfaces a leak early. */
+	for (int i = 0; i < 8; i++)
+		if (ctx->extra_ioas[i])
+			pl_iommufd_destroy(ctx, ctx->extra_ioas[i]);
 	struct iommu_destroy d = { .size = sizeof(d), .id = ctx->ioas_id };
 	if (ioctl(ctx->iommufd, IOMMU_DESTROY, &d))
 		pl_warn("IOMMU_DESTROY of IOAS %u: %s", ctx->ioas_id, strerror(errno));
@@ -179,5 +182,122 @@ int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 		       (unsigned long long)iova, strerror(-ret));
 		return ret;
 	}
+	return 0;
+}
+
+int pl_iommufd_map_fixed(struct pl_iommu *ctx, uint32_t ioas, void *va, size_t len, uint64_t iova)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)va,
+		.length = len,
+		.iova = iova,
+	};
+
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_MAP, &m)) {
+		int ret = -errno;
+		if (ret != -EEXIST)
+			pl_log_map_error("IOMMU_IOAS_MAP(FIXED_IOVA)", len, -ret);
+		return ret;
+	}
+	return 0;
+}
+
+int pl_iommufd_ioas_alloc(struct pl_iommu *ctx, uint32_t *id)
+{
+	struct iommu_ioas_alloc a = { .size = sizeof(a) };
+
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_ALLOC, &a)) {
+		int ret = -errno;
+		pl_err("IOMMU_IOAS_ALLOC: %s", strerror(-ret));
+		return ret;
+	}
+	*id = a.out_ioas_id;
+	return 0;
+}
+
+int pl_iommufd_destroy(struct pl_iommu *ctx, uint32_t id)
+{
+	struct iommu_destroy d = { .size = sizeof(d), .id = id };
+
+	if (ioctl(ctx->iommufd, IOMMU_DESTROY, &d)) {
+		int ret = -errno;
+		pl_err("IOMMU_DESTROY of object %u: %s", id, strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int pl_iommufd_copy(struct pl_iommu *ctx, uint32_t dst, uint64_t src_iova, size_t len,
+		    uint64_t *dst_iova)
+{
+	struct iommu_ioas_copy c = {
+		.size = sizeof(c),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.dst_ioas_id = dst,
+		.src_ioas_id = ctx->ioas_id,
+		.length = len,
+		.src_iova = src_iova,
+	};
+
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_COPY, &c)) {
+		int ret = -errno;
+		pl_err("IOMMU_IOAS_COPY of %zu bytes at IOVA 0x%llx into IOAS %u: %s", len,
+		       (unsigned long long)src_iova, dst, strerror(-ret));
+		return ret;
+	}
+	*dst_iova = c.dst_iova;
+	return 0;
+}
+
+int pl_iommufd_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas, uint64_t iova, size_t len)
+{
+	struct iommu_ioas_unmap u = { .size = sizeof(u), .ioas_id = ioas, .iova = iova,
+				      .length = len };
+
+	return ioctl(ctx->iommufd, IOMMU_IOAS_UNMAP, &u) ? -errno : 0;
+}
+
+int pl_iommufd_huge_pages(struct pl_iommu *ctx, int set)
+{
+	struct iommu_option o = {
+		.size = sizeof(o),
+		.option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = set < 0 ? IOMMU_OPTION_OP_GET : IOMMU_OPTION_OP_SET,
+		.object_id = ctx->ioas_id,
+		.val64 = set > 0,
+	};
+
+	if (ioctl(ctx->iommufd, IOMMU_OPTION, &o)) {
+		int ret = -errno;
+		pl_err("IOMMU_OPTION(HUGE_PAGES, %s) on IOAS %u: %s%s", set < 0 ? "get" : "set",
+		       ctx->ioas_id, strerror(-ret),
+		       ret == -EBUSY ? ": set it before any device attaches" : "");
+		return ret;
+	}
+	return set < 0 ? (int)o.val64 : set > 0;
+}
+
+/* 6.13 and later map a memfd by file and offset; older kernels answer ENOTTY. */
+int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
+{
+	struct iommu_ioas_map_file m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = ctx->ioas_id,
+		.fd = fd,
+		.length = len,
+	};
+
+	if (ioctl(ctx->iommufd, IOMMU_IOAS_MAP_FILE, &m)) {
+		int ret = -errno;
+		if (ret != -ENOTTY)
+			pl_log_map_error("IOMMU_IOAS_MAP_FILE", len, -ret);
+		return ret;
+	}
+	*iova = m.iova;
 	return 0;
 }

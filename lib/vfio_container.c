@@ -340,3 +340,12 @@ int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 	used_remove(ctx, iova);
 	return 0;
 }
+
+/* The range was checked by the caller; here only overlap with what we handed out. */
+int pl_container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
+{
+	for (int i = 0; i < ctx->nused; i++)
+		if (iova <= ctx->used[i].last && iova + len - 1 >= ctx->used[i].start)
+			return -EEXIST;
+	return pl_container_map_at(ctx, va, len, iova);
+}

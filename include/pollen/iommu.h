@@ -2,6 +2,7 @@
 #ifndef POLLEN_IOMMU_H
 #define POLLEN_IOMMU_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,61 @@ int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint6
 
 /* Undoes pl_iommu_map() for exactly that IOVA and length. */
 int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+
+/**
+ * pl_iommu_map_fixed() - like pl_iommu_map(), at an IOVA the caller chooses
+ * (IOMMU_IOAS_MAP_FIXED_IOVA, or the container's MAP_DMA at that address).
+ * Return: 0; -EEXIST when it overlaps a mapping; -ERANGE when outside the IOVA ranges.
+ */
+int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+
+/*
+ * More address spaces on the same /dev/iommu (iommufd back end only; -EOPNOTSUPP
+ * otherwise). The context's own IOAS is pl_iommu_ioas_id(); extra ones are destroyed
+ * with the context if the caller does not destroy them first.
+ */
+int pl_iommu_ioas_alloc(struct pl_iommu *ctx, uint32_t *ioas_id);
+int pl_iommu_ioas_destroy(struct pl_iommu *ctx, uint32_t ioas_id);
+
+/**
+ * pl_iommu_ioas_copy() - map the pages behind [@src_iova, +@len) of the context's IOAS
+ * into IOAS @dst_ioas as well (IOMMU_IOAS_COPY: no second pin, no VA needed).
+ * @dst_iova: set to the IOVA the kernel chose in @dst_ioas.
+ */
+int pl_iommu_ioas_copy(struct pl_iommu *ctx, uint32_t dst_ioas, uint64_t src_iova, size_t len,
+		       uint64_t *dst_iova);
+
+/* Unmaps [@iova, +@len) from any IOAS of the context; -ENOENT when nothing is there. */
+int pl_iommu_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas_id, uint64_t iova, size_t len);
+
+/**
+ * pl_iommu_huge_pages() - IOMMU_OPTION HUGE_PAGES on the context's IOAS: whether the
+ * IOMMU may use large pages for it. @set: 0 or 1 to set (only before devices attach),
+ * -1 to read. Return: the value now in force, or a negative errno.
+ */
+int pl_iommu_huge_pages(struct pl_iommu *ctx, int set);
+
+/** struct pl_iommu_hw_info - what IOMMU_GET_HW_INFO says of the IOMMU behind a device. */
+struct pl_iommu_hw_info {
+	uint32_t type;			/* IOMMU_HW_INFO_TYPE_*: 1 is Intel VT-d */
+	uint64_t capabilities;		/* IOMMU_HW_CAP_*: bit 0 dirty tracking */
+	uint64_t vtd_cap, vtd_ecap;	/* VT-d capability registers, raw */
+	/* decoded from the VT-d registers (type 1) */
+	unsigned addr_width;		/* MGAW: bits of guest address it translates */
+	unsigned levels_mask;		/* SAGAW: bit 1 3-level (39-bit), 2 4-level, 3 5-level */
+	bool page_2m, page_1g;		/* second-level large pages (SLLPS) */
+	bool coherent;			/* page walks snoop caches (ECAP.C) */
+	bool snoop_control;		/* can force snooping of DMA (ECAP.SC) */
+	bool intr_remap;		/* interrupt remapping (ECAP.IR) */
+	bool pass_through;		/* ECAP.PT */
+	bool caching_mode;		/* CAP.CM: invalidations needed for non-present entries */
+	bool nested;			/* ECAP.NEST */
+	bool scalable_mode;		/* ECAP.SMTS */
+	bool pasid;			/* ECAP.PASID */
+	bool dirty_tracking;		/* from capabilities */
+};
+
+/* Decodes the VT-d capability and extended capability registers into @out. */
+void pl_iommu_vtd_decode(uint64_t cap, uint64_t ecap, struct pl_iommu_hw_info *out);
 
 #endif

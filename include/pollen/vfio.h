@@ -37,6 +37,12 @@ unsigned pl_vfio_num_regions(const struct pl_vfio_dev *dev);
 unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev);
 
 /**
+ * pl_vfio_iommu_info() - IOMMU_GET_HW_INFO for the IOMMU behind @dev, decoded.
+ * Return: 0; -EOPNOTSUPP under the legacy back end (it has no such query).
+ */
+int pl_vfio_iommu_info(struct pl_vfio_dev *dev, struct pl_iommu_hw_info *out);
+
+/**
  * pl_vfio_cfg_read() - read PCI configuration space through the VFIO config region.
  * Return: 0, or a negative errno when fewer than @len bytes could be read.
  */
