@@ -4,11 +4,13 @@
 
 #include <pollen/dma.h>
 #include <pollen/log.h>
+#include <pollen/pci.h>
 
 #include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/memfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,32 +22,65 @@
 #define MAP_HUGE_SHIFT 26
 #endif
 
-static long hugepages_free(size_t page_size, long *total)
+static int pool_path(char *buf, size_t len, size_t page_size, const char *attr)
 {
-	char path[128], buf[32];
-	long free_pages = -1;
-	FILE *f;
+	return pl_path(buf, len, "%s/kernel/mm/hugepages/hugepages-%zukB/%s", pl_sysfs_root(),
+		       page_size >> 10, attr);
+}
 
-	*total = -1;
+int pl_dma_hugepages(size_t page_size, long *total, long *free_pages)
+{
+	static const char *const attr[2] = { "nr_hugepages", "free_hugepages" };
+	long *out[2] = { total, free_pages };
+	char path[PATH_MAX], buf[32];
+
 	for (int i = 0; i < 2; i++) {
-		if (pl_path(path, sizeof(path), "/sys/kernel/mm/hugepages/hugepages-%zukB/%s",
-			    page_size >> 10, i ? "nr_hugepages" : "free_hugepages"))
-			return -1;
+		FILE *f;
+
+		if (pool_path(path, sizeof(path), page_size, attr[i]))
+			return -ENAMETOOLONG;
 		if (!(f = fopen(path, "re")))
-			return -1;
-		if (fgets(buf, sizeof(buf), f))
-			*(i ? total : &free_pages) = atol(buf);
+			return -ENOENT;
+		*out[i] = fgets(buf, sizeof(buf), f) ? atol(buf) : -1;
 		fclose(f);
 	}
-	return free_pages;
+	return 0;
+}
+
+long pl_dma_reserve_hugepages(size_t page_size, long n)
+{
+	char path[PATH_MAX];
+	long total, free_pages;
+	FILE *f;
+	int ret;
+
+	if (pool_path(path, sizeof(path), page_size, "nr_hugepages"))
+		return -ENAMETOOLONG;
+	if (!(f = fopen(path, "we"))) {
+		ret = -errno;
+		pl_err("%s: %s%s", path, strerror(-ret), ret == -EACCES ? " (run as root)" : "");
+		return ret;
+	}
+	fprintf(f, "%ld\n", n);
+	if (fclose(f)) {
+		ret = -errno;
+		pl_err("reserving %ld hugepages of %zu kB: %s", n, page_size >> 10, strerror(-ret));
+		return ret;
+	}
+	if ((ret = pl_dma_hugepages(page_size, &total, &free_pages)))
+		return ret;
+	if (total < n)
+		pl_warn("asked for %ld hugepages of %zu kB, the kernel reserved %ld (memory too "
+			"fragmented or too small)", n, page_size >> 10, total);
+	return total;
 }
 
 static void log_no_hugepages(size_t len, size_t page_size)
 {
-	long total, free_pages = hugepages_free(page_size, &total);
+	long total, free_pages;
 	size_t want = len / page_size;
 
-	if (free_pages < 0)
+	if (pl_dma_hugepages(page_size, &total, &free_pages))
 		pl_err("no %zu KiB hugepages: this kernel has no pool of that size (enable "
 		       "CONFIG_HUGETLBFS, or boot with hugepagesz=)", page_size >> 10);
 	else

@@ -45,4 +45,17 @@ int pl_dma_unregister(struct pl_iommu *ctx, void *va);
  */
 uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
 
+/**
+ * pl_dma_hugepages() - the kernel's pool of @page_size hugepages (2 MiB or 1 GiB).
+ * Return: 0 with the counts set; -ENOENT when the kernel has no pool of that size.
+ */
+int pl_dma_hugepages(size_t page_size, long *total, long *free_pages);
+
+/**
+ * pl_dma_reserve_hugepages() - set the pool of @page_size hugepages to @n (root only).
+ * Return: how many the kernel reserved, which can fall short of @n when memory is
+ *         fragmented, or a negative errno.
+ */
+long pl_dma_reserve_hugepages(size_t page_size, long n);
+
 #endif

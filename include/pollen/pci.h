@@ -51,6 +51,24 @@ bool pl_pci_is_e1000(const struct pl_pci_info *info);
 /* A short name for the device family ("nvme", "e1000", "e1000e"), or NULL. */
 const char *pl_pci_family(const struct pl_pci_info *info);
 
+/**
+ * pl_pci_bind() - hand @addr to @driver (e.g. "vfio-pci"): unbind it from its current
+ * driver, set driver_override so no other driver grabs it, and bind.
+ * Return: 0; -ENODEV for no such device; -ENOENT when @driver is not loaded (modprobe
+ *         it); -EACCES without permission on sysfs; -EIO when the driver refused it.
+ */
+int pl_pci_bind(const char *addr, const char *driver);
+
+/* Unbinds @addr from its driver and clears driver_override; the device stays unbound. */
+int pl_pci_unbind(const char *addr);
+
+/**
+ * pl_pci_restore() - give @addr back to the kernel: unbind, clear driver_override and let
+ * the kernel probe the driver that matches it (its own: nvme, e1000, e1000e).
+ * @driver: if not NULL, set to the driver that took it ("" when none did).
+ */
+int pl_pci_restore(const char *addr, char driver[32]);
+
 /*
  * Where sysfs and the device nodes are: "/sys" and "/dev", or POLLEN_SYSFS and
  * POLLEN_DEVFS from the environment (tests point them at temporary trees).
