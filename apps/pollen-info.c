@@ -1,6 +1,7 @@
 /* pollen-info: what Pollen sees — the IOMMU back end and each device it can drive. */
 #include <pollen/dma.h>
 #include <pollen/iommu.h>
+#include <pollen/irq.h>
 #include <pollen/log.h>
 #include <pollen/pci.h>
 #include <pollen/vfio.h>
@@ -9,6 +10,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 struct list {
@@ -28,9 +30,12 @@ static int collect(const struct pl_pci_info *info, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pollen-info [--iommu auto|iommufd|vfio] [-v] [PCI-ADDRESS...]\n"
+		"usage: pollen-info [--iommu auto|iommufd|vfio] [-d] [-v] [PCI-ADDRESS...]\n"
 		"Opens each device (default: every NVMe and e1000-family device) through VFIO\n"
-		"and prints the IOMMU back end and what the device's config space says.\n");
+		"and prints the IOMMU back end, what the device's config space says, the IOVA\n"
+		"ranges, and where a hugepage of DMA memory lands. With -d (the default when\n"
+		"addresses are given) also each BAR, the interrupt types and the IOMMU's\n"
+		"hardware information.\n");
 }
 
 /* The IOVA ranges and one hugepage mapped to show where the kernel puts DMA memory. */
@@ -57,6 +62,54 @@ static int show_dma(struct pl_iommu *ctx)
 	pl_dma_free(ctx, va);
 	return 0;
 }
+
+static void show_hw_info(struct pl_iommu *ctx, struct pl_vfio_dev *dev)
+{
+	struct pl_iommu_hw_info hw;
+
+	if (pl_iommu_backend(ctx) != PL_IOMMU_IOMMUFD) {
+		printf("    IOMMU: hardware details need the iommufd back end\n");
+		return;
+	}
+	if (pl_vfio_iommu_info(dev, &hw))
+		return;
+	if (hw.type != 1) {
+		printf("    IOMMU: type %u (not decoded), capabilities 0x%llx\n", hw.type,
+		       (unsigned long long)hw.capabilities);
+		return;
+	}
+	printf("    IOMMU: Intel VT-d, cap 0x%016llx ecap 0x%016llx\n",
+	       (unsigned long long)hw.vtd_cap, (unsigned long long)hw.vtd_ecap);
+	printf("      %u-bit addresses, tables of%s%s%s levels, pages 4K%s%s\n", hw.addr_width,
+	       hw.levels_mask & 2 ? " 3" : "", hw.levels_mask & 4 ? " 4" : "",
+	       hw.levels_mask & 8 ? " 5" : "", hw.page_2m ? " 2M" : "", hw.page_1g ? " 1G" : "");
+	printf("      coherent walks %s, snoop control %s, interrupt remapping %s, pass-through %s,\n"
+	       "      caching mode %s, nesting %s, scalable mode %s, PASID %s, dirty tracking %s\n",
+	       hw.coherent ? "yes" : "no", hw.snoop_control ? "yes" : "no",
+	       hw.intr_remap ? "yes" : "no", hw.pass_through ? "yes" : "no",
+	       hw.caching_mode ? "yes" : "no", hw.nested ? "yes" : "no",
+	       hw.scalable_mode ? "yes" : "no", hw.pasid ? "yes" : "no",
+	       hw.dirty_tracking ? "yes" : "no");
+}
+
+/* Every BAR with its size and how it can be reached, and the interrupt types. */
+static void show_details(struct pl_iommu *ctx, struct pl_vfio_dev *dev)
+{
+	for (unsigned i = 0; i <= PL_VFIO_ROM; i++) {
+		struct pl_vfio_region r;
+
+		if (pl_vfio_region_info(dev, i, &r) || !r.size)
+			continue;
+		printf("    %s%u: %8llu bytes  %s%s\n", i == PL_VFIO_ROM ? "ROM" : "BAR",
+		       i == PL_VFIO_ROM ? 0 : i, (unsigned long long)r.size,
+		       r.mappable ? "mmap" : "pread/pwrite only", r.sparse ? " (sparse)" : "");
+	}
+	printf("    interrupts: INTx %d, MSI %d, MSI-X %d\n", pl_irq_count(dev, PL_IRQ_INTX),
+	       pl_irq_count(dev, PL_IRQ_MSI), pl_irq_count(dev, PL_IRQ_MSIX));
+	show_hw_info(ctx, dev);
+}
+
+static bool details;
 
 /* Opens one device and checks config space against sysfs; 0 when they agree. */
 static struct pl_vfio_dev *show(struct pl_iommu *ctx, const char *addr, int *failed)
@@ -95,6 +148,8 @@ static struct pl_vfio_dev *show(struct pl_iommu *ctx, const char *addr, int *fai
 		printf("  config read failed: %s\n", strerror(-ret));
 	}
 	*failed += ret != 0;
+	if (details)
+		show_details(ctx, dev);
 	return dev;
 }
 
@@ -103,6 +158,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "iommu", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "details", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -110,7 +166,7 @@ int main(int argc, char **argv)
 	struct list l = { 0 };
 	int c, failed = 0;
 
-	while ((c = getopt_long(argc, argv, "i:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:dvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!strcmp(optarg, "iommufd"))
@@ -125,6 +181,9 @@ int main(int argc, char **argv)
 		case 'v':
 			pl_log_set_level(PL_LOG_DEBUG);
 			break;
+		case 'd':
+			details = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -133,6 +192,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* Named devices get the full picture. */
+	if (optind < argc)
+		details = true;
 	for (int i = optind; i < argc && l.n < 64; i++)
 		snprintf(l.addr[l.n++], PL_PCI_ADDR_LEN, "%s", argv[i]);
 	if (optind == argc && pl_pci_scan(collect, &l))
