@@ -92,30 +92,87 @@ static void log_no_hugepages(size_t len, size_t page_size)
 		       total + (long)want - free_pages);
 }
 
-/* Hugepages from a memfd first (it can later back IOMMU_IOAS_MAP_FILE), then MAP_HUGETLB. */
-static void *map_huge(size_t len, size_t page_size, int *memfd)
+/* A hugetlbfs mount whose page size is @page_size, from /proc/self/mounts. */
+static int find_hugetlbfs(size_t page_size, char *dir, size_t len)
+{
+	char line[PATH_MAX + 256], mnt[PATH_MAX], type[64], opts[256];
+	long total, free_pages;
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -errno;
+	/* A mount without pagesize= has the default size, which /proc/meminfo names. */
+	size_t deflt = 2ul << 20;
+	if (pl_dma_hugepages(deflt, &total, &free_pages))
+		deflt = 1ul << 30;
+	while (ret && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %4095s %63s %255s", mnt, type, opts) != 3 ||
+		    strcmp(type, "hugetlbfs"))
+			continue;
+		char *ps = strstr(opts, "pagesize=");
+		size_t sz = deflt;
+		if (ps) {
+			char *end;
+			sz = strtoul(ps + 9, &end, 10);
+			sz <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
+		}
+		if (sz == page_size && !access(mnt, W_OK))
+			ret = pl_path(dir, len, "%s", mnt);
+	}
+	fclose(f);
+	return ret;
+}
+
+static void *map_fd(int fd, size_t len, int *memfd)
+{
+	/* Hugetlb reserves the pages at mmap: too few pages fail here, not on touch. */
+	void *va = ftruncate(fd, len) ? MAP_FAILED :
+		   mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (va == MAP_FAILED) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return MAP_FAILED;
+	}
+	*memfd = fd;
+	return va;
+}
+
+/*
+ * Hugepages from a memfd first (it can back IOMMU_IOAS_MAP_FILE), then a file on a
+ * hugetlbfs mount, then MAP_HUGETLB; @flags may insist on one of the last two. Each
+ * falls through only when the kernel lacks the mechanism, never when pages run short.
+ */
+static void *map_huge(size_t len, size_t page_size, unsigned flags, int *memfd)
 {
 	unsigned shift = page_size == 1ul << 30 ? 30 : 21;
-	void *va;
 	int fd;
 
 	*memfd = -1;
-	fd = memfd_create("pollen-dma", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
-	if (fd >= 0) {
-		if (ftruncate(fd, len)) {
-			close(fd);
+	if (!(flags & (PL_DMA_HUGETLBFS | PL_DMA_ANON))) {
+		fd = memfd_create("pollen-dma", MFD_CLOEXEC | MFD_HUGETLB | (shift << MFD_HUGE_SHIFT));
+		if (fd >= 0)
+			return map_fd(fd, len, memfd);
+		if (errno != EINVAL && errno != ENOSYS)
+			return MAP_FAILED;
+	}
+	if (!(flags & PL_DMA_ANON)) {
+		char dir[PATH_MAX], path[PATH_MAX];
+
+		if (!find_hugetlbfs(page_size, dir, sizeof(dir)) &&
+		    !pl_path(path, sizeof(path), "%s/pollen-dma.XXXXXX", dir) &&
+		    (fd = mkostemp(path, O_CLOEXEC)) >= 0) {
+			unlink(path);	/* nothing to clean up after a crash */
+			return map_fd(fd, len, memfd);
+		}
+		if (flags & PL_DMA_HUGETLBFS) {
+			pl_err("no writable hugetlbfs mount for %zu kB pages: mount -t hugetlbfs "
+			       "-o pagesize=%zuK none /dev/hugepages", page_size >> 10,
+			       page_size >> 10);
+			errno = ENOENT;
 			return MAP_FAILED;
 		}
-		/* Hugetlb reserves the pages at mmap: too few pages fail here, not on touch. */
-		va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
-		if (va == MAP_FAILED) {
-			int err = errno;
-			close(fd);
-			errno = err;
-			return MAP_FAILED;
-		}
-		*memfd = fd;
-		return va;
 	}
 	return mmap(NULL, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE | (shift << MAP_HUGE_SHIFT),
@@ -228,9 +285,13 @@ void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *i
 		r.va = mmap(NULL, r.len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	else
-		r.va = map_huge(r.len, r.page_size, &r.memfd);
+		r.va = map_huge(r.len, r.page_size, flags, &r.memfd);
 	if (r.va == MAP_FAILED) {
 		ret = errno;
+		if (ret == ENOENT) {
+			errno = ENOENT;
+			return NULL;
+		}
 		if (ret == ENOMEM || ret == EINVAL || ret == ENOSPC)
 			log_no_hugepages(r.len, r.page_size);
 		else

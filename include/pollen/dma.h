@@ -14,16 +14,20 @@ enum pl_dma_flags {
 	PL_DMA_HUGE_2M = 0,		/* the default: 2 MiB hugepages */
 	PL_DMA_HUGE_1G = 1 << 0,	/* 1 GiB hugepages */
 	PL_DMA_4K = 1 << 1,		/* ordinary 4 KiB pages, only when asked */
+	PL_DMA_HUGETLBFS = 1 << 2,	/* only from a file on a hugetlbfs mount */
+	PL_DMA_ANON = 1 << 3,		/* only from anonymous MAP_HUGETLB memory */
 };
 
 /**
  * pl_dma_alloc() - allocate zeroed, pinned memory that every device on @ctx can reach.
  * @len: rounded up to the page size (2 MiB unless @flags say otherwise).
  * @iova: set to the IOVA of the first byte; the region is contiguous in IOVA space.
- * The memory comes from a hugetlb memfd (MFD_HUGETLB), else MAP_HUGETLB.
+ * The memory comes from a hugetlb memfd (MFD_HUGETLB), else a file on a hugetlbfs mount,
+ * else MAP_HUGETLB; PL_DMA_HUGETLBFS or PL_DMA_ANON insist on one source.
  * Return: the virtual address, or NULL with errno set: ENOMEM when hugepages or the
  *         memlock limit run short (the log says which and how to fix it), ENOSPC when
- *         the IOVA space is exhausted, ENXIO before a device settles the back end.
+ *         the IOVA space is exhausted, ENXIO before a device settles the back end,
+ *         ENOENT when PL_DMA_HUGETLBFS finds no hugetlbfs mount.
  */
 void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova);
 

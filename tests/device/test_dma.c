@@ -224,3 +224,41 @@ BACKENDS(four_kib_pages_when_asked)
 	pl_dma_free(ctx, va);
 	close_ctx();
 }
+
+struct src_case {
+	enum pl_iommu_backend backend;
+	unsigned flags;
+};
+
+ParameterizedTestParameters(dma, each_hugepage_source_maps)
+{
+	static struct src_case cases[] = {
+		{ PL_IOMMU_IOMMUFD, 0 }, { PL_IOMMU_IOMMUFD, PL_DMA_HUGETLBFS },
+		{ PL_IOMMU_IOMMUFD, PL_DMA_ANON }, { PL_IOMMU_VFIO, 0 },
+		{ PL_IOMMU_VFIO, PL_DMA_HUGETLBFS }, { PL_IOMMU_VFIO, PL_DMA_ANON },
+	};
+	return cr_make_param_array(struct src_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct src_case *c, dma, each_hugepage_source_maps)
+{
+	uint64_t iova;
+	long before, after, total;
+
+	open_ctx(c->backend);
+	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &before), 0);
+	char *va = pl_dma_alloc(ctx, 4 * MiB, c->flags, &iova);
+	cr_assert_not_null(va, "flags %x: %s", c->flags, strerror(errno));
+	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &after), 0);
+	cr_expect_eq(before - after, 2, "the region did not come from two hugepages");
+	expect_in_ranges(iova, 4 * MiB);
+	cr_expect_eq(iova % (2 * MiB), 0);
+	for (size_t i = 0; i < 4 * MiB; i += 4096)
+		va[i] = (char)(i >> 12);
+	for (size_t i = 0; i < 4 * MiB; i += 4096)
+		cr_assert_eq(va[i], (char)(i >> 12));
+	pl_dma_free(ctx, va);
+	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &after), 0);
+	cr_expect_eq(after, before, "hugepages not returned (a file left on hugetlbfs?)");
+	close_ctx();
+}
