@@ -269,36 +269,66 @@ static int map_region(struct pl_iommu *ctx, struct pl_dma_region *r)
 	return ret;
 }
 
-void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova)
+static size_t page_size_of(unsigned flags)
 {
-	struct pl_dma_region r = { .memfd = -1, .owned = true };
-	int ret;
+	return flags & PL_DMA_4K ? (size_t)sysconf(_SC_PAGESIZE) :
+	       flags & PL_DMA_HUGE_1G ? 1ul << 30 : 2ul << 20;
+}
 
-	r.page_size = flags & PL_DMA_4K ? (size_t)sysconf(_SC_PAGESIZE) :
-		      flags & PL_DMA_HUGE_1G ? 1ul << 30 : 2ul << 20;
+/* The memory of a region: hugepages (or 4 KiB pages when asked), zeroed and populated. */
+static void *get_memory(size_t len, unsigned flags, size_t *alloc_len, int *memfd)
+{
+	size_t pg = page_size_of(flags);
+	void *va;
+
+	*memfd = -1;
 	if (!len) {
 		errno = EINVAL;
 		return NULL;
 	}
-	r.len = (len + r.page_size - 1) & ~(r.page_size - 1);
+	*alloc_len = (len + pg - 1) & ~(pg - 1);
 	if (flags & PL_DMA_4K)
-		r.va = mmap(NULL, r.len, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		va = mmap(NULL, *alloc_len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	else
-		r.va = map_huge(r.len, r.page_size, flags, &r.memfd);
-	if (r.va == MAP_FAILED) {
-		ret = errno;
-		if (ret == ENOENT) {
-			errno = ENOENT;
-			return NULL;
-		}
-		if (ret == ENOMEM || ret == EINVAL || ret == ENOSPC)
-			log_no_hugepages(r.len, r.page_size);
-		else
-			pl_err("pl_dma_alloc of %zu KiB: mmap: %s", r.len >> 10, strerror(ret));
-		errno = ENOMEM;
-		return NULL;
+		va = map_huge(*alloc_len, pg, flags, memfd);
+	if (va != MAP_FAILED)
+		return va;
+	int err = errno;
+	if (err == ENOMEM || err == EINVAL || err == ENOSPC) {
+		log_no_hugepages(*alloc_len, pg);
+		err = ENOMEM;
+	} else if (err != ENOENT) {
+		pl_err("%zu KiB of hugepage memory: mmap: %s", *alloc_len >> 10, strerror(err));
 	}
+	errno = err;
+	return NULL;
+}
+
+void *pl_hugepage_alloc(size_t len, unsigned flags, size_t *alloc_len)
+{
+	int memfd;
+	void *va = get_memory(len, flags, alloc_len, &memfd);
+
+	/* The mapping keeps the memfd's pages; the descriptor itself is not needed. */
+	if (memfd >= 0)
+		close(memfd);
+	return va;
+}
+
+void pl_hugepage_free(void *va, size_t alloc_len)
+{
+	if (va)
+		munmap(va, alloc_len);
+}
+
+void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova)
+{
+	struct pl_dma_region r = { .owned = true, .page_size = page_size_of(flags) };
+	int ret;
+
+	if (!(r.va = get_memory(len, flags, &r.len, &r.memfd)))
+		return NULL;
 	if ((ret = map_region(ctx, &r))) {
 		munmap(r.va, r.len);
 		if (r.memfd >= 0)
@@ -345,6 +375,10 @@ int pl_dma_register(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova)
 {
 	struct pl_dma_region r = { .va = va, .len = len, .memfd = -1,
 				   .page_size = sysconf(_SC_PAGESIZE) };
+
+	/* Keep the IOVA as aligned as the memory (up to 1 GiB) so large IOMMU pages fit. */
+	while (r.page_size < 1ul << 30 && !(((uintptr_t)va | len) & (r.page_size * 2 - 1)))
+		r.page_size *= 2;
 	int ret = map_region(ctx, &r);
 
 	if (!ret)

@@ -50,6 +50,16 @@ int pl_dma_unregister(struct pl_iommu *ctx, void *va);
 uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
 
 /**
+ * pl_hugepage_alloc() - hugepage memory with no IOMMU mapping (yet): for pools built
+ * before a device is open, and hosts with no IOMMU at all. Same sources and @flags as
+ * pl_dma_alloc(); map it later with pl_dma_register().
+ * @alloc_len: set to @len rounded up to the page size.
+ * Return: the memory (zeroed), or NULL with errno set (ENOMEM: too few hugepages, logged).
+ */
+void *pl_hugepage_alloc(size_t len, unsigned flags, size_t *alloc_len);
+void pl_hugepage_free(void *va, size_t alloc_len);
+
+/**
  * pl_dma_hugepages() - the kernel's pool of @page_size hugepages (2 MiB or 1 GiB).
  * Return: 0 with the counts set; -ENOENT when the kernel has no pool of that size.
  */

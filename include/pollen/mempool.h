@@ -1,0 +1,232 @@
+/* pl_mempool: fixed-size DMA objects on hugepages, with per-thread caches in front of a ring. */
+#ifndef POLLEN_MEMPOOL_H
+#define POLLEN_MEMPOOL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pollen/dma.h>
+#include <pollen/iommu.h>
+#include <pollen/ring.h>
+
+/*
+ * A pool is one hugepage region carved into equal, cache-line aligned elements. The
+ * region is one IOMMU mapping, so an object's IOVA is its address plus a constant: no
+ * per-object header and no lookup. Free objects sit in a pl_ring; a cache (an array a
+ * single thread owns) in front of it serves gets and puts with a copy of pointers, and
+ * touches the ring only to refill when empty or flush when over its threshold.
+ */
+
+#define PL_MEMPOOL_MAX_THREADS 128	/* threads with a default cache per pool */
+#define PL_MEMPOOL_CACHE_MAX 512	/* the largest cache size */
+
+enum pl_mempool_flags {
+	PL_MEMPOOL_DEBUG = 1 << 0,	/* poison free objects; catch double and foreign puts */
+	PL_MEMPOOL_SP_PUT = 1 << 1,	/* one thread puts into the ring */
+	PL_MEMPOOL_SC_GET = 1 << 2,	/* one thread gets from the ring */
+	PL_MEMPOOL_4K = 1 << 3,		/* ordinary pages, not hugepages */
+};
+
+struct pl_mempool;
+
+/** struct pl_mempool_cache - free objects one thread holds in front of the ring. */
+struct pl_mempool_cache {
+	struct pl_mempool *pool;
+	struct pl_ring *ring;
+	uint32_t len;		/* objects held */
+	uint32_t size;		/* what a refill brings it to */
+	uint32_t flushthresh;	/* a put beyond this flushes down to size */
+	bool debug;
+	uint64_t hits, misses;	/* calls served from the cache, or not */
+	void *objs[2 * PL_MEMPOOL_CACHE_MAX] __attribute__((aligned(64)));
+};
+
+struct pl_mempool_params {
+	const char *name;
+	unsigned n;		/* objects */
+	size_t obj_size;	/* bytes; elements are rounded up to 64 */
+	unsigned cache_size;	/* per-thread default cache; 0: gets and puts go to the ring */
+	unsigned flags;		/* enum pl_mempool_flags */
+	/* called once per object at creation, with its index */
+	void (*obj_init)(struct pl_mempool *mp, void *obj, unsigned idx, void *arg);
+	void *obj_init_arg;
+};
+
+/* The pool's insides are here for the inline fast path; use the functions. */
+struct pl_mempool {
+	struct pl_ring *ring;
+	char *base;		/* first element */
+	char *end;		/* past the last one */
+	size_t elt_size;
+	uint64_t iova_off;	/* IOVA minus VA for every object */
+	bool mapped;
+	bool debug;
+	unsigned n;
+	unsigned cache_size;
+	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS];
+	/* below: the control path's */
+	uint64_t debug_errors;
+	pthread_mutex_t lock;	/* installs default caches */
+	struct pl_iommu *ctx;
+	size_t region_len;
+	size_t obj_size;
+	uint8_t *dbg_state;	/* debug: 1 = free, 0 = handed out */
+	char name[32];
+};
+
+/**
+ * pl_mempool_create() - a pool of @p->n objects of @p->obj_size bytes on hugepages.
+ * @ctx: the IOMMU context to map it for, or NULL for a pool no device reaches (its
+ *       objects' IOVAs are then PL_IOVA_BAD).
+ * Return: the pool, or NULL with errno set: EINVAL for bad parameters, ENOMEM when
+ *         hugepages or memory run short (logged with what to do).
+ */
+struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempool_params *p);
+
+/* Frees the pool; objects still out (or in other threads' caches) are reported. */
+void pl_mempool_free(struct pl_mempool *mp);
+
+static inline uint64_t pl_mempool_iova(const struct pl_mempool *mp, const void *obj)
+{
+	return mp->mapped ? mp->iova_off + (uintptr_t)obj : PL_IOVA_BAD;
+}
+
+static inline bool pl_mempool_contains(const struct pl_mempool *mp, const void *obj)
+{
+	const char *p = obj;
+
+	return p >= mp->base && p < mp->end && !((size_t)(p - mp->base) % mp->elt_size);
+}
+
+/* Out-of-line halves of the fast path. */
+int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n);
+int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n);
+int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
+			  unsigned n);
+int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
+			  void *const *objs, unsigned n);
+struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp);
+extern __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
+
+static inline void pl__count(uint64_t *counter)
+{
+	/* Only the owner writes; others read for statistics. */
+	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
+}
+
+/**
+ * pl_mempool_cache_get_bulk() - @n objects through the cache @c (all or none).
+ * Return: 0, or -ENOBUFS when the pool cannot supply @n: a caller's condition to
+ *         handle, never a wait.
+ */
+static inline int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs, unsigned n)
+{
+	if (__builtin_expect(c->debug, 0))
+		return pl__mempool_debug_get(c->pool, c, objs, n);
+	if (__builtin_expect(c->len >= n, 1)) {
+		uint32_t len = c->len - n;
+		__builtin_memcpy(objs, &c->objs[len], n * sizeof(void *));
+		__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
+		pl__count(&c->hits);
+		return 0;
+	}
+	return pl__mempool_cache_refill(c, objs, n);
+}
+
+/* Returns @n objects through @c; 0, or -EINVAL from a debug pool's checks. */
+static inline int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *const *objs,
+					    unsigned n)
+{
+	if (__builtin_expect(c->debug, 0))
+		return pl__mempool_debug_put(c->pool, c, objs, n);
+	if (__builtin_expect(c->len + n <= c->flushthresh, 1)) {
+		__builtin_memcpy(&c->objs[c->len], objs, n * sizeof(void *));
+		__atomic_store_n(&c->len, c->len + n, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return pl__mempool_cache_flush_put(c, objs, n);
+}
+
+/* The calling thread's default cache for @mp, or NULL when the pool has none. */
+static inline struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *mp)
+{
+	unsigned s = pl__thread_slot;
+	struct pl_mempool_cache *c;
+
+	if (__builtin_expect(s && (c = mp->tcache[s - 1]) != NULL, 1))
+		return c;
+	return mp->cache_size ? pl__mempool_default_cache_slow(mp) : NULL;
+}
+
+/* Straight to and from the ring, no cache. */
+static inline int pl_mempool_ring_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
+{
+	if (__builtin_expect(mp->debug, 0))
+		return pl__mempool_debug_get(mp, NULL, objs, n);
+	return pl_ring_dequeue_bulk(mp->ring, objs, n) ? 0 : -ENOBUFS;
+}
+
+static inline int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
+{
+	if (__builtin_expect(mp->debug, 0))
+		return pl__mempool_debug_put(mp, NULL, objs, n);
+	/* The ring has a slot for every object: a put of pool objects always fits. */
+	pl_ring_enqueue_bulk(mp->ring, objs, n);
+	return 0;
+}
+
+/**
+ * pl_mempool_get_bulk() - @n objects (all or none) through the calling thread's default
+ * cache, or the ring when the pool has no caches. Return: 0 or -ENOBUFS.
+ */
+static inline int pl_mempool_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
+{
+	struct pl_mempool_cache *c = pl_mempool_default_cache(mp);
+
+	return c ? pl_mempool_cache_get_bulk(c, objs, n) : pl_mempool_ring_get_bulk(mp, objs, n);
+}
+
+static inline int pl_mempool_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
+{
+	struct pl_mempool_cache *c = pl_mempool_default_cache(mp);
+
+	return c ? pl_mempool_cache_put_bulk(c, objs, n) : pl_mempool_ring_put_bulk(mp, objs, n);
+}
+
+static inline int pl_mempool_get(struct pl_mempool *mp, void **obj)
+{
+	return pl_mempool_get_bulk(mp, obj, 1);
+}
+
+static inline int pl_mempool_put(struct pl_mempool *mp, void *obj)
+{
+	return pl_mempool_put_bulk(mp, &obj, 1);
+}
+
+/**
+ * pl_mempool_cache_create() - a cache that one worker owns (and passes to the
+ * pl_mempool_cache_* calls), holding up to about 1.5 x @size objects.
+ */
+struct pl_mempool_cache *pl_mempool_cache_create(struct pl_mempool *mp, unsigned size);
+/* Returns the cache's objects to the ring. */
+void pl_mempool_cache_flush(struct pl_mempool_cache *c);
+/* Flushes and frees; NULL is ignored. */
+void pl_mempool_cache_free(struct pl_mempool_cache *c);
+
+struct pl_mempool_stats {
+	unsigned size;		/* objects in the pool */
+	unsigned in_ring;	/* free, in the ring */
+	unsigned in_caches;	/* free, in threads' default caches */
+	unsigned in_use;	/* handed out (or in explicit caches) */
+	uint64_t cache_hits;	/* default-cache calls served without the ring */
+	uint64_t cache_misses;
+	uint64_t debug_errors;	/* double or foreign puts, writes after free */
+};
+
+/* Statistics; the counts are a snapshot while other threads work. */
+void pl_mempool_stats(struct pl_mempool *mp, struct pl_mempool_stats *st);
+
+#endif

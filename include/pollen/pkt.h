@@ -1,0 +1,124 @@
+/* pl_pkt: the packet buffer the NIC drivers use: header, headroom and data in one object. */
+#ifndef POLLEN_PKT_H
+#define POLLEN_PKT_H
+
+#include <stdint.h>
+
+#include <pollen/mempool.h>
+
+#define PL_PKT_HEADROOM 128		/* room to prepend headers without a copy */
+#define PL_PKT_DATA_ROOM 2048		/* default buffer after the header: headroom + data */
+
+/*
+ * One cache line of header, then the buffer. The header holds what the driver and the
+ * app need per packet; its IOVA fields are set once at pool creation, so the data path
+ * never translates an address.
+ */
+struct pl_pkt {
+	struct pl_mempool *pool;
+	uint64_t buf_iova;	/* IOVA of buf[0] */
+	uint16_t data_off;	/* data starts at buf[data_off] */
+	uint16_t len;		/* bytes of data */
+	uint16_t buf_len;	/* bytes in buf */
+	uint16_t port;		/* the port it arrived on or leaves by */
+	uint32_t flags;		/* PL_PKT_* */
+	uint32_t hash;		/* RSS hash, where the NIC gives one */
+	uint64_t user;		/* the application's: a sequence number, a timestamp */
+	uint8_t pad[24];
+	uint8_t buf[] __attribute__((aligned(64)));
+};
+_Static_assert(sizeof(struct pl_pkt) == 64, "the header is one cache line");
+
+static inline uint8_t *pl_pkt_data(struct pl_pkt *p)
+{
+	return p->buf + p->data_off;
+}
+
+/* The IOVA of the first data byte: what a descriptor wants. */
+static inline uint64_t pl_pkt_data_iova(const struct pl_pkt *p)
+{
+	return p->buf_iova + p->data_off;
+}
+
+static inline unsigned pl_pkt_headroom(const struct pl_pkt *p)
+{
+	return p->data_off;
+}
+
+static inline unsigned pl_pkt_tailroom(const struct pl_pkt *p)
+{
+	return p->buf_len - p->data_off - p->len;
+}
+
+/* Grows the data at its end by @n bytes; returns where they start, or NULL if no room. */
+static inline uint8_t *pl_pkt_append(struct pl_pkt *p, unsigned n)
+{
+	if (n > pl_pkt_tailroom(p))
+		return NULL;
+	uint8_t *at = pl_pkt_data(p) + p->len;
+	p->len += n;
+	return at;
+}
+
+/* Grows the data at its front by @n bytes; returns the new start, or NULL if no room. */
+static inline uint8_t *pl_pkt_prepend(struct pl_pkt *p, unsigned n)
+{
+	if (n > p->data_off)
+		return NULL;
+	p->data_off -= n;
+	p->len += n;
+	return pl_pkt_data(p);
+}
+
+/**
+ * pl_pkt_pool_create() - a pool of @n packets with @data_room bytes of buffer each
+ * (0: PL_PKT_DATA_ROOM), mapped for the devices on @ctx (or none when NULL).
+ */
+struct pl_mempool *pl_pkt_pool_create(struct pl_iommu *ctx, const char *name, unsigned n,
+				      unsigned data_room, unsigned cache_size);
+
+static inline void pl__pkt_reset(struct pl_pkt *p)
+{
+	p->data_off = p->buf_len < PL_PKT_HEADROOM ? 0 : PL_PKT_HEADROOM;
+	p->len = 0;
+	p->port = UINT16_MAX;
+	p->flags = 0;
+}
+
+/* @n packets, all or none, empty with the default headroom. 0 or -ENOBUFS. */
+static inline int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts, unsigned n)
+{
+	int ret = pl_mempool_get_bulk(mp, (void **)pkts, n);
+
+	if (__builtin_expect(ret, 0))
+		return ret;
+	for (unsigned i = 0; i < n; i++)
+		pl__pkt_reset(pkts[i]);
+	return 0;
+}
+
+static inline struct pl_pkt *pl_pkt_alloc(struct pl_mempool *mp)
+{
+	struct pl_pkt *p;
+
+	return pl_pkt_alloc_bulk(mp, &p, 1) ? NULL : p;
+}
+
+/* Frees @n packets, each to its own pool (runs from one pool go back in one call). */
+static inline void pl_pkt_free_bulk(struct pl_pkt **pkts, unsigned n)
+{
+	unsigned start = 0;
+
+	for (unsigned i = 1; i <= n; i++)
+		if (i == n || pkts[i]->pool != pkts[start]->pool) {
+			pl_mempool_put_bulk(pkts[start]->pool, (void **)&pkts[start], i - start);
+			start = i;
+		}
+}
+
+static inline void pl_pkt_free(struct pl_pkt *p)
+{
+	pl_mempool_put(p->pool, p);
+}
+
+#endif

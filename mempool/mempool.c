@@ -1,0 +1,323 @@
+/* pl_mempool: creation, the caches' slow paths, the debug checks, statistics. */
+#include <pollen/log.h>
+#include <pollen/mempool.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define POISON 0x6b	/* what a free object holds in a debug pool */
+
+__thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
+static unsigned next_slot;
+
+struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempool_params *p)
+{
+	const char *name = p->name ? p->name : "";
+	struct pl_mempool *mp;
+	int ret = -ENOMEM;
+
+	if (!p->n || !p->obj_size || p->cache_size > PL_MEMPOOL_CACHE_MAX ||
+	    p->cache_size > p->n || p->n > 1u << 31) {
+		pl_err("mempool %s: %u objects of %zu bytes with caches of %u: want at least one "
+		       "object of at least a byte, caches of at most %d and no more than the pool",
+		       name, p->n, p->obj_size, p->cache_size, PL_MEMPOOL_CACHE_MAX);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(mp = aligned_alloc(64, (sizeof(*mp) + 63) & ~(size_t)63))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(mp, 0, sizeof(*mp));
+	pthread_mutex_init(&mp->lock, NULL);
+	snprintf(mp->name, sizeof(mp->name), "%s", name);
+	mp->n = p->n;
+	mp->obj_size = p->obj_size;
+	mp->elt_size = (p->obj_size + 63) & ~(size_t)63;
+	mp->cache_size = p->cache_size;
+	mp->debug = p->flags & PL_MEMPOOL_DEBUG;
+
+	mp->base = pl_hugepage_alloc(mp->elt_size * mp->n, p->flags & PL_MEMPOOL_4K ? PL_DMA_4K : 0,
+				     &mp->region_len);
+	if (!mp->base) {
+		pl_err("mempool %s: no memory for %u objects of %zu bytes", name, mp->n,
+		       mp->elt_size);
+		ret = -errno;
+		goto err;
+	}
+	mp->end = mp->base + mp->elt_size * mp->n;
+
+	unsigned slots = 1;
+	while (slots < mp->n)
+		slots <<= 1;
+	if (!(mp->ring = aligned_alloc(64, (pl_ring_memsize(slots) + 63) & ~(size_t)63)))
+		goto err;
+	pl_ring_init(mp->ring, name, slots, (p->flags & PL_MEMPOOL_SP_PUT ? PL_RING_SP_ENQ : 0) |
+				      (p->flags & PL_MEMPOOL_SC_GET ? PL_RING_SC_DEQ : 0));
+
+	if (ctx) {
+		uint64_t iova;
+
+		if ((ret = pl_dma_register(ctx, mp->base, mp->region_len, &iova)))
+			goto err;
+		mp->ctx = ctx;
+		mp->mapped = true;
+		mp->iova_off = iova - (uintptr_t)mp->base;
+	}
+	if (mp->debug && !(mp->dbg_state = malloc(mp->n)))
+		goto err;
+
+	for (unsigned i = 0; i < mp->n; i++) {
+		char *obj = mp->base + (size_t)i * mp->elt_size;
+
+		if (p->obj_init)
+			p->obj_init(mp, obj, i, p->obj_init_arg);
+		if (mp->debug) {
+			memset(obj, POISON, mp->obj_size);
+			mp->dbg_state[i] = 1;
+		}
+		/* Address order: consecutive gets walk memory forwards. */
+		mp->ring->slots[i] = obj;
+	}
+	mp->ring->prod.head = mp->ring->prod.tail = mp->n;
+	return mp;
+err:
+	pl_mempool_free(mp);
+	errno = -ret;
+	return NULL;
+}
+
+void pl_mempool_free(struct pl_mempool *mp)
+{
+	if (!mp)
+		return;
+	if (mp->ring && mp->ring->prod.tail) {
+		for (int i = 0; i < PL_MEMPOOL_MAX_THREADS; i++)
+			if (mp->tcache[i]) {
+				pl_mempool_cache_flush(mp->tcache[i]);
+				free(mp->tcache[i]);
+			}
+		unsigned back = pl_ring_count(mp->ring);
+		if (back < mp->n && mp->base)
+			pl_warn("mempool %s freed with %u of %u objects still out", mp->name,
+				mp->n - back, mp->n);
+	}
+	if (mp->mapped)
+		pl_dma_unregister(mp->ctx, mp->base);
+	pl_hugepage_free(mp->base, mp->region_len);
+	free(mp->ring);
+	free(mp->dbg_state);
+	pthread_mutex_destroy(&mp->lock);
+	free(mp);
+}
+
+/* ---- caches ---- */
+
+static void cache_init(struct pl_mempool_cache *c, struct pl_mempool *mp, unsigned size)
+{
+	memset(c, 0, offsetof(struct pl_mempool_cache, objs));
+	c->pool = mp;
+	c->ring = mp->ring;
+	c->size = size;
+	c->flushthresh = size + size / 2;
+	c->debug = mp->debug;
+}
+
+struct pl_mempool_cache *pl_mempool_cache_create(struct pl_mempool *mp, unsigned size)
+{
+	struct pl_mempool_cache *c;
+
+	if (!size || size > PL_MEMPOOL_CACHE_MAX) {
+		pl_err("mempool %s: a cache of %u objects: want 1 to %d", mp->name, size,
+		       PL_MEMPOOL_CACHE_MAX);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(c = aligned_alloc(64, sizeof(*c)))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	cache_init(c, mp, size);
+	return c;
+}
+
+void pl_mempool_cache_flush(struct pl_mempool_cache *c)
+{
+	if (!c || !c->len)
+		return;
+	pl_ring_enqueue_bulk(c->ring, c->objs, c->len);
+	__atomic_store_n(&c->len, 0, __ATOMIC_RELAXED);
+}
+
+void pl_mempool_cache_free(struct pl_mempool_cache *c)
+{
+	pl_mempool_cache_flush(c);
+	free(c);
+}
+
+struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp)
+{
+	unsigned s = pl__thread_slot;
+	struct pl_mempool_cache *c;
+
+	if (!s) {
+		s = __atomic_add_fetch(&next_slot, 1, __ATOMIC_RELAXED);
+		if (s > PL_MEMPOOL_MAX_THREADS) {
+			/* Past the table: this thread goes to the ring, every time. */
+			__atomic_store_n(&next_slot, PL_MEMPOOL_MAX_THREADS + 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+		pl__thread_slot = s;
+	}
+	if (!(c = aligned_alloc(64, sizeof(*c))))
+		return NULL;
+	cache_init(c, mp, mp->cache_size);
+	pthread_mutex_lock(&mp->lock);
+	__atomic_store_n(&mp->tcache[s - 1], c, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&mp->lock);
+	return c;
+}
+
+int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n)
+{
+	pl__count(&c->misses);
+	/* A request bigger than the cache empties it and takes the rest from the ring. */
+	if (n > c->size) {
+		uint32_t mine = c->len;
+		if (!pl_ring_dequeue_bulk(c->ring, objs, n - mine))
+			return -ENOBUFS;
+		memcpy(objs + n - mine, c->objs, mine * sizeof(void *));
+		__atomic_store_n(&c->len, 0, __ATOMIC_RELAXED);
+		return 0;
+	}
+	/* Bring the cache to its size plus what this call takes. */
+	uint32_t len = c->len;
+	len += pl_ring_dequeue_burst(c->ring, &c->objs[len], c->size + n - len);
+	if (len < n) {
+		__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
+		return -ENOBUFS;
+	}
+	len -= n;
+	memcpy(objs, &c->objs[len], n * sizeof(void *));
+	__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n)
+{
+	if (n >= c->size) {
+		pl_ring_enqueue_bulk(c->ring, objs, n);
+		return 0;
+	}
+	/* Flush the newest objects beyond what leaves the cache at its size after this put. */
+	uint32_t excess = c->len + n - c->size;
+	pl_ring_enqueue_bulk(c->ring, &c->objs[c->len - excess], excess);
+	uint32_t len = c->len - excess;
+	memcpy(&c->objs[len], objs, n * sizeof(void *));
+	__atomic_store_n(&c->len, len + n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* ---- debug pools: every object checked on its way in and out ---- */
+
+static unsigned index_of(const struct pl_mempool *mp, const void *obj)
+{
+	return (unsigned)(((const char *)obj - mp->base) / mp->elt_size);
+}
+
+static void debug_error(struct pl_mempool *mp)
+{
+	__atomic_add_fetch(&mp->debug_errors, 1, __ATOMIC_RELAXED);
+}
+
+int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
+			  unsigned n)
+{
+	int ret;
+
+	/*
+	 * The same paths as a pool without checks, then the checks. The cache is the calling
+	 * thread's own, so turning its debug flag off for the call is seen by no one else.
+	 */
+	c = c ? c : pl_mempool_default_cache(mp);
+	if (c) {
+		c->debug = false;
+		ret = pl_mempool_cache_get_bulk(c, objs, n);
+		c->debug = true;
+	} else {
+		ret = pl_ring_dequeue_bulk(mp->ring, objs, n) ? 0 : -ENOBUFS;
+	}
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < n; i++) {
+		const unsigned char *o = objs[i];
+		unsigned idx = index_of(mp, o);
+
+		for (size_t b = 0; b < mp->obj_size; b++)
+			if (o[b] != POISON) {
+				pl_err("mempool %s: object %p was written after it was freed (byte "
+				       "%zu is 0x%02x)", mp->name, (void *)o, b, o[b]);
+				debug_error(mp);
+				break;
+			}
+		mp->dbg_state[idx] = 0;
+	}
+	return 0;
+}
+
+int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
+			  void *const *objs, unsigned n)
+{
+	/* Check all first: a bad batch is refused whole, and the pool is unchanged. */
+	for (unsigned i = 0; i < n; i++) {
+		if (!pl_mempool_contains(mp, objs[i])) {
+			pl_err("mempool %s: put of %p, which is not one of its objects", mp->name,
+			       objs[i]);
+			debug_error(mp);
+			return -EINVAL;
+		}
+		bool dup = false;
+		for (unsigned j = 0; j < i; j++)
+			dup |= objs[j] == objs[i];
+		if (dup || mp->dbg_state[index_of(mp, objs[i])]) {
+			pl_err("mempool %s: double free of object %p", mp->name, objs[i]);
+			debug_error(mp);
+			return -EINVAL;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		memset(objs[i], POISON, mp->obj_size);
+		mp->dbg_state[index_of(mp, objs[i])] = 1;
+	}
+	c = c ? c : pl_mempool_default_cache(mp);
+	if (!c) {
+		pl_ring_enqueue_bulk(mp->ring, objs, n);
+		return 0;
+	}
+	c->debug = false;
+	int ret = pl_mempool_cache_put_bulk(c, objs, n);
+	c->debug = true;
+	return ret;
+}
+
+/* ---- statistics ---- */
+
+void pl_mempool_stats(struct pl_mempool *mp, struct pl_mempool_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = mp->n;
+	st->in_ring = pl_ring_count(mp->ring);
+	for (int i = 0; i < PL_MEMPOOL_MAX_THREADS; i++) {
+		struct pl_mempool_cache *c = __atomic_load_n(&mp->tcache[i], __ATOMIC_ACQUIRE);
+
+		if (!c)
+			continue;
+		st->in_caches += __atomic_load_n(&c->len, __ATOMIC_RELAXED);
+		st->cache_hits += __atomic_load_n(&c->hits, __ATOMIC_RELAXED);
+		st->cache_misses += __atomic_load_n(&c->misses, __ATOMIC_RELAXED);
+	}
+	unsigned free_objs = st->in_ring + st->in_caches;
+	st->in_use = free_objs < mp->n ? mp->n - free_objs : 0;
+	st->debug_errors = __atomic_load_n(&mp->debug_errors, __ATOMIC_RELAXED);
+}

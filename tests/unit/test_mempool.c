@@ -1,0 +1,311 @@
+/* pl_mempool on real hugepages: objects, caches, the empty pool, debug checks, threads. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pollen/log.h>
+#include <pollen/mempool.h>
+
+#include "hugepages.h"
+
+static char last[512];
+
+static void capture(enum pl_log_level l, const char *line)
+{
+	(void)l;
+	snprintf(last, sizeof(last), "%s", line);
+}
+
+static struct pl_mempool *make(unsigned n, size_t size, unsigned cache, unsigned flags)
+{
+	struct pl_mempool_params p = {
+		.name = "test", .n = n, .obj_size = size, .cache_size = cache, .flags = flags,
+	};
+	struct pl_mempool *mp = pl_mempool_create(NULL, &p);
+
+	cr_assert_not_null(mp, "pl_mempool_create: %s", strerror(errno));
+	return mp;
+}
+
+Test(mempool, objects_come_from_hugepages_aligned_and_distinct)
+{
+	need_hugepages(2);
+	long before = free_hugepages();
+	struct pl_mempool *mp = make(1000, 2048, 32, 0);
+	void *objs[1000];
+
+	/* 1000 x 2 KiB = 2000 KiB: one 2 MiB hugepage. */
+	cr_expect_eq(before - free_hugepages(), 1, "the pool did not take a hugepage");
+	for (int i = 0; i < 1000; i++) {
+		cr_assert_eq(pl_mempool_get(mp, &objs[i]), 0, "object %d", i);
+		cr_assert_eq((uintptr_t)objs[i] % 64, 0);
+		cr_assert(pl_mempool_contains(mp, objs[i]));
+		memset(objs[i], i & 0xff, 2048);	/* each is really 2 KiB of its own */
+	}
+	for (int i = 0; i < 1000; i++)
+		for (int b = 0; b < 2048; b += 512)
+			cr_assert_eq(((unsigned char *)objs[i])[b], i & 0xff, "objects overlap");
+	cr_expect_eq(pl_mempool_iova(mp, objs[0]), PL_IOVA_BAD, "no context, so no IOVA");
+
+	void *extra;
+	cr_expect_eq(pl_mempool_get(mp, &extra), -ENOBUFS, "an empty pool says so");
+	struct pl_mempool_stats st;
+	pl_mempool_stats(mp, &st);
+	cr_expect_eq(st.in_use, 1000);
+	cr_expect_eq(pl_mempool_put_bulk(mp, objs, 1000), 0);
+	pl_mempool_stats(mp, &st);
+	cr_expect_eq(st.in_use, 0);
+	cr_expect_eq(st.in_ring + st.in_caches, 1000);
+	pl_mempool_free(mp);
+	cr_expect_eq(free_hugepages(), before, "the hugepage did not come back");
+}
+
+Test(mempool, bulk_gets_are_all_or_nothing)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(100, 64, 0, 0);
+	void *a[64], *b[64];
+
+	cr_assert_eq(pl_mempool_get_bulk(mp, a, 64), 0);
+	cr_expect_eq(pl_mempool_get_bulk(mp, b, 64), -ENOBUFS);
+	cr_expect_eq(pl_mempool_get_bulk(mp, b, 36), 0, "the failed bulk took nothing");
+	cr_expect_eq(pl_mempool_get_bulk(mp, b, 1), -ENOBUFS);
+	pl_mempool_put_bulk(mp, a, 64);
+	pl_mempool_put_bulk(mp, b, 36);
+	pl_mempool_free(mp);
+}
+
+static void init_obj(struct pl_mempool *mp, void *obj, unsigned idx, void *arg)
+{
+	(void)mp;
+	*(unsigned *)obj = idx;
+	__atomic_add_fetch((unsigned *)arg, 1, __ATOMIC_RELAXED);
+}
+
+Test(mempool, init_runs_once_per_object)
+{
+	need_hugepages(1);
+	unsigned calls = 0;
+	struct pl_mempool_params p = { .name = "init", .n = 300, .obj_size = 100,
+				       .obj_init = init_obj, .obj_init_arg = &calls };
+	struct pl_mempool *mp = pl_mempool_create(NULL, &p);
+	unsigned char hit[300] = { 0 };
+	void *objs[300];
+
+	cr_assert_not_null(mp);
+	cr_expect_eq(calls, 300);
+	cr_assert_eq(pl_mempool_get_bulk(mp, objs, 300), 0);
+	for (int i = 0; i < 300; i++) {
+		unsigned idx = *(unsigned *)objs[i];
+		cr_assert_lt(idx, 300);
+		hit[idx]++;
+	}
+	for (int i = 0; i < 300; i++)
+		cr_expect_eq(hit[i], 1, "object %d", i);
+	pl_mempool_put_bulk(mp, objs, 300);
+	pl_mempool_free(mp);
+}
+
+Test(mempool, an_explicit_cache_serves_without_the_ring)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(512, 256, 0, 0);
+	struct pl_mempool_cache *c = pl_mempool_cache_create(mp, 64);
+	void *objs[32];
+
+	cr_assert_not_null(c);
+	cr_assert_eq(pl_mempool_cache_get_bulk(c, objs, 32), 0);
+	cr_expect_eq(c->misses, 1, "the first get refills");
+	cr_expect_eq(pl_ring_count(mp->ring), 512 - 64 - 32, "refilled to its size plus the get");
+	for (int round = 0; round < 100; round++) {
+		cr_assert_eq(pl_mempool_cache_put_bulk(c, objs, 32), 0);
+		cr_assert_eq(pl_mempool_cache_get_bulk(c, objs, 32), 0);
+	}
+	cr_expect_eq(c->hits, 100);
+	cr_expect_eq(pl_ring_count(mp->ring), 512 - 64 - 32, "the ring was not touched");
+	pl_mempool_cache_put_bulk(c, objs, 32);
+	pl_mempool_cache_free(c);
+	cr_expect_eq(pl_ring_count(mp->ring), 512, "freeing the cache returns its objects");
+	pl_mempool_free(mp);
+}
+
+Test(mempool, the_default_cache_counts_hits_and_misses)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(256, 64, 16, 0);
+	void *o;
+	struct pl_mempool_stats st;
+
+	for (int i = 0; i < 10; i++) {
+		cr_assert_eq(pl_mempool_get(mp, &o), 0);
+		cr_assert_eq(pl_mempool_put(mp, o), 0);
+	}
+	pl_mempool_stats(mp, &st);
+	cr_expect_eq(st.cache_misses, 1);
+	cr_expect_eq(st.cache_hits, 9);
+	cr_expect_eq(st.in_caches, 17, "refilled to 16 plus the one taken, then put back");
+	cr_expect_eq(st.in_use, 0);
+	pl_mempool_free(mp);
+}
+
+Test(mempool, debug_catches_double_and_foreign_puts_and_writes_after_free)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(64, 128, 8, PL_MEMPOOL_DEBUG);
+	struct pl_mempool_stats st;
+	void *o, *o2;
+	char outside[128];
+
+	pl_log_set_handler(capture);
+	cr_assert_eq(pl_mempool_get(mp, &o), 0);
+	cr_expect_eq(((unsigned char *)o)[5], 0x6b, "free objects are poisoned");
+	cr_assert_eq(pl_mempool_put(mp, o), 0);
+	cr_expect_eq(pl_mempool_put(mp, o), -EINVAL);
+	cr_expect(strstr(last, "double free"), "logged: %s", last);
+	cr_expect_eq(pl_mempool_put(mp, outside), -EINVAL);
+	cr_expect(strstr(last, "not one of its objects"), "logged: %s", last);
+	cr_expect_eq(pl_mempool_put(mp, (char *)o + 8), -EINVAL, "a pointer inside an object");
+	void *pair[2];
+	cr_assert_eq(pl_mempool_get(mp, &o2), 0);
+	pair[0] = pair[1] = o2;
+	cr_expect_eq(pl_mempool_put_bulk(mp, pair, 2), -EINVAL, "the same object twice in a batch");
+	cr_assert_eq(pl_mempool_put(mp, o2), 0, "the refused batch left the object out");
+
+	/* Write to an object after freeing it: the next get of it reports it. */
+	((char *)o2)[100] = 1;
+	void *all[64];
+	cr_assert_eq(pl_mempool_get_bulk(mp, all, 64), 0);
+	cr_expect(strstr(last, "written after it was freed"), "logged: %s", last);
+	pl_mempool_stats(mp, &st);
+	cr_expect_eq(st.debug_errors, 5);
+	cr_expect_eq(pl_mempool_put_bulk(mp, all, 64), 0);
+	pl_log_set_handler(NULL);
+	pl_mempool_free(mp);
+}
+
+Test(mempool, bad_parameters_and_too_few_hugepages_say_why)
+{
+	struct pl_mempool_params p = { .name = "bad", .n = 0, .obj_size = 64 };
+
+	pl_log_set_handler(capture);
+	errno = 0;
+	cr_expect_null(pl_mempool_create(NULL, &p));
+	cr_expect_eq(errno, EINVAL);
+	p = (struct pl_mempool_params){ .name = "bad", .n = 10, .obj_size = 64, .cache_size = 11 };
+	cr_expect_null(pl_mempool_create(NULL, &p));
+	cr_expect_eq(errno, EINVAL);
+
+	/* Far more than any test host reserves: the error names the counts and the fix. */
+	p = (struct pl_mempool_params){ .name = "huge", .n = 1u << 20, .obj_size = 64 * 1024 };
+	errno = 0;
+	cr_expect_null(pl_mempool_create(NULL, &p));
+	cr_expect_eq(errno, ENOMEM);
+	pl_log_set_handler(NULL);
+}
+
+Test(mempool, ordinary_pages_when_asked)
+{
+	long before = free_hugepages();
+	struct pl_mempool *mp = make(100, 4096, 0, PL_MEMPOOL_4K);
+	void *o;
+
+	cr_expect_eq(free_hugepages(), before, "a 4K pool took hugepages");
+	cr_assert_eq(pl_mempool_get(mp, &o), 0);
+	pl_mempool_put(mp, o);
+	pl_mempool_free(mp);
+}
+
+/*
+ * Threads pass objects to each other through rings: each takes from the pool through its
+ * own cache, hands the object to the next thread, which returns it. A per-object flag
+ * proves no object is ever out twice, and the end count proves none is lost.
+ */
+#define THREADS 4
+#define ROUNDS 20000
+static struct pl_mempool *spool;
+static struct pl_ring *links[THREADS];
+static unsigned char *out_flag;
+static unsigned long dupes;
+
+static void mark(void *obj, unsigned char from, unsigned char to)
+{
+	unsigned idx = ((char *)obj - spool->base) / spool->elt_size;
+	unsigned char expect = from;
+
+	if (!__atomic_compare_exchange_n(&out_flag[idx], &expect, to, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		__atomic_add_fetch(&dupes, 1, __ATOMIC_RELAXED);
+}
+
+static unsigned finished;
+
+/* Returns whatever the previous thread sent us to the pool. */
+static void drain(struct pl_ring *from)
+{
+	void *objs[8];
+	unsigned n;
+
+	while ((n = pl_ring_dequeue_burst(from, objs, 8))) {
+		for (unsigned i = 0; i < n; i++)
+			mark(objs[i], 1, 0);
+		pl_mempool_put_bulk(spool, objs, n);
+	}
+}
+
+static void *exchange(void *arg)
+{
+	unsigned me = (uintptr_t)arg;
+	struct pl_ring *to = links[(me + 1) % THREADS], *from = links[me];
+	void *objs[8];
+
+	for (unsigned sent = 0; sent < ROUNDS;) {
+		unsigned n = 1 + sent % 8;
+		if (pl_mempool_get_bulk(spool, objs, n) == 0) {
+			for (unsigned i = 0; i < n; i++)
+				mark(objs[i], 0, 1);
+			/* Each link has room for every object in the pool: this always fits. */
+			if (pl_ring_enqueue_bulk(to, objs, n) != n)
+				__atomic_add_fetch(&dupes, 1000000, __ATOMIC_RELAXED);
+			sent++;
+		}
+		drain(from);
+	}
+	__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < THREADS)
+		drain(from);
+	drain(from);
+	/* A thread that ends gives its default cache back. */
+	pl_mempool_cache_flush(pl_mempool_default_cache(spool));
+	return NULL;
+}
+
+Test(mempool, threads_exchanging_objects_lose_and_duplicate_nothing, .timeout = 180)
+{
+	need_hugepages(2);
+	spool = make(2048, 192, 32, 0);
+	out_flag = calloc(2048, 1);
+	pthread_t t[THREADS];
+
+	for (int i = 0; i < THREADS; i++)
+		links[i] = pl_ring_create("link", 4096, PL_RING_SP_ENQ | PL_RING_SC_DEQ);
+	for (uintptr_t i = 0; i < THREADS; i++)
+		pthread_create(&t[i], NULL, exchange, (void *)i);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < THREADS; i++) {
+		cr_expect_eq(pl_ring_count(links[i]), 0, "objects left in flight");
+		pl_ring_free(links[i]);
+	}
+	cr_expect_eq(dupes, 0, "%lu objects were out twice or returned twice", dupes);
+	struct pl_mempool_stats st;
+	pl_mempool_stats(spool, &st);
+	cr_expect_eq(st.in_ring, 2048, "objects lost: %u in the ring, %u in caches",
+		     st.in_ring, st.in_caches);
+	for (int i = 0; i < 2048; i++)
+		cr_assert_eq(out_flag[i], 0, "object %d still marked out", i);
+	free(out_flag);
+	pl_mempool_free(spool);
+}
