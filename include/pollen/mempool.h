@@ -39,6 +39,10 @@ struct pl_mempool_cache {
 	uint32_t len;		/* objects held */
 	uint32_t size;		/* what a refill brings it to */
 	uint32_t flushthresh;	/* a put beyond this flushes down to size */
+	/*
+	 * A debug pool's caches keep size and threshold at 0, so every call takes the slow
+	 * path, which does the checks: the fast path has no test for debug at all.
+	 */
 	bool debug;
 	uint64_t hits, misses;	/* calls served from the cache, or not */
 	void *objs[2 * PL_MEMPOOL_CACHE_MAX] __attribute__((aligned(64)));
@@ -66,7 +70,8 @@ struct pl_mempool {
 	bool debug;
 	unsigned n;
 	unsigned cache_size;
-	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS];
+	/* default caches by thread slot; slot 0 means "none yet" and stays NULL */
+	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS + 1];
 	/* below: the control path's */
 	uint64_t debug_errors;
 	pthread_mutex_t lock;	/* installs default caches */
@@ -124,11 +129,9 @@ static inline void pl__count(uint64_t *counter)
  */
 static inline int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs, unsigned n)
 {
-	if (__builtin_expect(c->debug, 0))
-		return pl__mempool_debug_get(c->pool, c, objs, n);
 	if (__builtin_expect(c->len >= n, 1)) {
 		uint32_t len = c->len - n;
-		__builtin_memcpy(objs, &c->objs[len], n * sizeof(void *));
+		pl_copy_ptrs(objs, &c->objs[len], n);
 		__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
 		pl__count(&c->hits);
 		return 0;
@@ -140,10 +143,8 @@ static inline int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **o
 static inline int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *const *objs,
 					    unsigned n)
 {
-	if (__builtin_expect(c->debug, 0))
-		return pl__mempool_debug_put(c->pool, c, objs, n);
 	if (__builtin_expect(c->len + n <= c->flushthresh, 1)) {
-		__builtin_memcpy(&c->objs[c->len], objs, n * sizeof(void *));
+		pl_copy_ptrs(&c->objs[c->len], objs, n);
 		__atomic_store_n(&c->len, c->len + n, __ATOMIC_RELAXED);
 		return 0;
 	}
@@ -153,10 +154,9 @@ static inline int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *co
 /* The calling thread's default cache for @mp, or NULL when the pool has none. */
 static inline struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *mp)
 {
-	unsigned s = pl__thread_slot;
-	struct pl_mempool_cache *c;
+	struct pl_mempool_cache *c = mp->tcache[pl__thread_slot];
 
-	if (__builtin_expect(s && (c = mp->tcache[s - 1]) != NULL, 1))
+	if (__builtin_expect(c != NULL, 1))
 		return c;
 	return mp->cache_size ? pl__mempool_default_cache_slow(mp) : NULL;
 }

@@ -64,6 +64,28 @@ static inline unsigned pl_ring_capacity(const struct pl_ring *r)
 	return r->size;
 }
 
+/*
+ * Copies @n pointers. Bursts are short (a few to a few dozen) and their length often known
+ * only at run time: four at a time beats a call to memcpy, and a constant @n unrolls.
+ */
+static inline void pl_copy_ptrs(void **dst, void *const *src, unsigned n)
+{
+	unsigned i = 0;
+
+	for (; i + 4 <= n; i += 4)
+		__builtin_memcpy(&dst[i], &src[i], 4 * sizeof(void *));
+	switch (n - i) {
+	case 3:
+		dst[i + 2] = src[i + 2];
+		/* fall through */
+	case 2:
+		dst[i + 1] = src[i + 1];
+		/* fall through */
+	case 1:
+		dst[i] = src[i];
+	}
+}
+
 /* Waits for earlier reservations on this side to publish, then publishes ours. */
 static inline void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_t new_tail,
 				    bool single)
@@ -118,8 +140,9 @@ static inline unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, un
 	if (!n)
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;
-	__builtin_memcpy(&r->slots[idx], objs, first * sizeof(void *));
-	__builtin_memcpy(&r->slots[0], objs + first, (n - first) * sizeof(void *));
+	pl_copy_ptrs(&r->slots[idx], objs, first);
+	if (__builtin_expect(first < n, 0))
+		pl_copy_ptrs(&r->slots[0], objs + first, n - first);
 	pl__ring_publish(&r->prod, head, head + n, single);
 	return n;
 }
@@ -133,8 +156,9 @@ static inline unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned
 	if (!n)
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;
-	__builtin_memcpy(objs, &r->slots[idx], first * sizeof(void *));
-	__builtin_memcpy(objs + first, &r->slots[0], (n - first) * sizeof(void *));
+	pl_copy_ptrs(objs, &r->slots[idx], first);
+	if (__builtin_expect(first < n, 0))
+		pl_copy_ptrs(objs + first, &r->slots[0], n - first);
 	pl__ring_publish(&r->cons, head, head + n, single);
 	return n;
 }
