@@ -90,8 +90,13 @@ static inline void pl_copy_ptrs(void **dst, void *const *src, unsigned n)
 static inline void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_t new_tail,
 				    bool single)
 {
+	/*
+	 * Acquire, not relaxed: the earlier reservation's slot accesses must happen before
+	 * our release, or a thread that sees only our tail would not be ordered after them
+	 * (a store-release does not extend another thread's release sequence).
+	 */
 	if (!single)
-		while (__atomic_load_n(&ht->tail, __ATOMIC_RELAXED) != old)
+		while (__atomic_load_n(&ht->tail, __ATOMIC_ACQUIRE) != old)
 #if defined(__x86_64__) || defined(__i386__)
 			__builtin_ia32_pause();
 #else

@@ -1,7 +1,6 @@
 /* pl_mempool on real hugepages: objects, caches, the empty pool, debug checks, threads. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,96 +215,4 @@ Test(mempool, ordinary_pages_when_asked)
 	cr_assert_eq(pl_mempool_get(mp, &o), 0);
 	pl_mempool_put(mp, o);
 	pl_mempool_free(mp);
-}
-
-/*
- * Threads pass objects to each other through rings: each takes from the pool through its
- * own cache, hands the object to the next thread, which returns it. A per-object flag
- * proves no object is ever out twice, and the end count proves none is lost.
- */
-#define THREADS 4
-#define ROUNDS 20000
-static struct pl_mempool *spool;
-static struct pl_ring *links[THREADS];
-static unsigned char *out_flag;
-static unsigned long dupes;
-
-static void mark(void *obj, unsigned char from, unsigned char to)
-{
-	unsigned idx = ((char *)obj - spool->base) / spool->elt_size;
-	unsigned char expect = from;
-
-	if (!__atomic_compare_exchange_n(&out_flag[idx], &expect, to, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		__atomic_add_fetch(&dupes, 1, __ATOMIC_RELAXED);
-}
-
-static unsigned finished;
-
-/* Returns whatever the previous thread sent us to the pool. */
-static void drain(struct pl_ring *from)
-{
-	void *objs[8];
-	unsigned n;
-
-	while ((n = pl_ring_dequeue_burst(from, objs, 8))) {
-		for (unsigned i = 0; i < n; i++)
-			mark(objs[i], 1, 0);
-		pl_mempool_put_bulk(spool, objs, n);
-	}
-}
-
-static void *exchange(void *arg)
-{
-	unsigned me = (uintptr_t)arg;
-	struct pl_ring *to = links[(me + 1) % THREADS], *from = links[me];
-	void *objs[8];
-
-	for (unsigned sent = 0; sent < ROUNDS;) {
-		unsigned n = 1 + sent % 8;
-		if (pl_mempool_get_bulk(spool, objs, n) == 0) {
-			for (unsigned i = 0; i < n; i++)
-				mark(objs[i], 0, 1);
-			/* Each link has room for every object in the pool: this always fits. */
-			if (pl_ring_enqueue_bulk(to, objs, n) != n)
-				__atomic_add_fetch(&dupes, 1000000, __ATOMIC_RELAXED);
-			sent++;
-		}
-		drain(from);
-	}
-	__atomic_add_fetch(&finished, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < THREADS)
-		drain(from);
-	drain(from);
-	/* A thread that ends gives its default cache back. */
-	pl_mempool_cache_flush(pl_mempool_default_cache(spool));
-	return NULL;
-}
-
-Test(mempool, threads_exchanging_objects_lose_and_duplicate_nothing, .timeout = 180)
-{
-	need_hugepages(2);
-	spool = make(2048, 192, 32, 0);
-	out_flag = calloc(2048, 1);
-	pthread_t t[THREADS];
-
-	for (int i = 0; i < THREADS; i++)
-		links[i] = pl_ring_create("link", 4096, PL_RING_SP_ENQ | PL_RING_SC_DEQ);
-	for (uintptr_t i = 0; i < THREADS; i++)
-		pthread_create(&t[i], NULL, exchange, (void *)i);
-	for (int i = 0; i < THREADS; i++)
-		pthread_join(t[i], NULL);
-	for (int i = 0; i < THREADS; i++) {
-		cr_expect_eq(pl_ring_count(links[i]), 0, "objects left in flight");
-		pl_ring_free(links[i]);
-	}
-	cr_expect_eq(dupes, 0, "%lu objects were out twice or returned twice", dupes);
-	struct pl_mempool_stats st;
-	pl_mempool_stats(spool, &st);
-	cr_expect_eq(st.in_ring, 2048, "objects lost: %u in the ring, %u in caches",
-		     st.in_ring, st.in_caches);
-	for (int i = 0; i < 2048; i++)
-		cr_assert_eq(out_flag[i], 0, "object %d still marked out", i);
-	free(out_flag);
-	pl_mempool_free(spool);
 }

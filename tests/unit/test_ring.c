@@ -1,7 +1,6 @@
 /* pl_ring: order, all-or-nothing and burst semantics, counter wrap, and threads. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -61,63 +60,4 @@ Test(ring, fifo_across_the_wrap_and_counter_overflow)
 		cr_assert_eq(pl_ring_count(r), 0);
 	}
 	pl_ring_free(r);
-}
-
-/* Two producers and two consumers: every value arrives exactly once. */
-#define PER_PRODUCER 200000
-static struct pl_ring *shared;
-static unsigned char *seen;
-static unsigned long consumed;
-
-static void *producer(void *arg)
-{
-	uintptr_t id = (uintptr_t)arg;
-	void *batch[7];
-
-	for (uintptr_t i = 0; i < PER_PRODUCER;) {
-		unsigned n = 0;
-		while (n < 7 && i + n < PER_PRODUCER) {
-			batch[n] = P(1 + id * PER_PRODUCER + i + n);
-			n++;
-		}
-		unsigned done = pl_ring_enqueue_burst(shared, batch, n);
-		i += done;
-	}
-	return NULL;
-}
-
-static void *consumer(void *arg)
-{
-	void *batch[5];
-
-	(void)arg;
-	while (__atomic_load_n(&consumed, __ATOMIC_RELAXED) < 2 * PER_PRODUCER) {
-		unsigned n = pl_ring_dequeue_burst(shared, batch, 5);
-		for (unsigned i = 0; i < n; i++) {
-			uintptr_t v = (uintptr_t)batch[i] - 1;
-			__atomic_add_fetch(&seen[v], 1, __ATOMIC_RELAXED);
-		}
-		__atomic_add_fetch(&consumed, n, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
-Test(ring, mpmc_threads_lose_and_duplicate_nothing, .timeout = 120)
-{
-	pthread_t t[4];
-
-	shared = pl_ring_create("mpmc", 64, 0);
-	seen = calloc(2 * PER_PRODUCER, 1);
-	cr_assert_not_null(seen);
-	for (uintptr_t i = 0; i < 2; i++) {
-		pthread_create(&t[i], NULL, producer, P(i));
-		pthread_create(&t[2 + i], NULL, consumer, NULL);
-	}
-	for (int i = 0; i < 4; i++)
-		pthread_join(t[i], NULL);
-	for (long v = 0; v < 2 * PER_PRODUCER; v++)
-		cr_assert_eq(seen[v], 1, "value %ld seen %d times", v, seen[v]);
-	cr_expect_eq(pl_ring_count(shared), 0);
-	free(seen);
-	pl_ring_free(shared);
 }
