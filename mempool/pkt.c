@@ -23,12 +23,13 @@ struct pl_mempool *pl_pkt_pool_create(struct pl_iommu *ctx, const char *name, un
 {
 	if (!data_room)
 		data_room = PL_PKT_DATA_ROOM;
-	if (data_room > UINT16_MAX) {
+	if (data_room > UINT16_MAX - PL_PKT_HEADROOM) {
 		pl_err("packet pool %s: a data room of %u bytes: at most %u", name, data_room,
-		       UINT16_MAX);
+		       UINT16_MAX - PL_PKT_HEADROOM);
 		errno = EINVAL;
 		return NULL;
 	}
+	data_room += PL_PKT_HEADROOM;
 	struct pl_mempool_params p = {
 		.name = name,
 		.n = n,

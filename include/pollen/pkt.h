@@ -7,7 +7,7 @@
 #include <pollen/mempool.h>
 
 #define PL_PKT_HEADROOM 128		/* room to prepend headers without a copy */
-#define PL_PKT_DATA_ROOM 2048		/* default buffer after the header: headroom + data */
+#define PL_PKT_DATA_ROOM 2048		/* default room after the headroom: a NIC's 2 KiB buffer */
 
 /*
  * One cache line of header, then the buffer. The header holds what the driver and the
@@ -71,8 +71,9 @@ static inline uint8_t *pl_pkt_prepend(struct pl_pkt *p, unsigned n)
 }
 
 /**
- * pl_pkt_pool_create() - a pool of @n packets with @data_room bytes of buffer each
- * (0: PL_PKT_DATA_ROOM), mapped for the devices on @ctx (or none when NULL).
+ * pl_pkt_pool_create() - a pool of @n packets, each with PL_PKT_HEADROOM + @data_room
+ * bytes of buffer (@data_room 0: PL_PKT_DATA_ROOM, so a NIC can be told 2 KiB buffers),
+ * mapped for the devices on @ctx (or none when NULL).
  */
 struct pl_mempool *pl_pkt_pool_create(struct pl_iommu *ctx, const char *name, unsigned n,
 				      unsigned data_room, unsigned cache_size);

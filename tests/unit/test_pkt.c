@@ -13,14 +13,14 @@ Test(pkt, layout_and_defaults)
 	struct pl_pkt *p[4];
 
 	cr_assert_not_null(mp);
-	cr_expect_eq(mp->elt_size, 64 + 2048, "one line of header and a 2 KiB buffer");
+	cr_expect_eq(mp->elt_size, 64 + 128 + 2048, "a line of header, headroom, 2 KiB of room");
 	cr_assert_eq(pl_pkt_alloc_bulk(mp, p, 4), 0);
 	for (int i = 0; i < 4; i++) {
 		cr_expect_eq(p[i]->pool, mp);
-		cr_expect_eq(p[i]->buf_len, 2048);
+		cr_expect_eq(p[i]->buf_len, PL_PKT_HEADROOM + 2048);
 		cr_expect_eq(pl_pkt_headroom(p[i]), PL_PKT_HEADROOM);
 		cr_expect_eq(p[i]->len, 0);
-		cr_expect_eq(pl_pkt_tailroom(p[i]), 2048 - PL_PKT_HEADROOM);
+		cr_expect_eq(pl_pkt_tailroom(p[i]), 2048, "a NIC can be given 2 KiB buffers");
 		cr_expect_eq((uintptr_t)pl_pkt_data(p[i]) % 64, 0, "data starts a cache line");
 		cr_expect_eq(p[i]->buf_iova, PL_IOVA_BAD, "an unmapped pool has no IOVAs");
 	}
@@ -42,7 +42,8 @@ Test(pkt, append_prepend_and_reset)
 	uint8_t *h = pl_pkt_prepend(p, 14);
 	cr_assert_eq(h, d - 14);
 	cr_expect_eq(p->len, 114);
-	cr_expect_null(pl_pkt_append(p, 256), "past the tailroom");
+	cr_expect_null(pl_pkt_append(p, 256 - 100 + 1), "past the tailroom");
+	cr_expect_not_null(pl_pkt_append(p, 0));
 	cr_expect_null(pl_pkt_prepend(p, PL_PKT_HEADROOM), "past the headroom");
 	p->port = 3;
 	pl_pkt_free(p);
