@@ -205,6 +205,9 @@ static int add_region(struct pl_iommu *ctx, const struct pl_dma_region *r)
 	if (at >= 0)
 		return -EEXIST;
 	at = -1 - at;
+	/* Nor may it reach into the region after it. */
+	if (at < ctx->nregions && ctx->regions[at].va < r->va + r->len)
+		return -EEXIST;
 	if (ctx->nregions == ctx->regions_cap) {
 		int cap = ctx->regions_cap ? ctx->regions_cap * 2 : 16;
 		void *p = realloc(ctx->regions, cap * sizeof(*ctx->regions));

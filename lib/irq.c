@@ -230,9 +230,12 @@ int pl_irq_waiter_del(struct pl_irq_waiter *w, int fd)
 	for (struct waited **p = &w->list; *p; p = &(*p)->next)
 		if ((*p)->fd == fd) {
 			struct waited *e = *p;
+			/* Out of epoll first: it must not hand back an entry we freed. */
+			if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL))
+				return -errno;
 			*p = e->next;
 			free(e);
-			return epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL) ? -errno : 0;
+			return 0;
 		}
 	return -ENOENT;
 }

@@ -13,21 +13,26 @@
 #include <unistd.h>
 
 
-/* Under AUTO the first device settles the back end: iommufd if it has a cdev. */
-static enum pl_iommu_backend settle_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
+/* Under AUTO the first device picks the back end: iommufd if it has a cdev. */
+static enum pl_iommu_backend pick_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
 {
 	if (ctx->backend != PL_IOMMU_AUTO)
 		return ctx->backend;
-	if (ctx->iommufd >= 0 && (info->vfio_cdev[0] || ctx->container < 0)) {
+	return ctx->iommufd >= 0 && (info->vfio_cdev[0] || ctx->container < 0) ?
+		       PL_IOMMU_IOMMUFD : PL_IOMMU_VFIO;
+}
+
+/* ...and settles it only once that device is attached, so a failure leaves AUTO open. */
+static void settle_backend(struct pl_iommu *ctx, enum pl_iommu_backend b, const char *addr)
+{
+	if (ctx->backend != PL_IOMMU_AUTO)
+		return;
+	if (b == PL_IOMMU_IOMMUFD)
 		pl_container_ctx_close(ctx);
-		ctx->backend = PL_IOMMU_IOMMUFD;
-	} else {
+	else
 		pl_iommufd_ctx_close(ctx);
-		ctx->backend = PL_IOMMU_VFIO;
-	}
-	pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ctx->backend),
-		info->addr);
-	return ctx->backend;
+	ctx->backend = b;
+	pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(b), addr);
 }
 
 static void detach(struct pl_vfio_dev *dev)
@@ -101,12 +106,13 @@ struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
 			ret = -EBUSY;
 			goto err_free;
 		}
-	dev->backend = settle_backend(ctx, &dev->info);
+	dev->backend = pick_backend(ctx, &dev->info);
 	if (dev->backend == PL_IOMMU_IOMMUFD)
 		ret = pl_iommufd_dev_attach(ctx, &dev->info, &dev->devid);
 	else
 		ret = pl_container_dev_attach(ctx, &dev->info);
 	if (ret >= 0) {
+		settle_backend(ctx, dev->backend, dev->info.addr);
 		dev->fd = ret;
 		dev->next = ctx->devs;
 		ctx->devs = dev;

@@ -18,7 +18,8 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	int ret = -ENOMEM;
 
 	if (!p->n || !p->obj_size || p->cache_size > PL_MEMPOOL_CACHE_MAX ||
-	    p->cache_size > p->n || p->n > 1u << 31) {
+	    p->cache_size > p->n || p->n > 1u << 31 || p->obj_size > 1ul << 32 ||
+	    ((p->obj_size + 63) & ~(size_t)63) > SIZE_MAX / p->n) {
 		pl_err("mempool %s: %u objects of %zu bytes with caches of %u: want at least one "
 		       "object of at least a byte, caches of at most %d and no more than the pool",
 		       name, p->n, p->obj_size, p->cache_size, PL_MEMPOOL_CACHE_MAX);
@@ -41,9 +42,9 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	mp->base = pl_hugepage_alloc(mp->elt_size * mp->n, p->flags & PL_MEMPOOL_4K ? PL_DMA_4K : 0,
 				     &mp->region_len);
 	if (!mp->base) {
+		ret = -errno;
 		pl_err("mempool %s: no memory for %u objects of %zu bytes", name, mp->n,
 		       mp->elt_size);
-		ret = -errno;
 		goto err;
 	}
 	mp->end = mp->base + mp->elt_size * mp->n;
@@ -51,8 +52,10 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	unsigned slots = 1;
 	while (slots < mp->n)
 		slots <<= 1;
-	if (!(mp->ring = aligned_alloc(64, (pl_ring_memsize(slots) + 63) & ~(size_t)63)))
+	if (!(mp->ring = aligned_alloc(64, (pl_ring_memsize(slots) + 63) & ~(size_t)63))) {
+		ret = -ENOMEM;
 		goto err;
+	}
 	pl_ring_init(mp->ring, name, slots, (p->flags & PL_MEMPOOL_SP_PUT ? PL_RING_SP_ENQ : 0) |
 				      (p->flags & PL_MEMPOOL_SC_GET ? PL_RING_SC_DEQ : 0));
 
@@ -65,8 +68,12 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 		mp->mapped = true;
 		mp->iova_off = iova - (uintptr_t)mp->base;
 	}
-	if (mp->debug && !(mp->dbg_state = malloc(mp->n)))
+	if (mp->debug && !(mp->dbg_state = malloc(mp->n))) {
+		ret = -ENOMEM;
 		goto err;
+	}
+	mp->obj_init = p->obj_init;
+	mp->obj_init_arg = p->obj_init_arg;
 
 	for (unsigned i = 0; i < mp->n; i++) {
 		char *obj = mp->base + (size_t)i * mp->elt_size;
@@ -81,6 +88,7 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 		mp->ring->slots[i] = obj;
 	}
 	mp->ring->prod.head = mp->ring->prod.tail = mp->n;
+	mp->ready = true;
 	return mp;
 err:
 	pl_mempool_free(mp);
@@ -92,7 +100,7 @@ void pl_mempool_free(struct pl_mempool *mp)
 {
 	if (!mp)
 		return;
-	if (mp->ring && mp->ring->prod.tail) {
+	if (mp->ready) {
 		for (int i = 1; i <= PL_MEMPOOL_MAX_THREADS; i++)
 			if (mp->tcache[i]) {
 				pl_mempool_cache_flush(mp->tcache[i]);
@@ -163,13 +171,13 @@ struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp)
 
 	if (!s) {
 		s = __atomic_add_fetch(&next_slot, 1, __ATOMIC_RELAXED);
-		if (s > PL_MEMPOOL_MAX_THREADS) {
-			/* Past the table: this thread goes to the ring, every time. */
-			__atomic_store_n(&next_slot, PL_MEMPOOL_MAX_THREADS + 1, __ATOMIC_RELAXED);
-			return NULL;
-		}
+		/* Past the table, a thread takes the last slot, which never gets a cache. */
+		if (s > PL_MEMPOOL_MAX_THREADS)
+			s = PL_MEMPOOL_MAX_THREADS + 1;
 		pl__thread_slot = s;
 	}
+	if (s > PL_MEMPOOL_MAX_THREADS)
+		return NULL;
 	if (!(c = aligned_alloc(64, sizeof(*c))))
 		return NULL;
 	cache_init(c, mp, mp->cache_size);
@@ -240,7 +248,7 @@ int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, voi
 {
 	/* A debug pool's caches hold nothing: every object comes from the ring, checked. */
 	(void)c;
-	if (!pl_ring_dequeue_bulk(mp->ring, objs, n))
+	if (n && !pl_ring_dequeue_bulk(mp->ring, objs, n))
 		return -ENOBUFS;
 	for (unsigned i = 0; i < n; i++) {
 		const unsigned char *o = objs[i];
@@ -254,6 +262,9 @@ int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, voi
 				break;
 			}
 		mp->dbg_state[idx] = 0;
+		/* The poison covered what the init callback wrote: write it again. */
+		if (mp->obj_init)
+			mp->obj_init(mp, objs[i], idx, mp->obj_init_arg);
 	}
 	return 0;
 }

@@ -70,11 +70,17 @@ struct pl_mempool {
 	bool debug;
 	unsigned n;
 	unsigned cache_size;
-	/* default caches by thread slot; slot 0 means "none yet" and stays NULL */
-	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS + 1];
+	/*
+	 * default caches by thread slot; slot 0 means "none yet" and the last one "past the
+	 * table": both stay NULL
+	 */
+	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS + 2];
 	/* below: the control path's */
 	uint64_t debug_errors;
+	bool ready;		/* fully built: free() flushes caches and counts */
 	pthread_mutex_t lock;	/* installs default caches */
+	void (*obj_init)(struct pl_mempool *mp, void *obj, unsigned idx, void *arg);
+	void *obj_init_arg;
 	struct pl_iommu *ctx;
 	size_t region_len;
 	size_t obj_size;
@@ -166,7 +172,7 @@ static inline int pl_mempool_ring_get_bulk(struct pl_mempool *mp, void **objs, u
 {
 	if (__builtin_expect(mp->debug, 0))
 		return pl__mempool_debug_get(mp, NULL, objs, n);
-	return pl_ring_dequeue_bulk(mp->ring, objs, n) ? 0 : -ENOBUFS;
+	return pl_ring_dequeue_bulk(mp->ring, objs, n) == n ? 0 : -ENOBUFS;
 }
 
 static inline int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)

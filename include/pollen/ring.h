@@ -50,8 +50,11 @@ void pl_ring_free(struct pl_ring *r);
 
 static inline unsigned pl_ring_count(const struct pl_ring *r)
 {
-	return __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) -
-	       __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
+	uint32_t n = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - cons;
+
+	/* A snapshot while both sides move; never more than the ring holds. */
+	return n <= r->size ? n : r->size;
 }
 
 static inline unsigned pl_ring_free_count(const struct pl_ring *r)
@@ -108,17 +111,26 @@ static inline void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_
 /*
  * Reserves up to @n slots on side @me against the other side's tail: all of them or
  * none when @exact, else as many as there are. The room is the other side's published
- * tail plus @room_base (the ring's size for producers, 0 for consumers) minus our head.
+ * tail plus @room_base (the ring's @size for producers, 0 for consumers) minus our head.
  */
 static inline unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_ring_ht *other,
-					uint32_t room_base, unsigned n, bool exact, bool single,
-					uint32_t *old_head)
+					uint32_t room_base, uint32_t size, unsigned n, bool exact,
+					bool single, uint32_t *old_head)
 {
-	uint32_t head = __atomic_load_n(&me->head, __ATOMIC_RELAXED), room;
+	uint32_t head = __atomic_load_n(&me->head, __ATOMIC_ACQUIRE), room;
 
 	for (;;) {
-		/* Acquire: the other side's slot accesses happen before we reuse the slots. */
+		/*
+		 * Acquire: the other side's slot accesses happen before we reuse the slots,
+		 * and our head is read before their tail (weakly ordered CPUs could otherwise
+		 * pair a new head with an old tail). A pairing that still looks impossible,
+		 * more room than the ring has, is read again.
+		 */
 		room = room_base + __atomic_load_n(&other->tail, __ATOMIC_ACQUIRE) - head;
+		if (__builtin_expect(room > size, 0)) {
+			head = __atomic_load_n(&me->head, __ATOMIC_ACQUIRE);
+			continue;
+		}
 		unsigned take = n <= room ? n : exact ? 0 : room;
 		if (!take)
 			return 0;
@@ -128,7 +140,7 @@ static inline unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_r
 			return take;
 		}
 		if (__atomic_compare_exchange_n(&me->head, &head, head + take, true,
-						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 			*old_head = head;
 			return take;
 		}
@@ -141,7 +153,7 @@ static inline unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, un
 	bool single = r->flags & PL_RING_SP_ENQ;
 	uint32_t head;
 
-	n = pl__ring_reserve(&r->prod, &r->cons, r->size, n, exact, single, &head);
+	n = pl__ring_reserve(&r->prod, &r->cons, r->size, r->size, n, exact, single, &head);
 	if (!n)
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;
@@ -157,7 +169,7 @@ static inline unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned
 	bool single = r->flags & PL_RING_SC_DEQ;
 	uint32_t head;
 
-	n = pl__ring_reserve(&r->cons, &r->prod, 0, n, exact, single, &head);
+	n = pl__ring_reserve(&r->cons, &r->prod, 0, r->size, n, exact, single, &head);
 	if (!n)
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;

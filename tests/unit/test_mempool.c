@@ -185,6 +185,40 @@ Test(mempool, debug_catches_double_and_foreign_puts_and_writes_after_free)
 	pl_mempool_free(mp);
 }
 
+Test(mempool, debug_pools_keep_what_init_wrote)
+{
+	need_hugepages(1);
+	unsigned calls = 0;
+	struct pl_mempool_params p = { .name = "dbginit", .n = 16, .obj_size = 64,
+				       .flags = PL_MEMPOOL_DEBUG, .obj_init = init_obj,
+				       .obj_init_arg = &calls };
+	struct pl_mempool *mp = pl_mempool_create(NULL, &p);
+	void *objs[16];
+
+	cr_assert_not_null(mp);
+	cr_assert_eq(pl_mempool_get_bulk(mp, objs, 16), 0);
+	for (int i = 0; i < 16; i++)
+		cr_expect_lt(*(unsigned *)objs[i], 16, "the poison replaced the init's work");
+	cr_assert_eq(pl_mempool_put_bulk(mp, objs, 16), 0);
+	cr_assert_eq(pl_mempool_get_bulk(mp, objs, 1), 0);
+	cr_expect_lt(*(unsigned *)objs[0], 16, "and again after a put");
+	pl_mempool_put(mp, objs[0]);
+	pl_mempool_free(mp);
+}
+
+Test(mempool, zero_objects_is_not_an_error)
+{
+	need_hugepages(2);
+	struct pl_mempool *cached = make(8, 64, 4, 0), *bare = make(8, 64, 0, 0);
+	void *o;
+
+	cr_expect_eq(pl_mempool_get_bulk(cached, &o, 0), 0);
+	cr_expect_eq(pl_mempool_get_bulk(bare, &o, 0), 0);
+	cr_expect_eq(pl_mempool_put_bulk(bare, &o, 0), 0);
+	pl_mempool_free(cached);
+	pl_mempool_free(bare);
+}
+
 Test(mempool, bad_parameters_and_too_few_hugepages_say_why)
 {
 	struct pl_mempool_params p = { .name = "bad", .n = 0, .obj_size = 64 };
@@ -195,6 +229,9 @@ Test(mempool, bad_parameters_and_too_few_hugepages_say_why)
 	cr_expect_eq(errno, EINVAL);
 	p = (struct pl_mempool_params){ .name = "bad", .n = 10, .obj_size = 64, .cache_size = 11 };
 	cr_expect_null(pl_mempool_create(NULL, &p));
+	cr_expect_eq(errno, EINVAL);
+	p = (struct pl_mempool_params){ .name = "bad", .n = 1u << 30, .obj_size = SIZE_MAX / 8 };
+	cr_expect_null(pl_mempool_create(NULL, &p), "a size that overflows");
 	cr_expect_eq(errno, EINVAL);
 
 	/* Far more than any test host reserves: the error names the counts and the fix. */
