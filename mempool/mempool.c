@@ -2,6 +2,7 @@
 #include <pollen/log.h>
 #include <pollen/mempool.h>
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,65 @@
 #define POISON 0x6b	/* what a free object holds in a debug pool */
 
 __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
-static unsigned next_slot;
+
+/*
+ * Thread slots index every pool's default caches. When a thread ends, a key destructor
+ * flushes its caches in every live pool and frees its slot for the next thread, so
+ * short-lived threads neither strand objects nor use the table up.
+ */
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned next_slot = 1;
+static unsigned free_slots[PL_MEMPOOL_MAX_THREADS], nfree_slots;
+static struct pl_mempool *live_pools[256];
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+
+static void thread_ends(void *arg)
+{
+	unsigned s = (unsigned)(uintptr_t)arg;
+
+	pthread_mutex_lock(&slots_lock);
+	for (size_t i = 0; i < sizeof(live_pools) / sizeof(live_pools[0]); i++)
+		if (live_pools[i] && live_pools[i]->tcache[s])
+			pl_mempool_cache_flush(live_pools[i]->tcache[s]);
+	free_slots[nfree_slots++] = s;
+	pthread_mutex_unlock(&slots_lock);
+}
+
+static void make_key(void)
+{
+	pthread_key_create(&slot_key, thread_ends);
+}
+
+/* A slot for the calling thread: a freed one, a new one, or "past the table". */
+static unsigned take_slot(void)
+{
+	unsigned s;
+
+	pthread_once(&slot_once, make_key);
+	pthread_mutex_lock(&slots_lock);
+	if (nfree_slots)
+		s = free_slots[--nfree_slots];
+	else if (next_slot <= PL_MEMPOOL_MAX_THREADS)
+		s = next_slot++;
+	else
+		s = PL_MEMPOOL_MAX_THREADS + 1;
+	pthread_mutex_unlock(&slots_lock);
+	if (s <= PL_MEMPOOL_MAX_THREADS)
+		pthread_setspecific(slot_key, (void *)(uintptr_t)s);
+	return s;
+}
+
+static void track_pool(struct pl_mempool *mp, bool live)
+{
+	pthread_mutex_lock(&slots_lock);
+	for (size_t i = 0; i < sizeof(live_pools) / sizeof(live_pools[0]); i++)
+		if (live_pools[i] == (live ? NULL : mp)) {
+			live_pools[i] = live ? mp : NULL;
+			break;
+		}
+	pthread_mutex_unlock(&slots_lock);
+}
 
 struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempool_params *p)
 {
@@ -89,6 +148,7 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	}
 	mp->ring->prod.head = mp->ring->prod.tail = mp->n;
 	mp->ready = true;
+	track_pool(mp, true);
 	return mp;
 err:
 	pl_mempool_free(mp);
@@ -101,6 +161,7 @@ void pl_mempool_free(struct pl_mempool *mp)
 	if (!mp)
 		return;
 	if (mp->ready) {
+		track_pool(mp, false);
 		for (int i = 1; i <= PL_MEMPOOL_MAX_THREADS; i++)
 			if (mp->tcache[i]) {
 				pl_mempool_cache_flush(mp->tcache[i]);
@@ -169,15 +230,14 @@ struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp)
 	unsigned s = pl__thread_slot;
 	struct pl_mempool_cache *c;
 
-	if (!s) {
-		s = __atomic_add_fetch(&next_slot, 1, __ATOMIC_RELAXED);
-		/* Past the table, a thread takes the last slot, which never gets a cache. */
-		if (s > PL_MEMPOOL_MAX_THREADS)
-			s = PL_MEMPOOL_MAX_THREADS + 1;
-		pl__thread_slot = s;
-	}
+	if (!s)
+		pl__thread_slot = s = take_slot();
+	/* Past the table (all slots in use by live threads): the ring, every time. */
 	if (s > PL_MEMPOOL_MAX_THREADS)
 		return NULL;
+	/* A slot freed by a thread that ended keeps its (flushed) cache for the next. */
+	if ((c = mp->tcache[s]))
+		return c;
 	if (!(c = aligned_alloc(64, sizeof(*c))))
 		return NULL;
 	cache_init(c, mp, mp->cache_size);

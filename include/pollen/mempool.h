@@ -20,7 +20,7 @@
  * touches the ring only to refill when empty or flush when over its threshold.
  */
 
-#define PL_MEMPOOL_MAX_THREADS 128	/* threads with a default cache per pool */
+#define PL_MEMPOOL_MAX_THREADS 128	/* live threads with a default cache; their end frees it */
 #define PL_MEMPOOL_CACHE_MAX 512	/* the largest cache size */
 
 enum pl_mempool_flags {

@@ -145,8 +145,7 @@ static void *exchange(void *arg)
 	while (__atomic_load_n(&finished, __ATOMIC_ACQUIRE) < THREADS)
 		drain(from);
 	drain(from);
-	/* A thread that ends gives its default cache back. */
-	pl_mempool_cache_flush(pl_mempool_default_cache(pool));
+	/* Ending, the thread's default cache goes back to the pool by itself. */
 	return NULL;
 }
 
@@ -187,6 +186,51 @@ static bool pool_exchange(bool huge)
 	return ok;
 }
 
+/*
+ * ---- many short-lived threads on a small pool ----
+ * Each thread's default cache would hold objects after it ends, and the slots would run
+ * out after 128 threads, if a thread's end did not flush its caches and free its slot.
+ */
+static int churn_failures;
+
+static void *short_life(void *arg)
+{
+	void *objs[10];
+
+	(void)arg;
+	if (pl_mempool_get_bulk(pool, objs, 10) || pl_mempool_put_bulk(pool, objs, 10))
+		__atomic_add_fetch(&churn_failures, 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static bool thread_churn(void)
+{
+	struct pl_mempool_params p = { .name = "churn", .n = 64, .obj_size = 64,
+				       .cache_size = 16, .flags = PL_MEMPOOL_4K };
+	bool ok = true;
+
+	pool = pl_mempool_create(NULL, &p);
+	CHECK(pool, "no pool");
+	if (!ok)
+		return false;
+	for (int round = 0; round < 150; round++) {
+		pthread_t t[2];
+		for (int i = 0; i < 2; i++)
+			pthread_create(&t[i], NULL, short_life, NULL);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+	}
+	CHECK(!churn_failures, "%d of 300 threads found the pool empty", churn_failures);
+	struct pl_mempool_stats st;
+	pl_mempool_stats(pool, &st);
+	CHECK(st.in_ring == 64, "%u of 64 objects back in the ring, %u in caches", st.in_ring,
+	      st.in_caches);
+	CHECK(st.cache_misses >= 300, "%llu refills: the threads did not use default caches",
+	      (unsigned long long)st.cache_misses);
+	pl_mempool_free(pool);
+	return ok;
+}
+
 static void run(const char *name, bool (*fn)(void))
 {
 	bool ok = fn();
@@ -219,6 +263,7 @@ int main(void)
 	run("mempool on hugepages: 4 threads exchange objects, none lost or doubled",
 	    pool_on_hugepages);
 	run("mempool on 4 KiB pages: the same", pool_on_4k_pages);
+	run("mempool: 300 short-lived threads, caches given back and slots reused", thread_churn);
 	printf("stress: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
