@@ -11,21 +11,6 @@
 
 static struct pl_iommu *ctx;
 
-static struct pl_vfio_dev *open_dev(enum pl_iommu_backend be, const char *family)
-{
-	struct pl_vfio_dev *dev;
-
-	cr_assert_not_null(ctx = pl_iommu_open(be));
-	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev(family)), "%s", strerror(errno));
-	return dev;
-}
-
-static void close_dev(struct pl_vfio_dev *dev)
-{
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
-}
-
 static uint32_t rd32(volatile void *bar, size_t off)
 {
 	return *(volatile uint32_t *)((volatile char *)bar + off);
@@ -38,7 +23,7 @@ ParameterizedTestParameters(device, nvme_registers_through_mmap_and_pread)
 
 ParameterizedTest(enum pl_iommu_backend *be, device, nvme_registers_through_mmap_and_pread)
 {
-	struct pl_vfio_dev *dev = open_dev(*be, "nvme");
+	struct pl_vfio_dev *dev = testbed_open(*be, "nvme", &ctx);
 	size_t len;
 	volatile void *bar = pl_vfio_bar_map(dev, 0, &len);
 
@@ -57,12 +42,12 @@ ParameterizedTest(enum pl_iommu_backend *be, device, nvme_registers_through_mmap
 	/* Mapped once: a second call hands back the same mapping. */
 	size_t len2;
 	cr_expect_eq(pl_vfio_bar_map(dev, 0, &len2), bar);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 Test(device, unimplemented_bar_and_region_say_so)
 {
-	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "nvme");
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "nvme", &ctx);
 	struct pl_vfio_region r;
 	size_t len;
 
@@ -75,7 +60,7 @@ Test(device, unimplemented_bar_and_region_say_so)
 	cr_expect_eq(pl_vfio_region_info(dev, 42, &r), -EINVAL);
 	cr_assert_eq(pl_vfio_region_info(dev, PL_VFIO_CONFIG, &r), 0);
 	cr_expect_geq(r.size, 256);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 ParameterizedTestParameters(device, e1000e_io_port_bar_through_pread)
@@ -85,7 +70,7 @@ ParameterizedTestParameters(device, e1000e_io_port_bar_through_pread)
 
 ParameterizedTest(enum pl_iommu_backend *be, device, e1000e_io_port_bar_through_pread)
 {
-	struct pl_vfio_dev *dev = open_dev(*be, "e1000e");
+	struct pl_vfio_dev *dev = testbed_open(*be, "e1000e", &ctx);
 	struct pl_vfio_region r;
 	size_t len;
 
@@ -105,18 +90,18 @@ ParameterizedTest(enum pl_iommu_backend *be, device, e1000e_io_port_bar_through_
 	cr_expect_eq(status_io, status_mmio, "STATUS by I/O %08x, by MMIO %08x", status_io,
 		     status_mmio);
 	cr_expect_neq(status_mmio, 0xffffffff, "BAR0 reads all ones: not decoding");
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 Test(device, enable_dma_sets_memory_space_and_bus_master)
 {
-	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
 	uint16_t cmd = 0;
 
 	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
 	cr_assert_eq(pl_vfio_cfg_read(dev, &cmd, 2, 4), 0);
 	cr_expect_eq(cmd & 0x6, 0x6, "COMMAND = %04x", cmd);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 ParameterizedTestParameters(device, reset_returns_nvme_registers_to_defaults)
@@ -126,7 +111,7 @@ ParameterizedTestParameters(device, reset_returns_nvme_registers_to_defaults)
 
 ParameterizedTest(enum pl_iommu_backend *be, device, reset_returns_nvme_registers_to_defaults)
 {
-	struct pl_vfio_dev *dev = open_dev(*be, "nvme");
+	struct pl_vfio_dev *dev = testbed_open(*be, "nvme", &ctx);
 	uint32_t set = 1, back = 0;
 
 	/*
@@ -139,16 +124,16 @@ ParameterizedTest(enum pl_iommu_backend *be, device, reset_returns_nvme_register
 	cr_assert_eq(pl_vfio_reset(dev), 0);
 	cr_assert_eq(pl_vfio_bar_read(dev, 0, &back, 4, 0x0c), 0);
 	cr_expect_eq(back, 0, "INTMS after reset = %08x", back);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 Test(device, a_device_without_reset_says_so)
 {
 	/* The 82540EM model has neither FLR nor PM reset, and sits on the root bus. */
-	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
 
 	testbed_capture_log();
 	cr_expect_eq(pl_vfio_reset(dev), -ENOTTY);
 	cr_expect(strstr(testbed_last_log(), "no reset"), "logged: %s", testbed_last_log());
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }

@@ -18,33 +18,6 @@ static struct pl_iommu *ctx;
 static struct pl_vfio_dev *nvme;
 
 /* A context with the NVMe attached: that settles the back end and the IOVA ranges. */
-static void open_ctx(enum pl_iommu_backend be)
-{
-	cr_assert_not_null(ctx = pl_iommu_open(be));
-	cr_assert_not_null(nvme = pl_vfio_open(ctx, testbed_dev("nvme")), "%s", strerror(errno));
-}
-
-static void close_ctx(void)
-{
-	pl_vfio_close(nvme);
-	pl_iommu_close(ctx);
-}
-
-static void expect_in_ranges(uint64_t iova, size_t len)
-{
-	struct pl_iova_range r[32];
-	int n = pl_iommu_iova_ranges(ctx, r, 32);
-
-	cr_assert_gt(n, 0, "no IOVA ranges: %d", n);
-	for (int i = 0; i < n && i < 32; i++)
-		if (iova >= r[i].start && iova + len - 1 <= r[i].last)
-			return;
-	unsigned long long at = iova;
-
-	cr_assert_fail("IOVA 0x%llx + %zu lies outside the %d reported ranges", at,
-		len, n);
-}
-
 #define BACKENDS(name)                                                                 \
 	ParameterizedTestParameters(dma, name)                                         \
 	{                                                                              \
@@ -56,7 +29,7 @@ BACKENDS(hugepages_map_inside_the_reported_iova_ranges)
 {
 	uint64_t iova;
 
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	/* The guest's VT-d has 39 address bits: no IOVA may be at or above 2^39. */
 	struct pl_iova_range r[32];
 	int n = pl_iommu_iova_ranges(ctx, r, 32);
@@ -70,7 +43,7 @@ BACKENDS(hugepages_map_inside_the_reported_iova_ranges)
 	cr_expect_eq(iova % (2 * MiB), 0, "IOVA 0x%llx is not 2 MiB aligned",
 		     (unsigned long long)iova);
 	cr_expect_neq(iova, 0, "IOVA 0 handed out");
-	expect_in_ranges(iova, 4 * MiB);	/* rounded up to two hugepages */
+	testbed_expect_in_ranges(ctx, iova, 4 * MiB);	/* rounded up to two hugepages */
 	cr_expect_eq(va[0], 0, "hugepage memory comes zeroed");
 	memset(va, 0xa5, 4 * MiB);
 
@@ -82,7 +55,7 @@ BACKENDS(hugepages_map_inside_the_reported_iova_ranges)
 	cr_expect_eq(pl_dma_iova(ctx, &iova), PL_IOVA_BAD);
 	pl_dma_free(ctx, va);
 	cr_expect_eq(pl_dma_iova(ctx, va), PL_IOVA_BAD);
-	close_ctx();
+	testbed_close(nvme, ctx);
 }
 
 BACKENDS(regions_get_disjoint_iovas_and_unmap_cleanly)
@@ -90,7 +63,7 @@ BACKENDS(regions_get_disjoint_iovas_and_unmap_cleanly)
 	uint64_t iova[4];
 	char *va[4];
 
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	for (int i = 0; i < 4; i++) {
 		va[i] = pl_dma_alloc(ctx, 2 * MiB, 0, &iova[i]);
 		cr_assert_not_null(va[i], "region %d: %s", i, strerror(errno));
@@ -106,14 +79,14 @@ BACKENDS(regions_get_disjoint_iovas_and_unmap_cleanly)
 		uint64_t again;
 		char *p = pl_dma_alloc(ctx, 4 * MiB, 0, &again);
 		cr_assert_not_null(p, "round %d: %s", round, strerror(errno));
-		expect_in_ranges(again, 4 * MiB);
+		testbed_expect_in_ranges(ctx, again, 4 * MiB);
 		cr_expect(again + 4 * MiB <= iova[0] || iova[0] + 2 * MiB <= again);
 		cr_expect(again + 4 * MiB <= iova[3] || iova[3] + 2 * MiB <= again);
 		pl_dma_free(ctx, p);
 	}
 	pl_dma_free(ctx, va[0]);
 	pl_dma_free(ctx, va[3]);
-	close_ctx();
+	testbed_close(nvme, ctx);
 }
 
 BACKENDS(callers_own_memory_registers)
@@ -123,14 +96,14 @@ BACKENDS(callers_own_memory_registers)
 	char *buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	cr_assert_neq(buf, MAP_FAILED);
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	cr_assert_eq(pl_dma_register(ctx, buf, len, &iova), 0);
-	expect_in_ranges(iova, len);
+	testbed_expect_in_ranges(ctx, iova, len);
 	cr_expect_eq(pl_dma_iova(ctx, buf + 100), iova + 100);
 	cr_expect_eq(pl_dma_register(ctx, buf, len, &iova), -EEXIST, "registered twice");
 	cr_expect_eq(pl_dma_unregister(ctx, buf), 0);
 	cr_expect_eq(pl_dma_iova(ctx, buf), PL_IOVA_BAD);
-	close_ctx();
+	testbed_close(nvme, ctx);
 	/* Still the caller's memory. */
 	buf[0] = 1;
 	munmap(buf, len);
@@ -140,7 +113,7 @@ BACKENDS(regions_survive_closing_every_device)
 {
 	uint64_t iova;
 
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	char *va = pl_dma_alloc(ctx, 2 * MiB, 0, &iova);
 	cr_assert_not_null(va);
 	/* With no device left a container loses its IOMMU; the region must come back. */
@@ -153,7 +126,7 @@ BACKENDS(regions_survive_closing_every_device)
 	cr_expect(other + 2 * MiB <= iova || iova + 2 * MiB <= other, "IOVA reused while mapped");
 	pl_dma_free(ctx, more);
 	pl_dma_free(ctx, va);
-	close_ctx();
+	testbed_close(nvme, ctx);
 }
 
 Test(dma, the_container_wants_a_device_before_memory)
@@ -195,7 +168,7 @@ BACKENDS(too_few_hugepages_says_how_many_and_how)
 	uint64_t iova;
 	long saved = read_nr_hugepages();
 
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	write_nr_hugepages(2);
 	testbed_capture_log();
 	errno = 0;
@@ -209,20 +182,20 @@ BACKENDS(too_few_hugepages_says_how_many_and_how)
 	/* Nothing was lost: with the pages back the same request succeeds. */
 	cr_assert_not_null(va = pl_dma_alloc(ctx, 8 * MiB, 0, &iova));
 	pl_dma_free(ctx, va);
-	close_ctx();
+	testbed_close(nvme, ctx);
 }
 
 BACKENDS(four_kib_pages_when_asked)
 {
 	uint64_t iova;
 
-	open_ctx(*be);
+	nvme = testbed_open(*be, "nvme", &ctx);
 	char *va = pl_dma_alloc(ctx, 12 * 1024, PL_DMA_4K, &iova);
 	cr_assert_not_null(va);
-	expect_in_ranges(iova, 12 * 1024);
+	testbed_expect_in_ranges(ctx, iova, 12 * 1024);
 	cr_expect_eq(pl_dma_iova(ctx, va + 8192), iova + 8192);
 	pl_dma_free(ctx, va);
-	close_ctx();
+	testbed_close(nvme, ctx);
 }
 
 struct src_case {
@@ -245,13 +218,13 @@ ParameterizedTest(struct src_case *c, dma, each_hugepage_source_maps)
 	uint64_t iova;
 	long before, after, total;
 
-	open_ctx(c->backend);
+	nvme = testbed_open(c->backend, "nvme", &ctx);
 	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &before), 0);
 	char *va = pl_dma_alloc(ctx, 4 * MiB, c->flags, &iova);
 	cr_assert_not_null(va, "flags %x: %s", c->flags, strerror(errno));
 	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &after), 0);
 	cr_expect_eq(before - after, 2, "the region did not come from two hugepages");
-	expect_in_ranges(iova, 4 * MiB);
+	testbed_expect_in_ranges(ctx, iova, 4 * MiB);
 	cr_expect_eq(iova % (2 * MiB), 0);
 	for (size_t i = 0; i < 4 * MiB; i += 4096)
 		va[i] = (char)(i >> 12);
@@ -260,5 +233,5 @@ ParameterizedTest(struct src_case *c, dma, each_hugepage_source_maps)
 	pl_dma_free(ctx, va);
 	cr_assert_eq(pl_dma_hugepages(2 * MiB, &total, &after), 0);
 	cr_expect_eq(after, before, "hugepages not returned (a file left on hugetlbfs?)");
-	close_ctx();
+	testbed_close(nvme, ctx);
 }

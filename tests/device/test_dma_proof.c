@@ -175,15 +175,12 @@ static bool dmar_fault_logged(int kmsg, const char *bdf, uint64_t iova)
  */
 Test(dma_proof, nvme_writes_through_the_mapping_and_not_beside_it)
 {
-	struct pl_iommu *ctx = pl_iommu_open(PL_IOMMU_AUTO);
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_AUTO, "nvme", &ctx);
+	const char *want = getenv("POLLEN_IOMMU"), *addr = pl_vfio_addr(dev);
 	struct admin a = { 0 };
 	uint64_t iova;
 
-	cr_assert_not_null(ctx);
-	const char *want = getenv("POLLEN_IOMMU");
-	const char *addr = testbed_dev("nvme");
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, addr);
-	cr_assert_not_null(dev);
 	cr_assert_eq(pl_iommu_backend(ctx), want && !strcmp(want, "vfio") ? PL_IOMMU_VFIO :
 					    PL_IOMMU_IOMMUFD, "POLLEN_IOMMU=%s not obeyed", want);
 	uint8_t *mem = pl_dma_alloc(ctx, 2u << 20, 0, &iova);
@@ -235,6 +232,5 @@ Test(dma_proof, nvme_writes_through_the_mapping_and_not_beside_it)
 	close(kmsg);
 	admin_fini(&a);
 	pl_dma_free(ctx, mem);
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_close(dev, ctx);
 }

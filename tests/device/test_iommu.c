@@ -16,12 +16,10 @@
 
 Test(iommu, vtd_hardware_info_is_decoded)
 {
-	struct pl_iommu *ctx = pl_iommu_open(PL_IOMMU_IOMMUFD);
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "nvme", &ctx);
 	struct pl_iommu_hw_info hw;
 
-	cr_assert_not_null(ctx);
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, testbed_dev("nvme"));
-	cr_assert_not_null(dev);
 	cr_assert_eq(pl_vfio_iommu_info(dev, &hw), 0);
 	cr_log_info("VT-d cap %016llx ecap %016llx", (unsigned long long)hw.vtd_cap,
 		    (unsigned long long)hw.vtd_ecap);
@@ -30,21 +28,17 @@ Test(iommu, vtd_hardware_info_is_decoded)
 	cr_expect_eq(hw.addr_width, 39);
 	cr_expect(hw.levels_mask & 1u << 1, "SAGAW %x lacks 3-level tables", hw.levels_mask);
 	cr_expect(hw.intr_remap, "no interrupt remapping: BIND_IOMMUFD would have failed");
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_close(dev, ctx);
 }
 
 Test(iommu, hardware_info_needs_iommufd)
 {
-	struct pl_iommu *ctx = pl_iommu_open(PL_IOMMU_VFIO);
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_VFIO, "nvme", &ctx);
 	struct pl_iommu_hw_info hw;
 
-	cr_assert_not_null(ctx);
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, testbed_dev("nvme"));
-	cr_assert_not_null(dev);
 	cr_expect_eq(pl_vfio_iommu_info(dev, &hw), -EOPNOTSUPP);
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_close(dev, ctx);
 }
 
 ParameterizedTestParameters(iommu, fixed_iovas_where_the_caller_says)
@@ -54,14 +48,12 @@ ParameterizedTestParameters(iommu, fixed_iovas_where_the_caller_says)
 
 ParameterizedTest(enum pl_iommu_backend *be, iommu, fixed_iovas_where_the_caller_says)
 {
-	struct pl_iommu *ctx = pl_iommu_open(*be);
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev = testbed_open(*be, "e1000", &ctx);
 	size_t len = 64 * 1024;
 	char *buf = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
-	cr_assert_not_null(ctx);
 	cr_assert_neq(buf, MAP_FAILED);
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, testbed_dev("e1000"));
-	cr_assert_not_null(dev);
 	uint64_t at = 1ull << 30;
 	cr_expect_eq(pl_iommu_map_fixed(ctx, buf, len, at), 0);
 	cr_expect_eq(pl_iommu_map_fixed(ctx, buf + len, len, at + len / 2), -EEXIST);
@@ -74,20 +66,17 @@ ParameterizedTest(enum pl_iommu_backend *be, iommu, fixed_iovas_where_the_caller
 		  (unsigned long long)iova);
 	cr_expect_eq(pl_iommu_unmap(ctx, iova, len), 0);
 	cr_expect_eq(pl_iommu_unmap(ctx, at, len), 0);
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_close(dev, ctx);
 	munmap(buf, 2 * len);
 }
 
 Test(iommu, ioas_copy_maps_the_same_pages_in_a_second_ioas)
 {
-	struct pl_iommu *ctx = pl_iommu_open(PL_IOMMU_IOMMUFD);
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "nvme", &ctx);
 	uint64_t iova, copy_iova;
 	uint32_t ioas2;
 
-	cr_assert_not_null(ctx);
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, testbed_dev("nvme"));
-	cr_assert_not_null(dev);
 	char *va = pl_dma_alloc(ctx, 2 * MiB, 0, &iova);
 	cr_assert_not_null(va);
 	cr_assert_eq(pl_iommu_ioas_alloc(ctx, &ioas2), 0);
@@ -105,8 +94,7 @@ Test(iommu, ioas_copy_maps_the_same_pages_in_a_second_ioas)
 	pl_dma_free(ctx, va);
 	/* An extra IOAS left behind is destroyed with the context. */
 	cr_assert_eq(pl_iommu_ioas_alloc(ctx, &ioas2), 0);
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_close(dev, ctx);
 }
 
 Test(iommu, huge_pages_option_reads_and_sets)

@@ -13,24 +13,9 @@
 
 static struct pl_iommu *ctx;
 
-static struct pl_vfio_dev *open_dev(enum pl_iommu_backend be, const char *family)
-{
-	struct pl_vfio_dev *dev;
-
-	cr_assert_not_null(ctx = pl_iommu_open(be));
-	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev(family)), "%s", strerror(errno));
-	return dev;
-}
-
-static void close_dev(struct pl_vfio_dev *dev)
-{
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
-}
-
 Test(irq, vector_counts_match_the_device_models)
 {
-	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
 
 	/* 82540EM: conventional PCI, INTx only. */
 	cr_expect_eq(pl_irq_count(dev, PL_IRQ_INTX), 1);
@@ -46,7 +31,7 @@ Test(irq, vector_counts_match_the_device_models)
 	/* QEMU's NVMe: msix_qsize 65 by default. */
 	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev("nvme")));
 	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 65);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 struct trig_case {
@@ -73,7 +58,7 @@ ParameterizedTestParameters(irq, software_trigger_reaches_only_its_eventfd)
 
 ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_eventfd)
 {
-	struct pl_vfio_dev *dev = open_dev(c->backend, c->family);
+	struct pl_vfio_dev *dev = testbed_open(c->backend, c->family, &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
 	void *tags[8];
 
@@ -94,7 +79,7 @@ ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_ev
 	cr_assert_eq(pl_irq_disable(dev), 0);
 	cr_expect_eq(pl_irq_fd(dev, 0), -1);
 	pl_irq_waiter_free(w);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 /* e1000-family registers: ICR (read clears), ICS (set causes), IMS (enable), IMC. */
@@ -109,6 +94,41 @@ static volatile uint32_t *reg(void *bar, uint32_t off)
 	return (volatile uint32_t *)((char *)bar + off);
 }
 
+/*
+ * Maps a NIC's registers with bus mastering on (an MSI is a memory write by the
+ * device), masks and clears every cause, and routes vector 0 of @type to an eventfd that
+ * @w watches.
+ */
+static void *nic_irq_setup(struct pl_vfio_dev *dev, enum pl_irq_type type,
+			   struct pl_irq_waiter *w)
+{
+	size_t len;
+	void *bar = pl_vfio_bar_map(dev, 0, &len);
+
+	cr_assert_not_null(bar);
+	cr_assert_not_null(w);
+	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
+	*reg(bar, IMC) = ~0u;
+	(void)*reg(bar, ICR);
+	cr_assert_eq(pl_irq_enable(dev, type, 1), 0);
+	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
+	return bar;
+}
+
+/* The device raises a link-status cause of its own when software sets it in ICS. */
+static void raise_lsc(void *bar)
+{
+	*reg(bar, IMS) = ICR_LSC;
+	*reg(bar, ICS) = ICR_LSC;
+}
+
+/* Reads (clears) the causes and masks them all again. */
+static void nic_irq_quiet(void *bar)
+{
+	(void)*reg(bar, ICR);
+	*reg(bar, IMC) = ~0u;
+}
+
 ParameterizedTestParameters(irq, e1000_raises_intx_which_stays_masked_until_unmask)
 {
 	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
@@ -116,21 +136,11 @@ ParameterizedTestParameters(irq, e1000_raises_intx_which_stays_masked_until_unma
 
 ParameterizedTest(enum pl_iommu_backend *be, irq, e1000_raises_intx_which_stays_masked_until_unmask)
 {
-	struct pl_vfio_dev *dev = open_dev(*be, "e1000");
+	struct pl_vfio_dev *dev = testbed_open(*be, "e1000", &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
-	size_t len;
-	void *bar = pl_vfio_bar_map(dev, 0, &len);
+	void *bar = nic_irq_setup(dev, PL_IRQ_INTX, w);
 
-	cr_assert_not_null(bar);
-	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
-	*reg(bar, IMC) = ~0u;
-	(void)*reg(bar, ICR);
-	cr_assert_eq(pl_irq_enable(dev, PL_IRQ_INTX, 1), 0);
-	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
-
-	/* The device raises a link-status cause of its own when software sets it in ICS. */
-	*reg(bar, IMS) = ICR_LSC;
-	*reg(bar, ICS) = ICR_LSC;
+	raise_lsc(bar);
 	cr_assert_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no INTx from the e1000");
 	cr_expect(*reg(bar, ICR) & ICR_LSC, "ICR lacks the cause we set");
 
@@ -140,10 +150,9 @@ ParameterizedTest(enum pl_iommu_backend *be, irq, e1000_raises_intx_which_stays_
 	/* ...and unmasking delivers the one that is pending. */
 	cr_assert_eq(pl_irq_unmask(dev), 0);
 	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "pending INTx not delivered on unmask");
-	(void)*reg(bar, ICR);
-	*reg(bar, IMC) = ~0u;
+	nic_irq_quiet(bar);
 	pl_irq_waiter_free(w);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 ParameterizedTestParameters(irq, e1000e_raises_msi)
@@ -153,30 +162,20 @@ ParameterizedTestParameters(irq, e1000e_raises_msi)
 
 ParameterizedTest(enum pl_iommu_backend *be, irq, e1000e_raises_msi)
 {
-	struct pl_vfio_dev *dev = open_dev(*be, "e1000e");
+	struct pl_vfio_dev *dev = testbed_open(*be, "e1000e", &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
-	size_t len;
-	void *bar = pl_vfio_bar_map(dev, 0, &len);
+	void *bar = nic_irq_setup(dev, PL_IRQ_MSI, w);
 
-	cr_assert_not_null(bar);
-	/* An MSI is a memory write by the device: it needs bus mastering. */
-	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
-	*reg(bar, IMC) = ~0u;
-	(void)*reg(bar, ICR);
-	cr_assert_eq(pl_irq_enable(dev, PL_IRQ_MSI, 1), 0);
-	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
-	*reg(bar, IMS) = ICR_LSC;
-	*reg(bar, ICS) = ICR_LSC;
+	raise_lsc(bar);
 	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no MSI from the e1000e");
-	(void)*reg(bar, ICR);
-	*reg(bar, IMC) = ~0u;
+	nic_irq_quiet(bar);
 	pl_irq_waiter_free(w);
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }
 
 Test(irq, bad_requests_and_timeouts)
 {
-	struct pl_vfio_dev *dev = open_dev(PL_IOMMU_IOMMUFD, "e1000");
+	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
 	struct timespec a, b;
 
@@ -192,5 +191,5 @@ Test(irq, bad_requests_and_timeouts)
 	cr_expect_geq(ms, 150, "returned after %ld ms of a 200 ms timeout", ms);
 	pl_irq_waiter_free(w);
 	/* Closing with interrupts on tears them down. */
-	close_dev(dev);
+	testbed_close(dev, ctx);
 }

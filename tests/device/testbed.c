@@ -2,6 +2,7 @@
 #include "testbed.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,38 @@ struct pl_pci_info testbed_info(const char *addr)
 
 	cr_assert_eq(pl_pci_info(addr, &info), 0, "cannot read sysfs for %s", addr);
 	return info;
+}
+
+struct pl_vfio_dev *testbed_open(enum pl_iommu_backend be, const char *family,
+				 struct pl_iommu **ctx)
+{
+	struct pl_vfio_dev *dev;
+
+	cr_assert_not_null(*ctx = pl_iommu_open(be), "pl_iommu_open(%s): %s",
+			   pl_iommu_backend_name(be), strerror(errno));
+	cr_assert_not_null(dev = pl_vfio_open(*ctx, testbed_dev(family)), "%s via %s: %s",
+			   family, pl_iommu_backend_name(be), strerror(errno));
+	return dev;
+}
+
+void testbed_close(struct pl_vfio_dev *dev, struct pl_iommu *ctx)
+{
+	pl_vfio_close(dev);
+	pl_iommu_close(ctx);
+}
+
+void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	struct pl_iova_range r[32];
+	int n = pl_iommu_iova_ranges(ctx, r, 32);
+
+	cr_assert_gt(n, 0, "no IOVA ranges: %d", n);
+	for (int i = 0; i < n && i < 32; i++)
+		if (iova >= r[i].start && iova + len - 1 <= r[i].last)
+			return;
+	unsigned long long at = iova;
+
+	cr_assert_fail("IOVA 0x%llx + %zu lies outside the %d reported ranges", at, len, n);
 }
 
 static char last[1024];

@@ -2,7 +2,11 @@
 #ifndef PL_TEST_TESTBED_H
 #define PL_TEST_TESTBED_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <pollen/iommu.h>
+#include <pollen/vfio.h>
 #include <pollen/pci.h>
 
 /*
@@ -13,6 +17,17 @@ const char *testbed_dev(const char *family);
 
 /* The sysfs view of @addr; fails the test when it cannot be read. */
 struct pl_pci_info testbed_info(const char *addr);
+
+/*
+ * Opens an IOMMU context of back end @be and the bed's @family device on it, failing
+ * the test if either will not open; testbed_close() undoes both.
+ */
+struct pl_vfio_dev *testbed_open(enum pl_iommu_backend be, const char *family,
+				 struct pl_iommu **ctx);
+void testbed_close(struct pl_vfio_dev *dev, struct pl_iommu *ctx);
+
+/* Fails the test unless [@iova, +@len) lies inside one of @ctx's IOVA ranges. */
+void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len);
 
 /* Captures the library's last error line, for checking what a user would read. */
 void testbed_capture_log(void);
