@@ -12,40 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench.h"
 
 #define OBJ_SIZE 2048
 #define POOL_N 16384
-
-static double secs = 0.5;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-#define barrier(p) __asm__ volatile("" : : "r"(p) : "memory")
-
-#define LOOP(burst, body)                                                               \
-	({                                                                              \
-		unsigned long iters_ = 0;                                               \
-		double t0_ = now(), t1_;                                                \
-		for (int w_ = 0; w_ < 1000; w_++) {                                     \
-			body;                                                           \
-		}                                                                       \
-		t0_ = now();                                                            \
-		do {                                                                    \
-			for (unsigned long i_ = 0; i_ < 4096; i_++) {                   \
-				body;                                                   \
-			}                                                               \
-			iters_ += 4096;                                                 \
-			t1_ = now();                                                    \
-		} while (t1_ - t0_ < secs);                                             \
-		(t1_ - t0_) * 1e9 / ((double)iters_ * (burst));                         \
-	})
 
 int main(int argc, char **argv)
 {
@@ -54,7 +25,7 @@ int main(int argc, char **argv)
 	void *objs[64];
 
 	if (argc > 2 && !strcmp(argv[1], "-t"))
-		secs = atof(argv[2]);
+		bench_secs = atof(argv[2]);
 	if (rte_eal_init(sizeof(eal) / sizeof(eal[0]), eal) < 0) {
 		fprintf(stderr, "pollen-bench-dpdk-mempool: rte_eal_init failed\n");
 		return 1;
@@ -75,22 +46,22 @@ int main(int argc, char **argv)
 	       rte_version(), OBJ_SIZE);
 	printf("%-44s %10s\n", "case", "1 thread");
 	printf("%-44s %10.2f\n", "mempool get+put, single, per-thread cache",
-	       LOOP(1, rte_mempool_get(cached, objs); barrier(objs);
+	       BENCH_NS(1, rte_mempool_get(cached, objs); bench_barrier(objs);
 		    rte_mempool_put(cached, objs[0])));
 	printf("%-44s %10.2f\n", "mempool get+put, bulk 32, per-thread cache",
-	       LOOP(32, rte_mempool_get_bulk(cached, objs, 32); barrier(objs);
+	       BENCH_NS(32, rte_mempool_get_bulk(cached, objs, 32); bench_barrier(objs);
 		    rte_mempool_put_bulk(cached, objs, 32)));
 	printf("%-44s %10s\n", "mempool get+put, bulk 32, explicit cache", "-");
 	printf("%-44s %10.2f\n", "mempool get+put, single, no cache",
-	       LOOP(1, rte_mempool_get(bare, objs); barrier(objs); rte_mempool_put(bare, objs[0])));
+	       BENCH_NS(1, rte_mempool_get(bare, objs); bench_barrier(objs); rte_mempool_put(bare, objs[0])));
 	printf("%-44s %10.2f\n", "mempool get+put, bulk 32, no cache",
-	       LOOP(32, rte_mempool_get_bulk(bare, objs, 32); barrier(objs);
+	       BENCH_NS(32, rte_mempool_get_bulk(bare, objs, 32); bench_barrier(objs);
 		    rte_mempool_put_bulk(bare, objs, 32)));
 	printf("%-44s %10.2f\n", "ring enqueue+dequeue, bulk 32, SPSC",
-	       LOOP(32, rte_ring_enqueue_bulk(spsc, objs, 32, NULL); barrier(objs);
+	       BENCH_NS(32, rte_ring_enqueue_bulk(spsc, objs, 32, NULL); bench_barrier(objs);
 		    rte_ring_dequeue_bulk(spsc, objs, 32, NULL)));
 	printf("%-44s %10.2f\n", "ring enqueue+dequeue, bulk 32, MPMC",
-	       LOOP(32, rte_ring_enqueue_bulk(mpmc, objs, 32, NULL); barrier(objs);
+	       BENCH_NS(32, rte_ring_enqueue_bulk(mpmc, objs, 32, NULL); bench_barrier(objs);
 		    rte_ring_dequeue_bulk(mpmc, objs, 32, NULL)));
 	rte_eal_cleanup();
 	return 0;

@@ -10,26 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "bench.h"
 
 /*
  * Measured the way DPDK's figures for this project were: in a loop, get N objects and put
  * the same N back (or enqueue and dequeue them), one thread (or two, each with its own
- * loop on the shared pool or ring), objects of 2 KiB. The compiler barrier between the
- * halves keeps it from folding a get into the put that follows.
+ * loop on the shared pool or ring), objects of 2 KiB.
  */
 #define OBJ_SIZE 2048
 #define POOL_N 16384
-
-static double secs = 0.5;
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void pin(int cpu)
 {
@@ -39,8 +29,6 @@ static void pin(int cpu)
 	CPU_SET(cpu % CPU_SETSIZE, &set);
 	sched_setaffinity(0, sizeof(set), &set);
 }
-
-#define barrier(p) __asm__ volatile("" : : "r"(p) : "memory")
 
 enum what { POOL_CACHE, POOL_EXPLICIT, POOL_RING, RING };
 
@@ -54,28 +42,10 @@ struct job {
 	double ns;	/* out: per object */
 };
 
-/*
- * One timed loop per case, with the burst a constant as it is in a driver's code: the
- * compiler sees what a user's build sees.
- */
-#define LOOP(j, iters, body)                                                            \
-	do {                                                                            \
-		double t0_ = now(), t1_;                                                \
-		do {                                                                    \
-			for (unsigned long i_ = 0; i_ < 4096; i_++) {                   \
-				body;                                                   \
-			}                                                               \
-			iters += 4096;                                                  \
-			t1_ = now();                                                    \
-		} while (t1_ - t0_ < secs);                                             \
-		(j)->ns = (t1_ - t0_) * 1e9 / ((double)iters * (j)->burst);             \
-	} while (0)
-
 static void *run(void *arg)
 {
 	struct job *j = arg;
 	void *objs[64];
-	unsigned long iters = 0;
 	struct pl_mempool *mp = j->mp;
 	struct pl_ring *r = j->ring;
 	struct pl_mempool_cache *ec = NULL;
@@ -83,40 +53,32 @@ static void *run(void *arg)
 	pin(j->cpu);
 	if (j->what == POOL_EXPLICIT)
 		ec = pl_mempool_cache_create(mp, 256);
-	/* Warm up: caches filled, pages touched. */
-	for (int i = 0; i < 1000; i++) {
-		if (j->what == RING) {
-			pl_ring_enqueue_bulk(r, objs, j->burst);
-			pl_ring_dequeue_bulk(r, objs, j->burst);
-		} else if (!pl_mempool_get_bulk(mp, objs, j->burst)) {
-			pl_mempool_put_bulk(mp, objs, j->burst);
-		}
-	}
 	if (j->start)
 		pthread_barrier_wait(j->start);
 	switch (j->what * 100 + j->burst) {
 	case POOL_CACHE * 100 + 1:
-		LOOP(j, iters, pl_mempool_get(mp, objs); barrier(objs); pl_mempool_put(mp, objs[0]));
+		j->ns = BENCH_NS(1, pl_mempool_get(mp, objs); bench_barrier(objs);
+				 pl_mempool_put(mp, objs[0]));
 		break;
 	case POOL_CACHE * 100 + 32:
-		LOOP(j, iters, pl_mempool_get_bulk(mp, objs, 32); barrier(objs);
-		     pl_mempool_put_bulk(mp, objs, 32));
+		j->ns = BENCH_NS(32, pl_mempool_get_bulk(mp, objs, 32); bench_barrier(objs);
+				 pl_mempool_put_bulk(mp, objs, 32));
 		break;
 	case POOL_EXPLICIT * 100 + 32:
-		LOOP(j, iters, pl_mempool_cache_get_bulk(ec, objs, 32); barrier(objs);
-		     pl_mempool_cache_put_bulk(ec, objs, 32));
+		j->ns = BENCH_NS(32, pl_mempool_cache_get_bulk(ec, objs, 32); bench_barrier(objs);
+				 pl_mempool_cache_put_bulk(ec, objs, 32));
 		break;
 	case POOL_RING * 100 + 1:
-		LOOP(j, iters, pl_mempool_ring_get_bulk(mp, objs, 1); barrier(objs);
-		     pl_mempool_ring_put_bulk(mp, objs, 1));
+		j->ns = BENCH_NS(1, pl_mempool_ring_get_bulk(mp, objs, 1); bench_barrier(objs);
+				 pl_mempool_ring_put_bulk(mp, objs, 1));
 		break;
 	case POOL_RING * 100 + 32:
-		LOOP(j, iters, pl_mempool_ring_get_bulk(mp, objs, 32); barrier(objs);
-		     pl_mempool_ring_put_bulk(mp, objs, 32));
+		j->ns = BENCH_NS(32, pl_mempool_ring_get_bulk(mp, objs, 32); bench_barrier(objs);
+				 pl_mempool_ring_put_bulk(mp, objs, 32));
 		break;
 	case RING * 100 + 32:
-		LOOP(j, iters, pl_ring_enqueue_bulk(r, objs, 32); barrier(objs);
-		     pl_ring_dequeue_bulk(r, objs, 32));
+		j->ns = BENCH_NS(32, pl_ring_enqueue_bulk(r, objs, 32); bench_barrier(objs);
+				 pl_ring_dequeue_bulk(r, objs, 32));
 		break;
 	default:
 		fprintf(stderr, "pollen-bench-mempool: no loop for case %d/%u\n", j->what, j->burst);
@@ -172,7 +134,7 @@ int main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "t:T:h")) != -1) {
 		switch (c) {
 		case 't':
-			secs = atof(optarg);
+			bench_secs = atof(optarg);
 			break;
 		case 'T':
 			max_threads = atoi(optarg) > 1 ? 2 : 1;
