@@ -6,6 +6,7 @@
 #include <pollen/log.h>
 #include <pollen/pci.h>
 
+#include "array.h"
 #include "path.h"
 
 #include <errno.h>
@@ -208,14 +209,11 @@ static int add_region(struct pl_iommu *ctx, const struct pl_dma_region *r)
 	/* Nor may it reach into the region after it. */
 	if (at < ctx->nregions && ctx->regions[at].va < r->va + r->len)
 		return -EEXIST;
-	if (ctx->nregions == ctx->regions_cap) {
-		int cap = ctx->regions_cap ? ctx->regions_cap * 2 : 16;
-		void *p = realloc(ctx->regions, cap * sizeof(*ctx->regions));
-		if (!p)
-			return -ENOMEM;
-		ctx->regions = p;
-		ctx->regions_cap = cap;
-	}
+	struct pl_dma_region *p = pl_array_grow(ctx->regions, &ctx->regions_cap,
+						ctx->nregions + 1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ctx->regions = p;
 	memmove(&ctx->regions[at + 1], &ctx->regions[at],
 		(ctx->nregions - at) * sizeof(*ctx->regions));
 	ctx->regions[at] = *r;
@@ -425,8 +423,7 @@ void pl_dma_release_all(struct pl_iommu *ctx)
 		struct pl_dma_region *r = &ctx->regions[ctx->nregions - 1];
 
 		if (pl_iommu_mappable(ctx))
-			(ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_unmap :
-							    pl_container_unmap)(ctx, r->iova, r->len);
+			ctx->ops->unmap(ctx, r->iova, r->len);
 		drop_region(ctx, ctx->nregions - 1);
 	}
 	free(ctx->regions);

@@ -133,7 +133,8 @@ struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 		errno = -ret;
 		return NULL;
 	}
-	ctx->backend = want;
+	if (want != PL_IOMMU_AUTO)
+		pl_iommu_set_backend(ctx, want);
 	return ctx;
 }
 
@@ -191,8 +192,7 @@ int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int ma
 
 	pthread_mutex_lock(&ctx->lock);
 	if (!(ret = map_ready(ctx)))
-		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_iova_ranges(ctx, out, max) :
-							 pl_container_iova_ranges(ctx, out, max);
+		ret = ctx->ops->iova_ranges(ctx, out, max);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -211,8 +211,7 @@ int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint6
 		align = pg;
 	pthread_mutex_lock(&ctx->lock);
 	if (!(ret = map_ready(ctx)))
-		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_map(ctx, va, len, iova) :
-							 pl_container_map(ctx, va, len, align, iova);
+		ret = ctx->ops->map(ctx, va, len, align, iova);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -223,8 +222,7 @@ int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 
 	pthread_mutex_lock(&ctx->lock);
 	if (!(ret = map_ready(ctx)))
-		ret = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_unmap(ctx, iova, len) :
-							 pl_container_unmap(ctx, iova, len);
+		ret = ctx->ops->unmap(ctx, iova, len);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }
@@ -233,8 +231,7 @@ int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 static int check_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	struct pl_iova_range r[16];
-	int n = ctx->backend == PL_IOMMU_IOMMUFD ? pl_iommufd_iova_ranges(ctx, r, 16) :
-						   pl_container_iova_ranges(ctx, r, 16);
+	int n = ctx->ops->iova_ranges(ctx, r, 16);
 
 	if (n < 0)
 		return n;
@@ -258,9 +255,7 @@ int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova
 	}
 	pthread_mutex_lock(&ctx->lock);
 	if (!(ret = map_ready(ctx)) && !(ret = check_in_ranges(ctx, iova, len)))
-		ret = ctx->backend == PL_IOMMU_IOMMUFD ?
-			      pl_iommufd_map_fixed(ctx, ctx->ioas_id, va, len, iova) :
-			      pl_container_map_fixed(ctx, va, len, iova);
+		ret = ctx->ops->map_fixed(ctx, va, len, iova);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }

@@ -26,9 +26,23 @@ struct pl_dma_region {
 	bool owned;	/* ours to munmap */
 };
 
+/*
+ * What a back end does for its context once chosen. Callers hold ctx->lock and have
+ * checked pl_iommu_mappable().
+ */
+struct pl_iommu_ops {
+	int (*iova_ranges)(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
+	int (*map)(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
+	int (*map_fixed)(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+	int (*unmap)(struct pl_iommu *ctx, uint64_t iova, size_t len);
+};
+
+extern const struct pl_iommu_ops pl_iommufd_ops, pl_container_ops;
+
 struct pl_iommu {
 	pthread_mutex_t lock;	/* control-plane calls may come from any thread */
 	enum pl_iommu_backend backend;
+	const struct pl_iommu_ops *ops;	/* NULL until the back end is chosen */
 	int ndevs;
 	struct pl_vfio_dev *devs;	/* open devices, to refuse a second open */
 
@@ -45,11 +59,13 @@ struct pl_iommu {
 	int ngroups;
 	/* DMA regions, sorted by virtual address (dma.c) */
 	struct pl_dma_region *regions;
-	int nregions, regions_cap;
+	int nregions;
+	size_t regions_cap;
 
 	/* IOVAs handed out in the container, sorted by start */
 	struct pl_iova_range *used;
-	int nused, used_cap;
+	int nused;
+	size_t used_cap;
 };
 
 /* iommufd.c */
@@ -58,10 +74,6 @@ void pl_iommufd_ctx_close(struct pl_iommu *ctx);
 int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
 void pl_iommufd_dev_detach(int devfd);
 
-int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
-int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
-int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
-int pl_iommufd_map_fixed(struct pl_iommu *ctx, uint32_t ioas, void *va, size_t len, uint64_t iova);
 int pl_iommufd_ioas_alloc(struct pl_iommu *ctx, uint32_t *id);
 int pl_iommufd_destroy(struct pl_iommu *ctx, uint32_t id);
 int pl_iommufd_copy(struct pl_iommu *ctx, uint32_t dst, uint64_t src_iova, size_t len,
@@ -75,13 +87,16 @@ int pl_container_ctx_open(struct pl_iommu *ctx);
 void pl_container_ctx_close(struct pl_iommu *ctx);
 int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info);
 void pl_container_dev_detach(struct pl_iommu *ctx, int group_id);
-int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
-int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
-int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
 int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
-int pl_container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
 
 /* True once mappings can be made: iommufd, or a container with a group in it. */
+/* Settles the back end: the context uses @b, through its ops, from now on. */
+static inline void pl_iommu_set_backend(struct pl_iommu *ctx, enum pl_iommu_backend b)
+{
+	ctx->backend = b;
+	ctx->ops = b == PL_IOMMU_IOMMUFD ? &pl_iommufd_ops : &pl_container_ops;
+}
+
 static inline bool pl_iommu_mappable(const struct pl_iommu *ctx)
 {
 	return ctx->backend == PL_IOMMU_IOMMUFD ||

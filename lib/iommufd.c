@@ -127,7 +127,7 @@ void pl_iommufd_dev_detach(int devfd)
 	close(devfd);
 }
 
-int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
+static int iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
 {
 	struct iommu_ioas_iova_ranges q = {
 		.size = sizeof(q),
@@ -147,8 +147,10 @@ int pl_iommufd_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int 
 	return q.num_iovas;
 }
 
-int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova)
+static int iommufd_map(struct pl_iommu *ctx, void *va, size_t len, size_t align,
+		       uint64_t *iova)
 {
+	(void)align;	/* the kernel aligns the IOVA as the memory is aligned */
 	struct iommu_ioas_map m = {
 		.size = sizeof(m),
 		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
@@ -167,7 +169,7 @@ int pl_iommufd_map(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova)
 	return 0;
 }
 
-int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+static int iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	struct iommu_ioas_unmap u = {
 		.size = sizeof(u),
@@ -185,13 +187,13 @@ int pl_iommufd_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 	return 0;
 }
 
-int pl_iommufd_map_fixed(struct pl_iommu *ctx, uint32_t ioas, void *va, size_t len, uint64_t iova)
+static int iommufd_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
 {
 	struct iommu_ioas_map m = {
 		.size = sizeof(m),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
 			 IOMMU_IOAS_MAP_WRITEABLE,
-		.ioas_id = ioas,
+		.ioas_id = ctx->ioas_id,
 		.user_va = (uintptr_t)va,
 		.length = len,
 		.iova = iova,
@@ -301,3 +303,10 @@ int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova
 	*iova = m.iova;
 	return 0;
 }
+
+const struct pl_iommu_ops pl_iommufd_ops = {
+	.iova_ranges = iommufd_iova_ranges,
+	.map = iommufd_map,
+	.map_fixed = iommufd_map_fixed,
+	.unmap = iommufd_unmap,
+};

@@ -2,6 +2,7 @@
 #include <pollen/pci.h>
 #include <pollen/log.h>
 
+#include "array.h"
 #include "path.h"
 
 #include <dirent.h>
@@ -223,15 +224,12 @@ int pl_pci_scan(int (*fn)(const struct pl_pci_info *, void *), void *arg)
 			continue;
 		if (pl_pci_addr_parse(e->d_name, &a))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nn = realloc(names, cap * sizeof(*names));
-			if (!nn) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			names = nn;
+		char **nn = pl_array_grow(names, &cap, n + 1, sizeof(*names));
+		if (!nn) {
+			ret = -ENOMEM;
+			goto out;
 		}
+		names = nn;
 		if (!(names[n] = strdup(e->d_name))) {
 			ret = -ENOMEM;
 			goto out;

@@ -31,7 +31,7 @@ static void settle_backend(struct pl_iommu *ctx, enum pl_iommu_backend b, const 
 		pl_container_ctx_close(ctx);
 	else
 		pl_iommufd_ctx_close(ctx);
-	ctx->backend = b;
+	pl_iommu_set_backend(ctx, b);
 	pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(b), addr);
 }
 

@@ -4,6 +4,7 @@
 
 #include <pollen/log.h>
 
+#include "array.h"
 #include "path.h"
 
 #include <errno.h>
@@ -176,7 +177,7 @@ void pl_container_dev_detach(struct pl_iommu *ctx, int group_id)
 
 /* ---- DMA mappings: type1 wants the IOVA from us, so we allocate inside its ranges ---- */
 
-int pl_container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
+static int container_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max)
 {
 	size_t sz = sizeof(struct vfio_iommu_type1_info) + 4096;
 	struct vfio_iommu_type1_info *info;
@@ -235,7 +236,7 @@ static uint64_t align_up(uint64_t x, uint64_t align)
 static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *iova)
 {
 	struct pl_iova_range r[16];
-	int n = pl_container_iova_ranges(ctx, r, 16);
+	int n = container_iova_ranges(ctx, r, 16);
 
 	if (n < 0)
 		return n;
@@ -263,14 +264,11 @@ static int used_insert(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	int i;
 
-	if (ctx->nused == ctx->used_cap) {
-		int cap = ctx->used_cap ? ctx->used_cap * 2 : 16;
-		void *p = realloc(ctx->used, cap * sizeof(*ctx->used));
-		if (!p)
-			return -ENOMEM;
-		ctx->used = p;
-		ctx->used_cap = cap;
-	}
+	struct pl_iova_range *p = pl_array_grow(ctx->used, &ctx->used_cap, ctx->nused + 1,
+						sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	ctx->used = p;
 	for (i = ctx->nused; i > 0 && ctx->used[i - 1].start > iova; i--)
 		ctx->used[i] = ctx->used[i - 1];
 	ctx->used[i] = (struct pl_iova_range){ iova, iova + len - 1 };
@@ -289,7 +287,7 @@ static void used_remove(struct pl_iommu *ctx, uint64_t iova)
 		}
 }
 
-int pl_container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+static int container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
 {
 	int ret;
 
@@ -323,7 +321,7 @@ int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iov
 	return 0;
 }
 
-int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+static int container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u),
@@ -342,10 +340,17 @@ int pl_container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 }
 
 /* The range was checked by the caller; here only overlap with what we handed out. */
-int pl_container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
+static int container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
 {
 	for (int i = 0; i < ctx->nused; i++)
 		if (iova <= ctx->used[i].last && iova + len - 1 >= ctx->used[i].start)
 			return -EEXIST;
 	return pl_container_map_at(ctx, va, len, iova);
 }
+
+const struct pl_iommu_ops pl_container_ops = {
+	.iova_ranges = container_iova_ranges,
+	.map = container_map,
+	.map_fixed = container_map_fixed,
+	.unmap = container_unmap,
+};
