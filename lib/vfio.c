@@ -12,7 +12,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-
 /* Under AUTO the first device picks the back end: iommufd if it has a cdev. */
 static enum pl_iommu_backend pick_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
 {
@@ -58,18 +57,12 @@ static int read_dev_info(struct pl_vfio_dev *dev)
 		pl_err("%s: VFIO does not present it as a PCI device", dev->info.addr);
 		return -ENODEV;
 	}
-	struct vfio_region_info r = {
-		.argsz = sizeof(r),
-		.index = VFIO_PCI_CONFIG_REGION_INDEX,
-	};
-	if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &r)) {
-		int ret = -errno;
-		pl_err("VFIO_DEVICE_GET_REGION_INFO(config) on %s: %s", dev->info.addr,
-		       strerror(-ret));
-		return ret;
+	/* Config space and the BARs are reached through the fd at offsets VFIO chose. */
+	for (unsigned i = 0; i <= PL_VFIO_CONFIG; i++) {
+		int ret = pl_vfio_region_info(dev, i, &dev->regions[i]);
+		if (ret)
+			return ret;
 	}
-	dev->cfg_offset = r.offset;
-	dev->cfg_size = r.size;
 	return 0;
 }
 
@@ -184,44 +177,12 @@ unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev)
 	return dev->dinfo.num_irqs;
 }
 
-static int cfg_check(struct pl_vfio_dev *dev, size_t len, off_t off)
-{
-	if (off < 0 || (uint64_t)off + len > dev->cfg_size) {
-		pl_err("%s: config access of %zu bytes at 0x%llx is outside its %llu bytes",
-		       dev->info.addr, len, (long long)off, (unsigned long long)dev->cfg_size);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off)
 {
-	ssize_t n;
-	int ret;
-
-	if ((ret = cfg_check(dev, len, off)))
-		return ret;
-	n = pread(dev->fd, buf, len, dev->cfg_offset + off);
-	if (n == (ssize_t)len)
-		return 0;
-	ret = n < 0 ? -errno : -EIO;
-	pl_err("%s: config read of %zu bytes at 0x%llx: %s", dev->info.addr, len,
-	       (long long)off, strerror(-ret));
-	return ret;
+	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, buf, len, off, false);
 }
 
 int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off)
 {
-	ssize_t n;
-	int ret;
-
-	if ((ret = cfg_check(dev, len, off)))
-		return ret;
-	n = pwrite(dev->fd, buf, len, dev->cfg_offset + off);
-	if (n == (ssize_t)len)
-		return 0;
-	ret = n < 0 ? -errno : -EIO;
-	pl_err("%s: config write of %zu bytes at 0x%llx: %s", dev->info.addr, len,
-	       (long long)off, strerror(-ret));
-	return ret;
+	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, (void *)buf, len, off, true);
 }

@@ -4,6 +4,7 @@
 #include <pollen/log.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -145,41 +146,43 @@ void pl_vfio_bars_release(struct pl_vfio_dev *dev)
 		}
 }
 
-static int bar_rw(struct pl_vfio_dev *dev, unsigned bar, void *buf, size_t len, off_t off,
-		  bool write)
+int pl_vfio_region_rw(struct pl_vfio_dev *dev, unsigned index, void *buf, size_t len,
+		      off_t off, bool write)
 {
-	struct pl_vfio_region reg;
+	const struct pl_vfio_region *reg = &dev->regions[index];
+	char name[8] = "config";
 	ssize_t n;
 	int ret;
 
-	if (bar >= PL_VFIO_BARS)
-		return -EINVAL;
-	if ((ret = pl_vfio_region_info(dev, bar, &reg)))
-		return ret;
-	if (off < 0 || (uint64_t)off + len > reg.size) {
-		pl_err("%s: BAR%u access of %zu bytes at 0x%llx is outside its %llu bytes",
-		       dev->info.addr, bar, len, (long long)off, (unsigned long long)reg.size);
+	if (index < PL_VFIO_ROM)
+		snprintf(name, sizeof(name), "BAR%u", index);
+	else if (index == PL_VFIO_ROM)
+		snprintf(name, sizeof(name), "ROM");
+	if (off < 0 || (uint64_t)off + len > reg->size) {
+		pl_err("%s: %s access of %zu bytes at 0x%llx is outside its %llu bytes",
+		       dev->info.addr, name, len, (long long)off, (unsigned long long)reg->size);
 		return -EINVAL;
 	}
-	n = write ? pwrite(dev->fd, buf, len, reg.offset + off) :
-		    pread(dev->fd, buf, len, reg.offset + off);
+	n = write ? pwrite(dev->fd, buf, len, reg->offset + off) :
+		    pread(dev->fd, buf, len, reg->offset + off);
 	if (n == (ssize_t)len)
 		return 0;
 	ret = n < 0 ? -errno : -EIO;
-	pl_err("%s: BAR%u %s of %zu bytes at 0x%llx: %s", dev->info.addr, bar,
+	pl_err("%s: %s %s of %zu bytes at 0x%llx: %s", dev->info.addr, name,
 	       write ? "write" : "read", len, (long long)off, strerror(-ret));
 	return ret;
 }
 
 int pl_vfio_bar_read(struct pl_vfio_dev *dev, unsigned bar, void *buf, size_t len, off_t off)
 {
-	return bar_rw(dev, bar, buf, len, off, false);
+	return bar < PL_VFIO_BARS ? pl_vfio_region_rw(dev, bar, buf, len, off, false) : -EINVAL;
 }
 
 int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, size_t len,
 		      off_t off)
 {
-	return bar_rw(dev, bar, (void *)buf, len, off, true);
+	return bar < PL_VFIO_BARS ? pl_vfio_region_rw(dev, bar, (void *)buf, len, off, true) :
+				    -EINVAL;
 }
 
 /* PCI COMMAND register (config offset 4): memory space (bit 1), bus master (bit 2). */

@@ -2,7 +2,9 @@
 #ifndef PL_LIB_VFIO_PRIV_H
 #define PL_LIB_VFIO_PRIV_H
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <pollen/vfio.h>
 
@@ -30,12 +32,15 @@ struct pl_vfio_dev {
 	int fd;
 	uint32_t devid;
 	struct vfio_device_info dinfo;
-	uint64_t cfg_offset;	/* of the config region within the device fd */
-	uint64_t cfg_size;
+	/* BARs, ROM and config space as VFIO placed them in the device fd, read at open */
+	struct pl_vfio_region regions[PL_VFIO_CONFIG + 1];
 	struct pl_vfio_bar bars[PL_VFIO_BARS];	/* mmaps, made on first use */
 	struct pl_vfio_irq_state irq;		/* irq.c */
 };
 
+/* vfio_bar.c: bounds-checked pread/pwrite of region @index (a BAR, the ROM or config) */
+int pl_vfio_region_rw(struct pl_vfio_dev *dev, unsigned index, void *buf, size_t len,
+		      off_t off, bool write);
 /* vfio_bar.c: unmaps every BAR on close */
 void pl_vfio_bars_release(struct pl_vfio_dev *dev);
 /* irq.c: disables interrupts and closes their eventfds on close */
