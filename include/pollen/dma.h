@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pollen/compiler.h>
 #include <pollen/iommu.h>
+
+PL_BEGIN_DECLS
 
 /* What pl_dma_iova() answers for an address outside every region. */
 #define PL_IOVA_BAD UINT64_MAX
@@ -29,25 +32,25 @@ enum pl_dma_flags {
  *         the IOVA space is exhausted, ENXIO before a device settles the back end,
  *         ENOENT when PL_DMA_HUGETLBFS finds no hugetlbfs mount.
  */
-void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova);
+PL_API void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova);
 
 /* Unmaps and frees memory from pl_dma_alloc(); NULL is ignored. */
-void pl_dma_free(struct pl_iommu *ctx, void *va);
+PL_API void pl_dma_free(struct pl_iommu *ctx, void *va);
 
 /**
  * pl_dma_register() - map the caller's own memory for DMA (like spdk_mem_register).
  * @va, @len: page aligned; the memory stays the caller's to free after unregistering.
  * Return: 0 with *@iova set, or a negative errno.
  */
-int pl_dma_register(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
-int pl_dma_unregister(struct pl_iommu *ctx, void *va);
+PL_API int pl_dma_register(struct pl_iommu *ctx, void *va, size_t len, uint64_t *iova);
+PL_API int pl_dma_unregister(struct pl_iommu *ctx, void *va);
 
 /**
  * pl_dma_iova() - the IOVA of any byte inside a region from pl_dma_alloc() or
  * pl_dma_register(), by arithmetic on the region table (no system call).
  * Return: the IOVA, or PL_IOVA_BAD when @va lies in no region.
  */
-uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
+PL_API uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
 
 /**
  * pl_hugepage_alloc() - hugepage memory with no IOMMU mapping (yet): for pools built
@@ -56,20 +59,22 @@ uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
  * @alloc_len: set to @len rounded up to the page size.
  * Return: the memory (zeroed), or NULL with errno set (ENOMEM: too few hugepages, logged).
  */
-void *pl_hugepage_alloc(size_t len, unsigned flags, size_t *alloc_len);
-void pl_hugepage_free(void *va, size_t alloc_len);
+PL_API void *pl_hugepage_alloc(size_t len, unsigned flags, size_t *alloc_len);
+PL_API void pl_hugepage_free(void *va, size_t alloc_len);
 
 /**
  * pl_dma_hugepages() - the kernel's pool of @page_size hugepages (2 MiB or 1 GiB).
  * Return: 0 with the counts set; -ENOENT when the kernel has no pool of that size.
  */
-int pl_dma_hugepages(size_t page_size, long *total, long *free_pages);
+PL_API int pl_dma_hugepages(size_t page_size, long *total, long *free_pages);
 
 /**
  * pl_dma_reserve_hugepages() - set the pool of @page_size hugepages to @n (root only).
  * Return: how many the kernel reserved, which can fall short of @n when memory is
  *         fragmented, or a negative errno.
  */
-long pl_dma_reserve_hugepages(size_t page_size, long n);
+PL_API long pl_dma_reserve_hugepages(size_t page_size, long n);
+
+PL_END_DECLS
 
 #endif

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pollen/compiler.h>
+
+PL_BEGIN_DECLS
+
 enum pl_iommu_backend {
 	PL_IOMMU_AUTO = 0,	/* iommufd when /dev/iommu and the device's cdev exist */
 	PL_IOMMU_IOMMUFD,	/* /dev/iommu IOAS, devices through /dev/vfio/devices/vfioN */
@@ -21,22 +25,22 @@ struct pl_iommu;
  * Return: the context, or NULL with errno set (ENOENT: neither /dev/iommu nor
  *         /dev/vfio/vfio exists; EACCES: no permission on them).
  */
-struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want);
+PL_API struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want);
 
 /**
  * pl_iommu_close() - release the context. Devices opened on it must be closed first;
  * a context with open devices is left alone and reports the leak.
  */
-void pl_iommu_close(struct pl_iommu *ctx);
+PL_API void pl_iommu_close(struct pl_iommu *ctx);
 
 /* The back end in use; PL_IOMMU_AUTO until a device has attached under AUTO. */
-enum pl_iommu_backend pl_iommu_backend(const struct pl_iommu *ctx);
-const char *pl_iommu_backend_name(enum pl_iommu_backend b);
+PL_API enum pl_iommu_backend pl_iommu_backend(const struct pl_iommu *ctx);
+PL_API const char *pl_iommu_backend_name(enum pl_iommu_backend b);
 
 /* The iommufd and IOAS (iommufd back end) or the container fd (VFIO), else -1. */
-int pl_iommu_iommufd(const struct pl_iommu *ctx);
-uint32_t pl_iommu_ioas_id(const struct pl_iommu *ctx);
-int pl_iommu_container(const struct pl_iommu *ctx);
+PL_API int pl_iommu_iommufd(const struct pl_iommu *ctx);
+PL_API uint32_t pl_iommu_ioas_id(const struct pl_iommu *ctx);
+PL_API int pl_iommu_container(const struct pl_iommu *ctx);
 
 /* An inclusive range of I/O virtual addresses the IOMMU can translate. */
 struct pl_iova_range {
@@ -52,7 +56,7 @@ struct pl_iova_range {
  * Return: the number of ranges (which may exceed @max), or a negative errno; -ENXIO
  *         when the back end is not settled yet (AUTO, or a container with no device).
  */
-int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
+PL_API int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
 
 /**
  * pl_iommu_map() - make [@va, @va + @len) reachable by every device on @ctx, read and
@@ -63,43 +67,43 @@ int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int ma
  *         low, -ENOSPC when no IOVA space is left, -ENXIO when the back end is not
  *         settled (open a device first under AUTO or the container).
  */
-int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
+PL_API int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
 
 /* Undoes pl_iommu_map() for exactly that IOVA and length. */
-int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
+PL_API int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len);
 
 /**
  * pl_iommu_map_fixed() - like pl_iommu_map(), at an IOVA the caller chooses
  * (IOMMU_IOAS_MAP_FIXED_IOVA, or the container's MAP_DMA at that address).
  * Return: 0; -EEXIST when it overlaps a mapping; -ERANGE when outside the IOVA ranges.
  */
-int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+PL_API int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
 
 /*
  * More address spaces on the same /dev/iommu (iommufd back end only; -EOPNOTSUPP
  * otherwise). The context's own IOAS is pl_iommu_ioas_id(); extra ones are destroyed
  * with the context if the caller does not destroy them first.
  */
-int pl_iommu_ioas_alloc(struct pl_iommu *ctx, uint32_t *ioas_id);
-int pl_iommu_ioas_destroy(struct pl_iommu *ctx, uint32_t ioas_id);
+PL_API int pl_iommu_ioas_alloc(struct pl_iommu *ctx, uint32_t *ioas_id);
+PL_API int pl_iommu_ioas_destroy(struct pl_iommu *ctx, uint32_t ioas_id);
 
 /**
  * pl_iommu_ioas_copy() - map the pages behind [@src_iova, +@len) of the context's IOAS
  * into IOAS @dst_ioas as well (IOMMU_IOAS_COPY: no second pin, no VA needed).
  * @dst_iova: set to the IOVA the kernel chose in @dst_ioas.
  */
-int pl_iommu_ioas_copy(struct pl_iommu *ctx, uint32_t dst_ioas, uint64_t src_iova, size_t len,
-		       uint64_t *dst_iova);
+PL_API int pl_iommu_ioas_copy(struct pl_iommu *ctx, uint32_t dst_ioas, uint64_t src_iova,
+			      size_t len, uint64_t *dst_iova);
 
 /* Unmaps [@iova, +@len) from any IOAS of the context; -ENOENT when nothing is there. */
-int pl_iommu_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas_id, uint64_t iova, size_t len);
+PL_API int pl_iommu_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas_id, uint64_t iova, size_t len);
 
 /**
  * pl_iommu_huge_pages() - IOMMU_OPTION HUGE_PAGES on the context's IOAS: whether the
  * IOMMU may use large pages for it. @set: 0 or 1 to set (only before devices attach),
  * -1 to read. Return: the value now in force, or a negative errno.
  */
-int pl_iommu_huge_pages(struct pl_iommu *ctx, int set);
+PL_API int pl_iommu_huge_pages(struct pl_iommu *ctx, int set);
 
 /** struct pl_iommu_hw_info - what IOMMU_GET_HW_INFO says of the IOMMU behind a device. */
 struct pl_iommu_hw_info {
@@ -122,6 +126,8 @@ struct pl_iommu_hw_info {
 };
 
 /* Decodes the VT-d capability and extended capability registers into @out. */
-void pl_iommu_vtd_decode(uint64_t cap, uint64_t ecap, struct pl_iommu_hw_info *out);
+PL_API void pl_iommu_vtd_decode(uint64_t cap, uint64_t ecap, struct pl_iommu_hw_info *out);
+
+PL_END_DECLS
 
 #endif

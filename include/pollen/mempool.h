@@ -8,9 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pollen/compiler.h>
 #include <pollen/dma.h>
 #include <pollen/iommu.h>
 #include <pollen/ring.h>
+
+PL_BEGIN_DECLS
 
 /*
  * A pool is one hugepage region carved into equal, cache-line aligned elements. The
@@ -95,34 +98,35 @@ struct pl_mempool {
  * Return: the pool, or NULL with errno set: EINVAL for bad parameters, ENOMEM when
  *         hugepages or memory run short (logged with what to do).
  */
-struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempool_params *p);
+PL_API struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx,
+					    const struct pl_mempool_params *p);
 
 /* Frees the pool; objects still out (or in other threads' caches) are reported. */
-void pl_mempool_free(struct pl_mempool *mp);
+PL_API void pl_mempool_free(struct pl_mempool *mp);
 
-static inline uint64_t pl_mempool_iova(const struct pl_mempool *mp, const void *obj)
+PL_INLINE uint64_t pl_mempool_iova(const struct pl_mempool *mp, const void *obj)
 {
 	return mp->mapped ? mp->iova_off + (uintptr_t)obj : PL_IOVA_BAD;
 }
 
-static inline bool pl_mempool_contains(const struct pl_mempool *mp, const void *obj)
+PL_INLINE bool pl_mempool_contains(const struct pl_mempool *mp, const void *obj)
 {
-	const char *p = obj;
+	const char *p = (const char *)obj;
 
 	return p >= mp->base && p < mp->end && !((size_t)(p - mp->base) % mp->elt_size);
 }
 
 /* Out-of-line halves of the fast path. */
-int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n);
-int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n);
-int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
-			  unsigned n);
-int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
-			  void *const *objs, unsigned n);
-struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp);
-extern __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
+PL_API int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n);
+PL_API int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n);
+PL_API int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
+				 unsigned n);
+PL_API int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
+				 void *const *objs, unsigned n);
+PL_API struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp);
+PL_API extern __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
 
-static inline void pl__count(uint64_t *counter)
+PL_INLINE void pl__count(uint64_t *counter)
 {
 	/* Only the owner writes; others read for statistics. */
 	__atomic_store_n(counter, *counter + 1, __ATOMIC_RELAXED);
@@ -133,7 +137,7 @@ static inline void pl__count(uint64_t *counter)
  * Return: 0, or -ENOBUFS when the pool cannot supply @n: a caller's condition to
  *         handle, never a wait.
  */
-static inline int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs, unsigned n)
+PL_INLINE int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs, unsigned n)
 {
 	if (__builtin_expect(c->len >= n, 1)) {
 		uint32_t len = c->len - n;
@@ -146,8 +150,8 @@ static inline int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **o
 }
 
 /* Returns @n objects through @c; 0, or -EINVAL from a debug pool's checks. */
-static inline int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *const *objs,
-					    unsigned n)
+PL_INLINE int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *const *objs,
+					unsigned n)
 {
 	if (__builtin_expect(c->len + n <= c->flushthresh, 1)) {
 		pl_copy_ptrs(&c->objs[c->len], objs, n);
@@ -158,7 +162,7 @@ static inline int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *co
 }
 
 /* The calling thread's default cache for @mp, or NULL when the pool has none. */
-static inline struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *mp)
+PL_INLINE struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *mp)
 {
 	struct pl_mempool_cache *c = mp->tcache[pl__thread_slot];
 
@@ -168,14 +172,14 @@ static inline struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempoo
 }
 
 /* Straight to and from the ring, no cache. */
-static inline int pl_mempool_ring_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
+PL_INLINE int pl_mempool_ring_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
 {
 	if (__builtin_expect(mp->debug, 0))
 		return pl__mempool_debug_get(mp, NULL, objs, n);
 	return pl_ring_dequeue_bulk(mp->ring, objs, n) == n ? 0 : -ENOBUFS;
 }
 
-static inline int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
+PL_INLINE int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
 {
 	if (__builtin_expect(mp->debug, 0))
 		return pl__mempool_debug_put(mp, NULL, objs, n);
@@ -188,26 +192,26 @@ static inline int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *o
  * pl_mempool_get_bulk() - @n objects (all or none) through the calling thread's default
  * cache, or the ring when the pool has no caches. Return: 0 or -ENOBUFS.
  */
-static inline int pl_mempool_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
+PL_INLINE int pl_mempool_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
 {
 	struct pl_mempool_cache *c = pl_mempool_default_cache(mp);
 
 	return c ? pl_mempool_cache_get_bulk(c, objs, n) : pl_mempool_ring_get_bulk(mp, objs, n);
 }
 
-static inline int pl_mempool_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
+PL_INLINE int pl_mempool_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
 {
 	struct pl_mempool_cache *c = pl_mempool_default_cache(mp);
 
 	return c ? pl_mempool_cache_put_bulk(c, objs, n) : pl_mempool_ring_put_bulk(mp, objs, n);
 }
 
-static inline int pl_mempool_get(struct pl_mempool *mp, void **obj)
+PL_INLINE int pl_mempool_get(struct pl_mempool *mp, void **obj)
 {
 	return pl_mempool_get_bulk(mp, obj, 1);
 }
 
-static inline int pl_mempool_put(struct pl_mempool *mp, void *obj)
+PL_INLINE int pl_mempool_put(struct pl_mempool *mp, void *obj)
 {
 	return pl_mempool_put_bulk(mp, &obj, 1);
 }
@@ -216,11 +220,11 @@ static inline int pl_mempool_put(struct pl_mempool *mp, void *obj)
  * pl_mempool_cache_create() - a cache that one worker owns (and passes to the
  * pl_mempool_cache_* calls), holding up to about 1.5 x @size objects.
  */
-struct pl_mempool_cache *pl_mempool_cache_create(struct pl_mempool *mp, unsigned size);
+PL_API struct pl_mempool_cache *pl_mempool_cache_create(struct pl_mempool *mp, unsigned size);
 /* Returns the cache's objects to the ring. */
-void pl_mempool_cache_flush(struct pl_mempool_cache *c);
+PL_API void pl_mempool_cache_flush(struct pl_mempool_cache *c);
 /* Flushes and frees; NULL is ignored. */
-void pl_mempool_cache_free(struct pl_mempool_cache *c);
+PL_API void pl_mempool_cache_free(struct pl_mempool_cache *c);
 
 struct pl_mempool_stats {
 	unsigned size;		/* objects in the pool */
@@ -233,6 +237,8 @@ struct pl_mempool_stats {
 };
 
 /* Statistics; the counts are a snapshot while other threads work. */
-void pl_mempool_stats(struct pl_mempool *mp, struct pl_mempool_stats *st);
+PL_API void pl_mempool_stats(struct pl_mempool *mp, struct pl_mempool_stats *st);
+
+PL_END_DECLS
 
 #endif

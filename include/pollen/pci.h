@@ -5,6 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <pollen/compiler.h>
+
+PL_BEGIN_DECLS
+
 /* "DDDD:BB:DD.F" and its NUL. */
 #define PL_PCI_ADDR_LEN 13
 
@@ -30,26 +34,26 @@ struct pl_pci_info {
  * pl_pci_addr_parse() - parse "DDDD:BB:DD.F" or "BB:DD.F" (domain 0).
  * Return: 0, or -EINVAL (logged) when @s is not a PCI address.
  */
-int pl_pci_addr_parse(const char *s, struct pl_pci_addr *out);
-void pl_pci_addr_format(const struct pl_pci_addr *a, char buf[PL_PCI_ADDR_LEN]);
+PL_API int pl_pci_addr_parse(const char *s, struct pl_pci_addr *out);
+PL_API void pl_pci_addr_format(const struct pl_pci_addr *a, char buf[PL_PCI_ADDR_LEN]);
 
 /**
  * pl_pci_info() - read one device's IDs, driver, IOMMU group and VFIO cdev.
  * Return: 0; -EINVAL for a malformed address; -ENODEV when no such device exists.
  */
-int pl_pci_info(const char *addr, struct pl_pci_info *out);
+PL_API int pl_pci_info(const char *addr, struct pl_pci_info *out);
 
 /**
  * pl_pci_scan() - call @fn for every PCI function, in address order.
  * Stops early and returns @fn's value when it is non-zero.
  */
-int pl_pci_scan(int (*fn)(const struct pl_pci_info *info, void *arg), void *arg);
+PL_API int pl_pci_scan(int (*fn)(const struct pl_pci_info *info, void *arg), void *arg);
 
 /* Devices Pollen has a driver for. */
-bool pl_pci_is_nvme(const struct pl_pci_info *info);
-bool pl_pci_is_e1000(const struct pl_pci_info *info);
+PL_API bool pl_pci_is_nvme(const struct pl_pci_info *info);
+PL_API bool pl_pci_is_e1000(const struct pl_pci_info *info);
 /* A short name for the device family ("nvme", "e1000", "e1000e"), or NULL. */
-const char *pl_pci_family(const struct pl_pci_info *info);
+PL_API const char *pl_pci_family(const struct pl_pci_info *info);
 
 /**
  * pl_pci_bind() - hand @addr to @driver (e.g. "vfio-pci"): unbind it from its current
@@ -57,23 +61,25 @@ const char *pl_pci_family(const struct pl_pci_info *info);
  * Return: 0; -ENODEV for no such device; -ENOENT when @driver is not loaded (modprobe
  *         it); -EACCES without permission on sysfs; -EIO when the driver refused it.
  */
-int pl_pci_bind(const char *addr, const char *driver);
+PL_API int pl_pci_bind(const char *addr, const char *driver);
 
 /* Unbinds @addr from its driver and clears driver_override; the device stays unbound. */
-int pl_pci_unbind(const char *addr);
+PL_API int pl_pci_unbind(const char *addr);
 
 /**
  * pl_pci_restore() - give @addr back to the kernel: unbind, clear driver_override and let
  * the kernel probe the driver that matches it (its own: nvme, e1000, e1000e).
  * @driver: if not NULL, set to the driver that took it ("" when none did).
  */
-int pl_pci_restore(const char *addr, char driver[32]);
+PL_API int pl_pci_restore(const char *addr, char driver[32]);
 
 /*
  * Where sysfs and the device nodes are: "/sys" and "/dev", or POLLEN_SYSFS and
  * POLLEN_DEVFS from the environment (tests point them at temporary trees).
  */
-const char *pl_sysfs_root(void);
-const char *pl_devfs_root(void);
+PL_API const char *pl_sysfs_root(void);
+PL_API const char *pl_devfs_root(void);
+
+PL_END_DECLS
 
 #endif

@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
+#include <pollen/compiler.h>
 #include <pollen/mempool.h>
+
+PL_BEGIN_DECLS
 
 #define PL_PKT_HEADROOM 128		/* room to prepend headers without a copy */
 #define PL_PKT_DATA_ROOM 2048		/* default room after the headroom: a NIC's 2 KiB buffer */
@@ -27,31 +30,31 @@ struct pl_pkt {
 	uint8_t pad[24];
 	uint8_t buf[] __attribute__((aligned(64)));
 };
-_Static_assert(sizeof(struct pl_pkt) == 64, "the header is one cache line");
+PL_STATIC_ASSERT(sizeof(struct pl_pkt) == 64, "the header is one cache line");
 
-static inline uint8_t *pl_pkt_data(struct pl_pkt *p)
+PL_INLINE uint8_t *pl_pkt_data(struct pl_pkt *p)
 {
 	return p->buf + p->data_off;
 }
 
 /* The IOVA of the first data byte: what a descriptor wants. */
-static inline uint64_t pl_pkt_data_iova(const struct pl_pkt *p)
+PL_INLINE uint64_t pl_pkt_data_iova(const struct pl_pkt *p)
 {
 	return p->buf_iova + p->data_off;
 }
 
-static inline unsigned pl_pkt_headroom(const struct pl_pkt *p)
+PL_INLINE unsigned pl_pkt_headroom(const struct pl_pkt *p)
 {
 	return p->data_off;
 }
 
-static inline unsigned pl_pkt_tailroom(const struct pl_pkt *p)
+PL_INLINE unsigned pl_pkt_tailroom(const struct pl_pkt *p)
 {
 	return p->buf_len - p->data_off - p->len;
 }
 
 /* Grows the data at its end by @n bytes; returns where they start, or NULL if no room. */
-static inline uint8_t *pl_pkt_append(struct pl_pkt *p, unsigned n)
+PL_INLINE uint8_t *pl_pkt_append(struct pl_pkt *p, unsigned n)
 {
 	if (n > pl_pkt_tailroom(p))
 		return NULL;
@@ -61,7 +64,7 @@ static inline uint8_t *pl_pkt_append(struct pl_pkt *p, unsigned n)
 }
 
 /* Grows the data at its front by @n bytes; returns the new start, or NULL if no room. */
-static inline uint8_t *pl_pkt_prepend(struct pl_pkt *p, unsigned n)
+PL_INLINE uint8_t *pl_pkt_prepend(struct pl_pkt *p, unsigned n)
 {
 	if (n > p->data_off)
 		return NULL;
@@ -75,10 +78,10 @@ static inline uint8_t *pl_pkt_prepend(struct pl_pkt *p, unsigned n)
  * bytes of buffer (@data_room 0: PL_PKT_DATA_ROOM, so a NIC can be told 2 KiB buffers),
  * mapped for the devices on @ctx (or none when NULL).
  */
-struct pl_mempool *pl_pkt_pool_create(struct pl_iommu *ctx, const char *name, unsigned n,
-				      unsigned data_room, unsigned cache_size);
+PL_API struct pl_mempool *pl_pkt_pool_create(struct pl_iommu *ctx, const char *name, unsigned n,
+					     unsigned data_room, unsigned cache_size);
 
-static inline void pl__pkt_reset(struct pl_pkt *p)
+PL_INLINE void pl__pkt_reset(struct pl_pkt *p)
 {
 	p->data_off = p->buf_len < PL_PKT_HEADROOM ? 0 : PL_PKT_HEADROOM;
 	p->len = 0;
@@ -87,7 +90,7 @@ static inline void pl__pkt_reset(struct pl_pkt *p)
 }
 
 /* @n packets, all or none, empty with the default headroom. 0 or -ENOBUFS. */
-static inline int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts, unsigned n)
+PL_INLINE int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts, unsigned n)
 {
 	int ret = pl_mempool_get_bulk(mp, (void **)pkts, n);
 
@@ -98,7 +101,7 @@ static inline int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts,
 	return 0;
 }
 
-static inline struct pl_pkt *pl_pkt_alloc(struct pl_mempool *mp)
+PL_INLINE struct pl_pkt *pl_pkt_alloc(struct pl_mempool *mp)
 {
 	struct pl_pkt *p;
 
@@ -106,7 +109,7 @@ static inline struct pl_pkt *pl_pkt_alloc(struct pl_mempool *mp)
 }
 
 /* Frees @n packets, each to its own pool (runs from one pool go back in one call). */
-static inline void pl_pkt_free_bulk(struct pl_pkt **pkts, unsigned n)
+PL_INLINE void pl_pkt_free_bulk(struct pl_pkt **pkts, unsigned n)
 {
 	unsigned start = 0;
 
@@ -117,9 +120,11 @@ static inline void pl_pkt_free_bulk(struct pl_pkt **pkts, unsigned n)
 		}
 }
 
-static inline void pl_pkt_free(struct pl_pkt *p)
+PL_INLINE void pl_pkt_free(struct pl_pkt *p)
 {
 	pl_mempool_put(p->pool, p);
 }
+
+PL_END_DECLS
 
 #endif

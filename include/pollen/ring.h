@@ -6,8 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <pollen/compiler.h>
+
+PL_BEGIN_DECLS
+
 /*
- * The fast path is here, static inline. Head and tail are free-running 32-bit counters;
+ * The fast path is here, always inline. Head and tail are free-running 32-bit counters;
  * a side reserves slots by moving its head (a CAS when several threads share that side,
  * a plain store when one does), copies, then publishes by moving its tail with release
  * order. A multi-producer (or consumer) waits only for earlier reservations on its own
@@ -36,19 +40,19 @@ struct pl_ring {
 };
 
 /* Bytes a ring of @count slots takes, for pl_ring_init() on the caller's memory. */
-size_t pl_ring_memsize(unsigned count);
+PL_API size_t pl_ring_memsize(unsigned count);
 
 /**
  * pl_ring_init() - make a ring in @mem (pl_ring_memsize(@count) bytes, 64-byte aligned).
  * Return: 0, or -EINVAL when @count is not a power of two between 1 and 2^31.
  */
-int pl_ring_init(struct pl_ring *r, const char *name, unsigned count, unsigned flags);
+PL_API int pl_ring_init(struct pl_ring *r, const char *name, unsigned count, unsigned flags);
 
 /* A ring in memory of its own; NULL with errno set (EINVAL, ENOMEM). */
-struct pl_ring *pl_ring_create(const char *name, unsigned count, unsigned flags);
-void pl_ring_free(struct pl_ring *r);
+PL_API struct pl_ring *pl_ring_create(const char *name, unsigned count, unsigned flags);
+PL_API void pl_ring_free(struct pl_ring *r);
 
-static inline unsigned pl_ring_count(const struct pl_ring *r)
+PL_INLINE unsigned pl_ring_count(const struct pl_ring *r)
 {
 	uint32_t cons = __atomic_load_n(&r->cons.tail, __ATOMIC_ACQUIRE);
 	uint32_t n = __atomic_load_n(&r->prod.tail, __ATOMIC_ACQUIRE) - cons;
@@ -57,12 +61,12 @@ static inline unsigned pl_ring_count(const struct pl_ring *r)
 	return n <= r->size ? n : r->size;
 }
 
-static inline unsigned pl_ring_free_count(const struct pl_ring *r)
+PL_INLINE unsigned pl_ring_free_count(const struct pl_ring *r)
 {
 	return r->size - pl_ring_count(r);
 }
 
-static inline unsigned pl_ring_capacity(const struct pl_ring *r)
+PL_INLINE unsigned pl_ring_capacity(const struct pl_ring *r)
 {
 	return r->size;
 }
@@ -71,7 +75,7 @@ static inline unsigned pl_ring_capacity(const struct pl_ring *r)
  * Copies @n pointers. Bursts are short (a few to a few dozen) and their length often known
  * only at run time: four at a time beats a call to memcpy, and a constant @n unrolls.
  */
-static inline void pl_copy_ptrs(void **dst, void *const *src, unsigned n)
+PL_INLINE void pl_copy_ptrs(void **dst, void *const *src, unsigned n)
 {
 	unsigned i = 0;
 
@@ -90,8 +94,8 @@ static inline void pl_copy_ptrs(void **dst, void *const *src, unsigned n)
 }
 
 /* Waits for earlier reservations on this side to publish, then publishes ours. */
-static inline void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_t new_tail,
-				    bool single)
+PL_INLINE void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_t new_tail,
+				bool single)
 {
 	/*
 	 * Acquire, not relaxed: the earlier reservation's slot accesses must happen before
@@ -113,9 +117,9 @@ static inline void pl__ring_publish(struct pl_ring_ht *ht, uint32_t old, uint32_
  * none when @exact, else as many as there are. The room is the other side's published
  * tail plus @room_base (the ring's @size for producers, 0 for consumers) minus our head.
  */
-static inline unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_ring_ht *other,
-					uint32_t room_base, uint32_t size, unsigned n, bool exact,
-					bool single, uint32_t *old_head)
+PL_INLINE unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_ring_ht *other,
+				    uint32_t room_base, uint32_t size, unsigned n, bool exact,
+				    bool single, uint32_t *old_head)
 {
 	uint32_t head = __atomic_load_n(&me->head, __ATOMIC_ACQUIRE), room;
 
@@ -147,8 +151,8 @@ static inline unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_r
 	}
 }
 
-static inline unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, unsigned n,
-					bool exact)
+PL_INLINE unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, unsigned n,
+				    bool exact)
 {
 	bool single = r->flags & PL_RING_SP_ENQ;
 	uint32_t head;
@@ -164,7 +168,7 @@ static inline unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, un
 	return n;
 }
 
-static inline unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned n, bool exact)
+PL_INLINE unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned n, bool exact)
 {
 	bool single = r->flags & PL_RING_SC_DEQ;
 	uint32_t head;
@@ -181,35 +185,37 @@ static inline unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned
 }
 
 /* All @n or none: returns @n or 0. */
-static inline unsigned pl_ring_enqueue_bulk(struct pl_ring *r, void *const *objs, unsigned n)
+PL_INLINE unsigned pl_ring_enqueue_bulk(struct pl_ring *r, void *const *objs, unsigned n)
 {
 	return pl__ring_enqueue(r, objs, n, true);
 }
 
-static inline unsigned pl_ring_dequeue_bulk(struct pl_ring *r, void **objs, unsigned n)
+PL_INLINE unsigned pl_ring_dequeue_bulk(struct pl_ring *r, void **objs, unsigned n)
 {
 	return pl__ring_dequeue(r, objs, n, true);
 }
 
 /* As many as fit (or are there), up to @n: returns how many. */
-static inline unsigned pl_ring_enqueue_burst(struct pl_ring *r, void *const *objs, unsigned n)
+PL_INLINE unsigned pl_ring_enqueue_burst(struct pl_ring *r, void *const *objs, unsigned n)
 {
 	return pl__ring_enqueue(r, objs, n, false);
 }
 
-static inline unsigned pl_ring_dequeue_burst(struct pl_ring *r, void **objs, unsigned n)
+PL_INLINE unsigned pl_ring_dequeue_burst(struct pl_ring *r, void **objs, unsigned n)
 {
 	return pl__ring_dequeue(r, objs, n, false);
 }
 
-static inline bool pl_ring_enqueue(struct pl_ring *r, void *obj)
+PL_INLINE bool pl_ring_enqueue(struct pl_ring *r, void *obj)
 {
 	return pl__ring_enqueue(r, &obj, 1, true);
 }
 
-static inline bool pl_ring_dequeue(struct pl_ring *r, void **obj)
+PL_INLINE bool pl_ring_dequeue(struct pl_ring *r, void **obj)
 {
 	return pl__ring_dequeue(r, obj, 1, true);
 }
+
+PL_END_DECLS
 
 #endif

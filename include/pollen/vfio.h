@@ -7,8 +7,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <pollen/compiler.h>
 #include <pollen/iommu.h>
 #include <pollen/pci.h>
+
+PL_BEGIN_DECLS
 
 struct pl_vfio_dev;
 
@@ -22,32 +25,32 @@ struct pl_vfio_dev;
  *         holds it, EACCES without permission on its device node, EPERM when the IOMMU
  *         cannot isolate it (no interrupt remapping).
  */
-struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr);
+PL_API struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr);
 
 /* Detaches and releases the device; NULL is ignored. */
-void pl_vfio_close(struct pl_vfio_dev *dev);
+PL_API void pl_vfio_close(struct pl_vfio_dev *dev);
 
-const char *pl_vfio_addr(const struct pl_vfio_dev *dev);
-const struct pl_pci_info *pl_vfio_pci_info(const struct pl_vfio_dev *dev);
-int pl_vfio_fd(const struct pl_vfio_dev *dev);
+PL_API const char *pl_vfio_addr(const struct pl_vfio_dev *dev);
+PL_API const struct pl_pci_info *pl_vfio_pci_info(const struct pl_vfio_dev *dev);
+PL_API int pl_vfio_fd(const struct pl_vfio_dev *dev);
 /* The iommufd device ID from BIND_IOMMUFD; 0 under the legacy back end. */
-uint32_t pl_vfio_devid(const struct pl_vfio_dev *dev);
+PL_API uint32_t pl_vfio_devid(const struct pl_vfio_dev *dev);
 /* Regions and interrupt indexes as VFIO_DEVICE_GET_INFO reports them. */
-unsigned pl_vfio_num_regions(const struct pl_vfio_dev *dev);
-unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev);
+PL_API unsigned pl_vfio_num_regions(const struct pl_vfio_dev *dev);
+PL_API unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev);
 
 /**
  * pl_vfio_iommu_info() - IOMMU_GET_HW_INFO for the IOMMU behind @dev, decoded.
  * Return: 0; -EOPNOTSUPP under the legacy back end (it has no such query).
  */
-int pl_vfio_iommu_info(struct pl_vfio_dev *dev, struct pl_iommu_hw_info *out);
+PL_API int pl_vfio_iommu_info(struct pl_vfio_dev *dev, struct pl_iommu_hw_info *out);
 
 /**
  * pl_vfio_cfg_read() - read PCI configuration space through the VFIO config region.
  * Return: 0, or a negative errno when fewer than @len bytes could be read.
  */
-int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off);
-int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off);
+PL_API int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off);
+PL_API int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off);
 
 /** struct pl_vfio_region - one VFIO region (BARs 0-5, ROM, config, VGA). */
 struct pl_vfio_region {
@@ -65,7 +68,7 @@ enum { PL_VFIO_BAR0 = 0, PL_VFIO_ROM = 6, PL_VFIO_CONFIG = 7 };
  * pl_vfio_region_info() - what VFIO_DEVICE_GET_REGION_INFO says of region @index.
  * Return: 0, or a negative errno (-EINVAL for an index past the device's regions).
  */
-int pl_vfio_region_info(struct pl_vfio_dev *dev, unsigned index, struct pl_vfio_region *out);
+PL_API int pl_vfio_region_info(struct pl_vfio_dev *dev, unsigned index, struct pl_vfio_region *out);
 
 /**
  * pl_vfio_bar_map() - map memory BAR @bar into this process (once; later calls return
@@ -74,23 +77,26 @@ int pl_vfio_region_info(struct pl_vfio_dev *dev, unsigned index, struct pl_vfio_
  * Return: the mapping, or NULL with errno set: ENODEV for an unimplemented BAR,
  *         ENOTSUP for one that cannot be mapped (I/O port BARs): use pl_vfio_bar_read().
  */
-void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len);
+PL_API void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len);
 
 /* Access a BAR through the device fd (any BAR, including I/O ports). 0 or -errno. */
-int pl_vfio_bar_read(struct pl_vfio_dev *dev, unsigned bar, void *buf, size_t len, off_t off);
-int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, size_t len,
-		      off_t off);
+PL_API int pl_vfio_bar_read(struct pl_vfio_dev *dev, unsigned bar, void *buf, size_t len,
+			    off_t off);
+PL_API int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, size_t len,
+			     off_t off);
 
 /**
  * pl_vfio_enable_dma() - turn on memory space decoding and bus mastering in the
  * COMMAND register, so the device answers its BARs and may start DMA.
  */
-int pl_vfio_enable_dma(struct pl_vfio_dev *dev);
+PL_API int pl_vfio_enable_dma(struct pl_vfio_dev *dev);
 
 /**
  * pl_vfio_reset() - VFIO_DEVICE_RESET (FLR, PM or bus reset, as the kernel finds).
  * Return: 0; -ENOTTY when the device offers no reset VFIO can use.
  */
-int pl_vfio_reset(struct pl_vfio_dev *dev);
+PL_API int pl_vfio_reset(struct pl_vfio_dev *dev);
+
+PL_END_DECLS
 
 #endif
