@@ -4,6 +4,7 @@
 #include <pollen/log.h>
 
 #include <errno.h>
+#include <linux/pci_regs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,16 +186,15 @@ int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, si
 				    -EINVAL;
 }
 
-/* PCI COMMAND register (config offset 4): memory space (bit 1), bus master (bit 2). */
 int pl_vfio_enable_dma(struct pl_vfio_dev *dev)
 {
 	uint16_t cmd;
 	int ret;
 
-	if ((ret = pl_vfio_cfg_read(dev, &cmd, 2, 4)))
+	if ((ret = pl_vfio_cfg_read(dev, &cmd, sizeof(cmd), PCI_COMMAND)))
 		return ret;
-	cmd |= 1u << 1 | 1u << 2;
-	return pl_vfio_cfg_write(dev, &cmd, 2, 4);
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return pl_vfio_cfg_write(dev, &cmd, sizeof(cmd), PCI_COMMAND);
 }
 
 int pl_vfio_reset(struct pl_vfio_dev *dev)
