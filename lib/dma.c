@@ -235,28 +235,11 @@ static void drop_region(struct pl_iommu *ctx, int i)
 
 /*
  * A memfd region goes in by file where the kernel can (IOMMU_IOAS_MAP_FILE, 6.13): the
- * pages are pinned through the file, not looked up through our page tables. Returns
- * -ENOTTY where that does not apply, so the caller maps by address.
+ * pages are pinned through the file, not looked up through our page tables.
  */
-static int map_by_file(struct pl_iommu *ctx, struct pl_dma_region *r)
-{
-	int ret = -ENOTTY;
-
-	pthread_mutex_lock(&ctx->lock);
-	if (r->memfd >= 0 && ctx->backend == PL_IOMMU_IOMMUFD && !ctx->no_map_file) {
-		ret = pl_iommufd_map_file(ctx, r->memfd, r->len, &r->iova);
-		if (ret == -ENOTTY) {
-			ctx->no_map_file = true;
-			pl_debug("IOMMU_IOAS_MAP_FILE: not in this kernel; mapping by address");
-		}
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	return ret;
-}
-
 static int map_region(struct pl_iommu *ctx, struct pl_dma_region *r)
 {
-	int ret = map_by_file(ctx, r);
+	int ret = r->memfd >= 0 ? pl_iommu_map_file(ctx, r->memfd, r->len, &r->iova) : -ENOTTY;
 
 	if (ret == -ENOTTY)
 		ret = pl_iommu_map(ctx, r->va, r->len, r->page_size, &r->iova);
@@ -358,7 +341,7 @@ static int forget_region(struct pl_iommu *ctx, void *va, bool owned)
 	pthread_mutex_unlock(&ctx->lock);
 
 	/* Unmap first: the memory must not be freed while a device can still reach it. */
-	if ((ret = pl_iommu_unmap(ctx, r.iova, r.len)) && ret != -ENXIO)
+	if ((ret = pl_iommu_unmap(ctx, r.iova, r.len)))
 		return ret;
 	pthread_mutex_lock(&ctx->lock);
 	drop_region(ctx, find_region(ctx, va));
@@ -403,30 +386,4 @@ uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va)
 		iova = ctx->regions[i].iova + ((const char *)va - ctx->regions[i].va);
 	pthread_mutex_unlock(&ctx->lock);
 	return iova;
-}
-
-/* Called with ctx->lock held when a container's first group joins again. */
-int pl_dma_replay(struct pl_iommu *ctx)
-{
-	for (int i = 0; i < ctx->nregions; i++) {
-		struct pl_dma_region *r = &ctx->regions[i];
-		int ret = pl_container_map_at(ctx, r->va, r->len, r->iova);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-void pl_dma_release_all(struct pl_iommu *ctx)
-{
-	while (ctx->nregions) {
-		struct pl_dma_region *r = &ctx->regions[ctx->nregions - 1];
-
-		if (pl_iommu_mappable(ctx))
-			ctx->ops->unmap(ctx, r->iova, r->len);
-		drop_region(ctx, ctx->nregions - 1);
-	}
-	free(ctx->regions);
-	ctx->regions = NULL;
-	ctx->regions_cap = 0;
 }

@@ -3,6 +3,7 @@
 
 #include <pollen/log.h>
 
+#include "errors.h"
 #include "path.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 const char *pl_iommu_backend_name(enum pl_iommu_backend b)
@@ -23,41 +23,6 @@ const char *pl_iommu_backend_name(enum pl_iommu_backend b)
 	default:
 		return "auto";
 	}
-}
-
-void pl_log_open_error(const char *what, const char *path, int err)
-{
-	switch (err) {
-	case ENOENT:
-		pl_err("%s: %s does not exist", what, path);
-		break;
-	case EACCES:
-	case EPERM:
-		pl_err("%s: no permission to open %s: run as root, or give your user the node "
-		       "(chown) and a memlock limit (ulimit -l)", what, path);
-		break;
-	case EBUSY:
-		pl_err("%s: %s is busy: the device is in use (by another process, or another IOMMU context in this one)", what, path);
-		break;
-	default:
-		pl_err("%s: cannot open %s: %s", what, path, strerror(err));
-	}
-}
-
-void pl_log_map_error(const char *call, size_t len, int err)
-{
-	struct rlimit rl;
-
-	if (err == ENOMEM && !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
-		pl_err("%s of %zu KiB: ENOMEM: the memlock limit is %llu KiB and DMA memory is "
-		       "pinned against it: raise it (ulimit -l, or memlock in "
-		       "/etc/security/limits.conf) to cover all the DMA memory", call, len >> 10,
-		       (unsigned long long)rl.rlim_cur >> 10);
-	else if (err == ENOSPC)
-		pl_err("%s of %zu KiB: no IOVA space left in the ranges the IOMMU reports",
-		       call, len >> 10);
-	else
-		pl_err("%s of %zu KiB: %s", call, len >> 10, strerror(err));
 }
 
 static bool dev_exists(const char *name)
@@ -86,6 +51,25 @@ static int want_from_env(enum pl_iommu_backend *want)
 	return 0;
 }
 
+static const struct pl_iommu_ops *const backends[] = { &pl_iommufd_ops, &pl_container_ops };
+
+static void close_backends(struct pl_iommu *ctx)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i]->is_open(ctx))
+			backends[i]->close(ctx);
+}
+
+/* Settles the back end: the context uses @ops from now on, and the other one is closed. */
+static void settle(struct pl_iommu *ctx, const struct pl_iommu_ops *ops)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (backends[i] != ops && backends[i]->is_open(ctx))
+			backends[i]->close(ctx);
+	ctx->ops = ops;
+	ctx->backend = ops->backend;
+}
+
 struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 {
 	struct pl_iommu *ctx;
@@ -103,56 +87,82 @@ struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 	ctx->iommufd = -1;
 	ctx->container = -1;
 
-	switch (want) {
-	case PL_IOMMU_IOMMUFD:
-		ret = pl_iommufd_ctx_open(ctx);
-		break;
-	case PL_IOMMU_VFIO:
-		ret = pl_container_ctx_open(ctx);
-		break;
-	default:
+	if (want != PL_IOMMU_AUTO) {
+		const struct pl_iommu_ops *ops = want == PL_IOMMU_IOMMUFD ? &pl_iommufd_ops :
+									   &pl_container_ops;
+		if (!(ret = ops->open(ctx)))
+			settle(ctx, ops);
+	} else {
 		/* Open what exists now; the first device decides which is used. */
+		static const char *const node[] = { "iommu", "vfio/vfio" };
+
 		ret = -ENOENT;
-		if (dev_exists("iommu"))
-			ret = pl_iommufd_ctx_open(ctx);
-		if (dev_exists("vfio/vfio")) {
-			int r2 = pl_container_ctx_open(ctx);
-			ret = ret ? r2 : 0;
-		}
-		if (ret == -ENOENT)
+		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+			if (dev_exists(node[i]) && !backends[i]->open(ctx))
+				ret = 0;
+		if (ret == -ENOENT && !dev_exists(node[0]) && !dev_exists(node[1]))
 			pl_err("neither %s/iommu nor %s/vfio/vfio exists: load vfio-pci (modprobe "
 			       "vfio-pci) and enable the IOMMU (intel_iommu=on)", pl_devfs_root(),
 			       pl_devfs_root());
-		break;
 	}
 	if (ret) {
-		pl_iommufd_ctx_close(ctx);
-		pl_container_ctx_close(ctx);
+		close_backends(ctx);
 		pthread_mutex_destroy(&ctx->lock);
 		free(ctx);
 		errno = -ret;
 		return NULL;
 	}
-	if (want != PL_IOMMU_AUTO)
-		pl_iommu_set_backend(ctx, want);
 	return ctx;
 }
 
-void pl_iommu_close(struct pl_iommu *ctx)
+int pl_iommu_close(struct pl_iommu *ctx)
 {
 	if (!ctx)
-		return;
-	if (ctx->ndevs) {
-		pl_err("pl_iommu_close: %d device(s) still open on this context; leaving it",
-		       ctx->ndevs);
-		return;
+		return 0;
+	pthread_mutex_lock(&ctx->lock);
+	int ndevs = ctx->ndevs, nregions = ctx->nregions;
+	pthread_mutex_unlock(&ctx->lock);
+	/* Devices and pools hold the context: freeing it under them would be a use after free. */
+	if (ndevs || nregions) {
+		pl_err("pl_iommu_close: %d device(s) and %d DMA region(s) (pools, allocations, "
+		       "registrations) still use this context: close and free them first; the "
+		       "context stays open", ndevs, nregions);
+		return -EBUSY;
 	}
-	pl_dma_release_all(ctx);
-	pl_iommufd_ctx_close(ctx);
-	pl_container_ctx_close(ctx);
+	close_backends(ctx);
 	pthread_mutex_destroy(&ctx->lock);
-	free(ctx->used);
+	free(ctx->maps);
+	free(ctx->regions);
 	free(ctx);
+	return 0;
+}
+
+/* Under AUTO the device picks: iommufd if it has a cdev, else the container. */
+static const struct pl_iommu_ops *pick(struct pl_iommu *ctx, const struct pl_pci_info *info)
+{
+	if (ctx->ops)
+		return ctx->ops;
+	return pl_iommufd_ops.is_open(ctx) && (info->vfio_cdev[0] || !pl_container_ops.is_open(ctx)) ?
+		       &pl_iommufd_ops : &pl_container_ops;
+}
+
+int pl_iommu_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid)
+{
+	const struct pl_iommu_ops *ops = pick(ctx, info);
+	int fd = ops->attach(ctx, info, devid);
+
+	/* Settled only once a device is in, so a failure leaves AUTO open. */
+	if (fd >= 0 && !ctx->ops) {
+		settle(ctx, ops);
+		pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ctx->backend),
+			info->addr);
+	}
+	return fd;
+}
+
+void pl_iommu_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int fd)
+{
+	ctx->ops->detach(ctx, info, fd);
 }
 
 enum pl_iommu_backend pl_iommu_backend(const struct pl_iommu *ctx)
@@ -178,7 +188,7 @@ int pl_iommu_container(const struct pl_iommu *ctx)
 /* Mappings need a settled back end; the container takes them only once a group joined. */
 static int map_ready(struct pl_iommu *ctx)
 {
-	if (pl_iommu_mappable(ctx))
+	if (ctx->ops && ctx->ops->mappable(ctx))
 		return 0;
 	pl_err("no DMA mapping yet: %s", ctx->backend == PL_IOMMU_AUTO ?
 	       "the IOMMU back end is chosen when the first device opens; open it first" :
@@ -220,9 +230,20 @@ int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	int ret;
 
+	/* A container without a device still forgets a mapping: no device can reach it. */
 	pthread_mutex_lock(&ctx->lock);
-	if (!(ret = map_ready(ctx)))
-		ret = ctx->ops->unmap(ctx, iova, len);
+	ret = ctx->ops ? ctx->ops->unmap(ctx, iova, len) : map_ready(ctx);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
+{
+	int ret = -ENOTTY;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->ops && ctx->ops->map_file && ctx->ops->mappable(ctx))
+		ret = ctx->ops->map_file(ctx, fd, len, iova);
 	pthread_mutex_unlock(&ctx->lock);
 	return ret;
 }

@@ -1,4 +1,4 @@
-/* The IOMMU context's insides, shared by its two back ends and the VFIO device code. */
+/* The IOMMU context's insides: its state, and the ops each back end fills. */
 #ifndef PL_LIB_IOMMU_PRIV_H
 #define PL_LIB_IOMMU_PRIV_H
 
@@ -8,6 +8,15 @@
 
 #include <pollen/iommu.h>
 #include <pollen/pci.h>
+
+/*
+ * The layers inside lib/, each calling only downwards:
+ *
+ *   vfio.c (devices), dma.c (DMA memory)
+ *     -> iommu.c (the context: picks a back end, locks, checks arguments)
+ *       -> ctx->ops: iommufd.c or vfio_container.c (the kernel's two interfaces)
+ *         -> errors.c (what a failed call means to a person)
+ */
 
 #define PL_IOMMU_MAX_GROUPS 32
 
@@ -26,14 +35,34 @@ struct pl_dma_region {
 	bool owned;	/* ours to munmap */
 };
 
+/* A mapping the container made, kept so that a fresh IOMMU can be given it again. */
+struct pl_container_map {
+	void *va;
+	uint64_t iova;
+	size_t len;
+};
+
 /*
- * What a back end does for its context once chosen. Callers hold ctx->lock and have
- * checked pl_iommu_mappable().
+ * What a back end does for its context. open/close may run for both back ends at once
+ * (AUTO, before the first device decides); the rest only for the settled one, with
+ * ctx->lock held.
  */
 struct pl_iommu_ops {
+	enum pl_iommu_backend backend;
+	int (*open)(struct pl_iommu *ctx);
+	void (*close)(struct pl_iommu *ctx);
+	/* Whether this back end's kernel object is open for @ctx. */
+	bool (*is_open)(const struct pl_iommu *ctx);
+	/* Takes the device into the context; returns its VFIO device fd. */
+	int (*attach)(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
+	void (*detach)(struct pl_iommu *ctx, const struct pl_pci_info *info, int fd);
+	/* Whether mappings can be made now (a container needs a group first). */
+	bool (*mappable)(const struct pl_iommu *ctx);
 	int (*iova_ranges)(struct pl_iommu *ctx, struct pl_iova_range *out, int max);
 	int (*map)(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
 	int (*map_fixed)(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
+	/* A memfd mapped by file (pinned through it): -ENOTTY where the kernel cannot. */
+	int (*map_file)(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova);
 	int (*unmap)(struct pl_iommu *ctx, uint64_t iova, size_t len);
 };
 
@@ -57,61 +86,33 @@ struct pl_iommu {
 	bool container_ready;
 	struct pl_vfio_group groups[PL_IOMMU_MAX_GROUPS];
 	int ngroups;
+	/* every mapping made through it, sorted by IOVA, replayed when it regains an IOMMU */
+	struct pl_container_map *maps;
+	int nmaps;
+	size_t maps_cap;
+
 	/* DMA regions, sorted by virtual address (dma.c) */
 	struct pl_dma_region *regions;
 	int nregions;
 	size_t regions_cap;
-
-	/* IOVAs handed out in the container, sorted by start */
-	struct pl_iova_range *used;
-	int nused;
-	size_t used_cap;
 };
 
-/* iommufd.c */
-int pl_iommufd_ctx_open(struct pl_iommu *ctx);
-void pl_iommufd_ctx_close(struct pl_iommu *ctx);
-int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
-void pl_iommufd_dev_detach(int devfd);
+/*
+ * iommu.c: a device into and out of the context through the back end's ops, with
+ * ctx->lock held. Under AUTO the first attach that succeeds settles the back end.
+ * Returns the VFIO device fd, or a negative errno.
+ */
+int pl_iommu_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
+void pl_iommu_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int fd);
+/* iommu.c: a memfd mapped by file where the back end can; -ENOTTY where not */
+int pl_iommu_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova);
 
+/* iommufd.c: the calls only the iommufd back end has (extra IOASes, options) */
 int pl_iommufd_ioas_alloc(struct pl_iommu *ctx, uint32_t *id);
 int pl_iommufd_destroy(struct pl_iommu *ctx, uint32_t id);
 int pl_iommufd_copy(struct pl_iommu *ctx, uint32_t dst, uint64_t src_iova, size_t len,
 		    uint64_t *dst_iova);
 int pl_iommufd_ioas_unmap(struct pl_iommu *ctx, uint32_t ioas, uint64_t iova, size_t len);
 int pl_iommufd_huge_pages(struct pl_iommu *ctx, int set);
-int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova);
-
-/* vfio_container.c */
-int pl_container_ctx_open(struct pl_iommu *ctx);
-void pl_container_ctx_close(struct pl_iommu *ctx);
-int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info);
-void pl_container_dev_detach(struct pl_iommu *ctx, int group_id);
-int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova);
-
-/* True once mappings can be made: iommufd, or a container with a group in it. */
-/* Settles the back end: the context uses @b, through its ops, from now on. */
-static inline void pl_iommu_set_backend(struct pl_iommu *ctx, enum pl_iommu_backend b)
-{
-	ctx->backend = b;
-	ctx->ops = b == PL_IOMMU_IOMMUFD ? &pl_iommufd_ops : &pl_container_ops;
-}
-
-static inline bool pl_iommu_mappable(const struct pl_iommu *ctx)
-{
-	return ctx->backend == PL_IOMMU_IOMMUFD ||
-	       (ctx->backend == PL_IOMMU_VFIO && ctx->container_ready);
-}
-
-/* dma.c: releases every region still mapped when the context closes */
-void pl_dma_release_all(struct pl_iommu *ctx);
-/* dma.c: maps every region again at its IOVA when a container gets its IOMMU back */
-int pl_dma_replay(struct pl_iommu *ctx);
-
-/* Explains a mapping failure (memlock, IOVA space) in terms a person can act on. */
-void pl_log_map_error(const char *call, size_t len, int err);
-
-/* Explains an open() failure on a device node in terms a person can act on. */
-void pl_log_open_error(const char *what, const char *path, int err);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <pollen/log.h>
 
+#include "errors.h"
 #include "path.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-int pl_iommufd_ctx_open(struct pl_iommu *ctx)
+static int iommufd_open(struct pl_iommu *ctx)
 {
 	char path[PATH_MAX];
 	int fd, ret;
@@ -40,10 +41,8 @@ int pl_iommufd_ctx_open(struct pl_iommu *ctx)
 	return 0;
 }
 
-void pl_iommufd_ctx_close(struct pl_iommu *ctx)
+static void iommufd_close(struct pl_iommu *ctx)
 {
-	if (ctx->iommufd < 0)
-		return;
 	/* Closing the fd frees its objects too; destroying first surfaces a leak early. */
 	for (int i = 0; i < 8; i++)
 		if (ctx->extra_ioas[i])
@@ -55,7 +54,20 @@ void pl_iommufd_ctx_close(struct pl_iommu *ctx)
 	ctx->iommufd = -1;
 }
 
-int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid)
+static bool iommufd_is_open(const struct pl_iommu *ctx)
+{
+	return ctx->iommufd >= 0;
+}
+
+/* An IOAS takes mappings with or without devices attached. */
+static bool iommufd_mappable(const struct pl_iommu *ctx)
+{
+	(void)ctx;
+	return true;
+}
+
+static int iommufd_attach(struct pl_iommu *ctx, const struct pl_pci_info *info,
+			  uint32_t *devid)
 {
 	char path[PATH_MAX];
 	int fd, ret;
@@ -117,13 +129,14 @@ int pl_iommufd_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, 
 	return fd;
 }
 
-void pl_iommufd_dev_detach(int devfd)
+static void iommufd_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int devfd)
 {
+	(void)ctx;
 	struct vfio_device_detach_iommufd_pt d = { .argsz = sizeof(d) };
 
 	/* Closing the cdev would detach too; doing it explicitly reports a failure. */
 	if (ioctl(devfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &d))
-		pl_warn("VFIO_DEVICE_DETACH_IOMMUFD_PT: %s", strerror(errno));
+		pl_warn("VFIO_DEVICE_DETACH_IOMMUFD_PT of %s: %s", info->addr, strerror(errno));
 	close(devfd);
 }
 
@@ -283,8 +296,8 @@ int pl_iommufd_huge_pages(struct pl_iommu *ctx, int set)
 	return set < 0 ? (int)o.val64 : set > 0;
 }
 
-/* 6.13 and later map a memfd by file and offset; older kernels answer ENOTTY. */
-int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
+/* 6.13 and later map a memfd by file and offset; older kernels answer ENOTTY, once. */
+static int iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
 {
 	struct iommu_ioas_map_file m = {
 		.size = sizeof(m),
@@ -294,10 +307,16 @@ int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova
 		.length = len,
 	};
 
+	if (ctx->no_map_file)
+		return -ENOTTY;
 	if (ioctl(ctx->iommufd, IOMMU_IOAS_MAP_FILE, &m)) {
 		int ret = -errno;
 		if (ret != -ENOTTY)
 			pl_log_map_error("IOMMU_IOAS_MAP_FILE", len, -ret);
+		else {
+			ctx->no_map_file = true;
+			pl_debug("IOMMU_IOAS_MAP_FILE: not in this kernel; mapping by address");
+		}
 		return ret;
 	}
 	*iova = m.iova;
@@ -305,8 +324,16 @@ int pl_iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova
 }
 
 const struct pl_iommu_ops pl_iommufd_ops = {
+	.backend = PL_IOMMU_IOMMUFD,
+	.open = iommufd_open,
+	.close = iommufd_close,
+	.is_open = iommufd_is_open,
+	.attach = iommufd_attach,
+	.detach = iommufd_detach,
+	.mappable = iommufd_mappable,
 	.iova_ranges = iommufd_iova_ranges,
 	.map = iommufd_map,
 	.map_fixed = iommufd_map_fixed,
+	.map_file = iommufd_map_file,
 	.unmap = iommufd_unmap,
 };

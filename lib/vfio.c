@@ -12,38 +12,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* Under AUTO the first device picks the back end: iommufd if it has a cdev. */
-static enum pl_iommu_backend pick_backend(struct pl_iommu *ctx, const struct pl_pci_info *info)
-{
-	if (ctx->backend != PL_IOMMU_AUTO)
-		return ctx->backend;
-	return ctx->iommufd >= 0 && (info->vfio_cdev[0] || ctx->container < 0) ?
-		       PL_IOMMU_IOMMUFD : PL_IOMMU_VFIO;
-}
-
-/* ...and settles it only once that device is attached, so a failure leaves AUTO open. */
-static void settle_backend(struct pl_iommu *ctx, enum pl_iommu_backend b, const char *addr)
-{
-	if (ctx->backend != PL_IOMMU_AUTO)
-		return;
-	if (b == PL_IOMMU_IOMMUFD)
-		pl_container_ctx_close(ctx);
-	else
-		pl_iommufd_ctx_close(ctx);
-	pl_iommu_set_backend(ctx, b);
-	pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(b), addr);
-}
-
-static void detach(struct pl_vfio_dev *dev)
-{
-	if (dev->backend == PL_IOMMU_IOMMUFD) {
-		pl_iommufd_dev_detach(dev->fd);
-	} else {
-		close(dev->fd);
-		pl_container_dev_detach(dev->ctx, dev->info.iommu_group);
-	}
-}
-
 static int read_dev_info(struct pl_vfio_dev *dev)
 {
 	dev->dinfo.argsz = sizeof(dev->dinfo);
@@ -75,6 +43,7 @@ struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_init(&dev->lock, NULL);
 	dev->ctx = ctx;
 	dev->fd = -1;
 	dev->irq.type = -1;
@@ -99,13 +68,8 @@ struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
 			ret = -EBUSY;
 			goto err_free;
 		}
-	dev->backend = pick_backend(ctx, &dev->info);
-	if (dev->backend == PL_IOMMU_IOMMUFD)
-		ret = pl_iommufd_dev_attach(ctx, &dev->info, &dev->devid);
-	else
-		ret = pl_container_dev_attach(ctx, &dev->info);
+	ret = pl_iommu_attach(ctx, &dev->info, &dev->devid);
 	if (ret >= 0) {
-		settle_backend(ctx, dev->backend, dev->info.addr);
 		dev->fd = ret;
 		dev->next = ctx->devs;
 		ctx->devs = dev;
@@ -124,6 +88,7 @@ struct pl_vfio_dev *pl_vfio_open(struct pl_iommu *ctx, const char *addr)
 	return dev;
 
 err_free:
+	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	errno = -ret;
 	return NULL;
@@ -136,7 +101,7 @@ void pl_vfio_close(struct pl_vfio_dev *dev)
 	pl_vfio_irq_release(dev);
 	pl_vfio_bars_release(dev);
 	pthread_mutex_lock(&dev->ctx->lock);
-	detach(dev);
+	pl_iommu_detach(dev->ctx, &dev->info, dev->fd);
 	for (struct pl_vfio_dev **p = &dev->ctx->devs; *p; p = &(*p)->next)
 		if (*p == dev) {
 			*p = dev->next;
@@ -144,6 +109,7 @@ void pl_vfio_close(struct pl_vfio_dev *dev)
 		}
 	dev->ctx->ndevs--;
 	pthread_mutex_unlock(&dev->ctx->lock);
+	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
 

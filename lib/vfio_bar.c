@@ -75,15 +75,11 @@ int pl_vfio_region_info(struct pl_vfio_dev *dev, unsigned index, struct pl_vfio_
 	return 0;
 }
 
-void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len)
+static void *bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len)
 {
 	struct vfio_region_info *r;
 	void *va;
 
-	if (bar >= PL_VFIO_BARS) {
-		errno = EINVAL;
-		return NULL;
-	}
 	if (dev->bars[bar].va) {
 		*len = dev->bars[bar].len;
 		return dev->bars[bar].va;
@@ -135,6 +131,23 @@ void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len)
 	dev->bars[bar] = (struct pl_vfio_bar){ .va = va, .len = r->size };
 	*len = r->size;
 	free(r);
+	return va;
+}
+
+void *pl_vfio_bar_map(struct pl_vfio_dev *dev, unsigned bar, size_t *len)
+{
+	void *va;
+
+	if (bar >= PL_VFIO_BARS) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Check and map as one step: two threads must not each map the BAR. */
+	pthread_mutex_lock(&dev->lock);
+	va = bar_map(dev, bar, len);
+	int err = errno;
+	pthread_mutex_unlock(&dev->lock);
+	errno = err;
 	return va;
 }
 

@@ -5,6 +5,7 @@
 #include <pollen/log.h>
 
 #include "array.h"
+#include "errors.h"
 #include "path.h"
 
 #include <errno.h>
@@ -16,7 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-int pl_container_ctx_open(struct pl_iommu *ctx)
+static int container_open(struct pl_iommu *ctx)
 {
 	char path[PATH_MAX];
 	int fd, ret;
@@ -43,12 +44,26 @@ int pl_container_ctx_open(struct pl_iommu *ctx)
 	return 0;
 }
 
-void pl_container_ctx_close(struct pl_iommu *ctx)
+static void container_close(struct pl_iommu *ctx)
 {
-	if (ctx->container >= 0)
-		close(ctx->container);
+	close(ctx->container);
 	ctx->container = -1;
+	ctx->container_ready = false;
+	ctx->nmaps = 0;
 }
+
+static bool container_is_open(const struct pl_iommu *ctx)
+{
+	return ctx->container >= 0;
+}
+
+/* The container takes its IOMMU type, and so mappings, only once a group is in it. */
+static bool container_mappable(const struct pl_iommu *ctx)
+{
+	return ctx->container_ready;
+}
+
+static int replay(struct pl_iommu *ctx);
 
 static struct pl_vfio_group *find_group(struct pl_iommu *ctx, int id)
 {
@@ -106,14 +121,12 @@ static int group_join(struct pl_iommu *ctx, const struct pl_pci_info *info,
 			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
 			goto err;
 		}
-		ctx->container_ready = true;
-		/* Regions outlive devices: give the fresh IOMMU the mappings the old one had. */
-		if ((ret = pl_dma_replay(ctx))) {
-			ctx->container_ready = false;
-			ctx->nused = 0;
+		/* Mappings outlive devices: give the fresh IOMMU the ones the old one had. */
+		if ((ret = replay(ctx))) {
 			ioctl(fd, VFIO_GROUP_UNSET_CONTAINER);
 			goto err;
 		}
+		ctx->container_ready = true;
 	}
 	struct pl_vfio_group *g = &ctx->groups[ctx->ngroups++];
 	*g = (struct pl_vfio_group){ .id = info->iommu_group, .fd = fd };
@@ -129,14 +142,16 @@ static void group_leave(struct pl_iommu *ctx, struct pl_vfio_group *g)
 	ioctl(g->fd, VFIO_GROUP_UNSET_CONTAINER);
 	close(g->fd);
 	*g = ctx->groups[--ctx->ngroups];
-	/* The last group out resets the container's IOMMU type, and its mappings go too. */
-	if (!ctx->ngroups) {
+	/*
+	 * The last group out resets the container's IOMMU type, and the kernel drops its
+	 * mappings; ctx->maps keeps them for the next group's replay.
+	 */
+	if (!ctx->ngroups)
 		ctx->container_ready = false;
-		ctx->nused = 0;
-	}
 }
 
-int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info)
+static int container_attach(struct pl_iommu *ctx, const struct pl_pci_info *info,
+			    uint32_t *devid)
 {
 	struct pl_vfio_group *g;
 	int fd, ret;
@@ -163,14 +178,16 @@ int pl_container_dev_attach(struct pl_iommu *ctx, const struct pl_pci_info *info
 		return ret;
 	}
 	g->refs++;
+	*devid = 0;	/* iommufd's notion */
 	pl_debug("%s: opened through group %d", info->addr, g->id);
 	return fd;
 }
 
-void pl_container_dev_detach(struct pl_iommu *ctx, int group_id)
+static void container_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int fd)
 {
-	struct pl_vfio_group *g = find_group(ctx, group_id);
+	struct pl_vfio_group *g = find_group(ctx, info->iommu_group);
 
+	close(fd);	/* the device fd before its group leaves the container */
 	if (g && --g->refs == 0)
 		group_leave(ctx, g);
 }
@@ -244,13 +261,15 @@ static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *
 		/* Never hand out IOVA 0: a zeroed descriptor must not look like a buffer. */
 		uint64_t a = align_up(r[i].start ? r[i].start : align, align);
 
-		/* ctx->used is sorted and disjoint: step past each extent we collide with. */
-		for (int u = 0; u < ctx->nused && a >= r[i].start; u++) {
-			if (ctx->used[u].last < a)
+		/* ctx->maps is sorted and disjoint: step past each extent we collide with. */
+		for (int u = 0; u < ctx->nmaps && a >= r[i].start; u++) {
+			uint64_t last = ctx->maps[u].iova + ctx->maps[u].len - 1;
+
+			if (last < a)
 				continue;
-			if (ctx->used[u].start > a + len - 1)
+			if (ctx->maps[u].iova > a + len - 1)
 				break;
-			a = ctx->used[u].last + 1 ? align_up(ctx->used[u].last + 1, align) : 0;
+			a = last + 1 ? align_up(last + 1, align) : 0;
 		}
 		if (a >= r[i].start && a <= r[i].last && r[i].last - a >= len - 1) {
 			*iova = a;
@@ -260,51 +279,39 @@ static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *
 	return -ENOSPC;
 }
 
-static int used_insert(struct pl_iommu *ctx, uint64_t iova, size_t len)
+/* The index of the mapping starting at @iova, or -1. */
+static int find_map(struct pl_iommu *ctx, uint64_t iova)
+{
+	for (int i = 0; i < ctx->nmaps; i++)
+		if (ctx->maps[i].iova == iova)
+			return i;
+	return -1;
+}
+
+static int maps_insert(struct pl_iommu *ctx, void *va, uint64_t iova, size_t len)
 {
 	int i;
 
-	struct pl_iova_range *p = pl_array_grow(ctx->used, &ctx->used_cap, ctx->nused + 1,
-						sizeof(*p));
+	struct pl_container_map *p = pl_array_grow(ctx->maps, &ctx->maps_cap, ctx->nmaps + 1,
+						   sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	ctx->used = p;
-	for (i = ctx->nused; i > 0 && ctx->used[i - 1].start > iova; i--)
-		ctx->used[i] = ctx->used[i - 1];
-	ctx->used[i] = (struct pl_iova_range){ iova, iova + len - 1 };
-	ctx->nused++;
+	ctx->maps = p;
+	for (i = ctx->nmaps; i > 0 && ctx->maps[i - 1].iova > iova; i--)
+		ctx->maps[i] = ctx->maps[i - 1];
+	ctx->maps[i] = (struct pl_container_map){ va, iova, len };
+	ctx->nmaps++;
 	return 0;
 }
 
-static void used_remove(struct pl_iommu *ctx, uint64_t iova)
+static void maps_remove(struct pl_iommu *ctx, int i)
 {
-	for (int i = 0; i < ctx->nused; i++)
-		if (ctx->used[i].start == iova) {
-			memmove(&ctx->used[i], &ctx->used[i + 1],
-				(ctx->nused - i - 1) * sizeof(*ctx->used));
-			ctx->nused--;
-			return;
-		}
+	memmove(&ctx->maps[i], &ctx->maps[i + 1], (ctx->nmaps - i - 1) * sizeof(*ctx->maps));
+	ctx->nmaps--;
 }
 
-static int container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+static int map_dma(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
 {
-	int ret;
-
-	if ((ret = iova_alloc(ctx, len, align, iova))) {
-		if (ret == -ENOSPC)
-			pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, ENOSPC);
-		return ret;
-	}
-	return pl_container_map_at(ctx, va, len, *iova);
-}
-
-int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
-{
-	int ret;
-
-	if ((ret = used_insert(ctx, iova, len)))
-		return ret;
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -312,16 +319,16 @@ int pl_container_map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iov
 		.iova = iova,
 		.size = len,
 	};
+
 	if (ioctl(ctx->container, VFIO_IOMMU_MAP_DMA, &m)) {
-		ret = -errno;
+		int ret = -errno;
 		pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, -ret);
-		used_remove(ctx, iova);
 		return ret;
 	}
 	return 0;
 }
 
-static int container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+static int unmap_dma(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
 		.argsz = sizeof(u),
@@ -335,20 +342,84 @@ static int container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 		       (unsigned long long)iova, strerror(-ret));
 		return ret;
 	}
-	used_remove(ctx, iova);
+	return 0;
+}
+
+/* Maps @va at @iova and records it; the caller checked the IOVA is free. */
+static int map_at(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
+{
+	int ret = map_dma(ctx, va, len, iova);
+
+	if (!ret && (ret = maps_insert(ctx, va, iova, len)))
+		unmap_dma(ctx, iova, len);
+	return ret;
+}
+
+/* Every recorded mapping into a container that has just got its IOMMU (again). */
+static int replay(struct pl_iommu *ctx)
+{
+	for (int i = 0; i < ctx->nmaps; i++) {
+		struct pl_container_map *m = &ctx->maps[i];
+		int ret = map_dma(ctx, m->va, m->len, m->iova);
+
+		if (ret) {
+			while (i--)
+				unmap_dma(ctx, ctx->maps[i].iova, ctx->maps[i].len);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int container_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+{
+	int ret;
+
+	if ((ret = iova_alloc(ctx, len, align, iova))) {
+		if (ret == -ENOSPC)
+			pl_log_map_error("VFIO_IOMMU_MAP_DMA", len, ENOSPC);
+		return ret;
+	}
+	return map_at(ctx, va, len, *iova);
+}
+
+/*
+ * With no group in the container the kernel has dropped its mappings already: forgetting
+ * the record is the whole unmap, and no device can reach the memory meanwhile.
+ */
+static int container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	int i = find_map(ctx, iova), ret;
+
+	if (i < 0 || ctx->maps[i].len != len) {
+		pl_err("VFIO_IOMMU_UNMAP_DMA of %zu bytes at IOVA 0x%llx: no such mapping", len,
+		       (unsigned long long)iova);
+		return -ENOENT;
+	}
+	if (ctx->container_ready && (ret = unmap_dma(ctx, iova, len)))
+		return ret;
+	maps_remove(ctx, i);
 	return 0;
 }
 
 /* The range was checked by the caller; here only overlap with what we handed out. */
 static int container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
 {
-	for (int i = 0; i < ctx->nused; i++)
-		if (iova <= ctx->used[i].last && iova + len - 1 >= ctx->used[i].start)
+	for (int i = 0; i < ctx->nmaps; i++)
+		if (iova <= ctx->maps[i].iova + ctx->maps[i].len - 1 &&
+		    iova + len - 1 >= ctx->maps[i].iova)
 			return -EEXIST;
-	return pl_container_map_at(ctx, va, len, iova);
+	return map_at(ctx, va, len, iova);
 }
 
 const struct pl_iommu_ops pl_container_ops = {
+	.backend = PL_IOMMU_VFIO,
+	.open = container_open,
+	.close = container_close,
+	.is_open = container_is_open,
+	.attach = container_attach,
+	.detach = container_detach,
+	.mappable = container_mappable,
 	.iova_ranges = container_iova_ranges,
 	.map = container_map,
 	.map_fixed = container_map_fixed,

@@ -2,6 +2,7 @@
 #ifndef PL_LIB_VFIO_PRIV_H
 #define PL_LIB_VFIO_PRIV_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,7 +28,7 @@ struct pl_vfio_irq_state {
 struct pl_vfio_dev {
 	struct pl_vfio_dev *next;	/* on ctx->devs */
 	struct pl_iommu *ctx;
-	enum pl_iommu_backend backend;
+	pthread_mutex_t lock;	/* BAR mappings are made on first use, from any thread */
 	struct pl_pci_info info;
 	int fd;
 	uint32_t devid;

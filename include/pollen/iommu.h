@@ -28,10 +28,12 @@ struct pl_iommu;
 PL_API struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want);
 
 /**
- * pl_iommu_close() - release the context. Devices opened on it must be closed first;
- * a context with open devices is left alone and reports the leak.
+ * pl_iommu_close() - release the context (NULL is ignored).
+ * Return: 0; -EBUSY (logged) while devices are open on it or DMA memory is mapped through
+ *         it (pl_dma_alloc, pl_dma_register, mapped pools): close and free those first.
+ *         The context is then left as it was, still usable.
  */
-PL_API void pl_iommu_close(struct pl_iommu *ctx);
+PL_API int pl_iommu_close(struct pl_iommu *ctx);
 
 /* The back end in use; PL_IOMMU_AUTO until a device has attached under AUTO. */
 PL_API enum pl_iommu_backend pl_iommu_backend(const struct pl_iommu *ctx);
