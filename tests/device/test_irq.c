@@ -1,37 +1,35 @@
 /* Interrupts: vectors into eventfds, raised by software and by the devices themselves. */
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include <pollen/iommu.h>
 #include <pollen/irq.h>
+#include <pollen/mmio.h>
 #include <pollen/vfio.h>
 
+#include "e1000_hw.h"
 #include "testbed.h"
 
-static struct pl_iommu *ctx;
-
-Test(irq, vector_counts_match_the_device_models)
+TESTBED_TEST_ON(PL_IOMMU_IOMMUFD, irq, vector_counts_match_the_device_models, TESTBED_CONTEXT)
 {
-	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
-
 	/* 82540EM: conventional PCI, INTx only. */
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_INTX), 1);
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSI), 0);
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 0);
-	pl_vfio_close(dev);
+	testbed_reopen("e1000");
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_INTX), 1);
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_MSI), 0);
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_MSIX), 0);
+	pl_vfio_close(tb.dev);
+	tb.dev = NULL;
 	/* 82574L: MSI and five MSI-X vectors. */
-	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev("e1000e")));
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_INTX), 1);
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSI), 1);
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 5);
-	pl_vfio_close(dev);
+	testbed_reopen("e1000e");
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_INTX), 1);
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_MSI), 1);
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_MSIX), 5);
+	pl_vfio_close(tb.dev);
+	tb.dev = NULL;
 	/* QEMU's NVMe: msix_qsize 65 by default. */
-	cr_assert_not_null(dev = pl_vfio_open(ctx, testbed_dev("nvme")));
-	cr_expect_eq(pl_irq_count(dev, PL_IRQ_MSIX), 65);
-	testbed_close(dev, ctx);
+	testbed_reopen("nvme");
+	cr_expect_eq(pl_irq_count(tb.dev, PL_IRQ_MSIX), 65);
 }
 
 struct trig_case {
@@ -56,9 +54,11 @@ ParameterizedTestParameters(irq, software_trigger_reaches_only_its_eventfd)
 	return cr_make_param_array(struct trig_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_eventfd)
+ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_eventfd,
+		  .fini = testbed_teardown)
 {
-	struct pl_vfio_dev *dev = testbed_open(c->backend, c->family, &ctx);
+	testbed_setup(c->backend, c->family);
+	struct pl_vfio_dev *dev = tb.dev;
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
 	void *tags[8];
 
@@ -79,103 +79,69 @@ ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_ev
 	cr_assert_eq(pl_irq_disable(dev), 0);
 	cr_expect_eq(pl_irq_fd(dev, 0), -1);
 	pl_irq_waiter_free(w);
-	testbed_close(dev, ctx);
-}
-
-/* e1000-family registers: ICR (read clears), ICS (set causes), IMS (enable), IMC. */
-#define ICR 0x00c0
-#define ICS 0x00c8
-#define IMS 0x00d0
-#define IMC 0x00d8
-#define ICR_LSC (1u << 2)
-
-static volatile uint32_t *reg(void *bar, uint32_t off)
-{
-	return (volatile uint32_t *)((char *)bar + off);
 }
 
 /*
- * Maps a NIC's registers with bus mastering on (an MSI is a memory write by the
- * device), masks and clears every cause, and routes vector 0 of @type to an eventfd that
- * @w watches.
+ * Turns bus mastering on for the NIC (an MSI is a memory write by the device), masks and
+ * clears every cause, and routes vector 0 of @type to an eventfd that @w watches.
  */
-static void *nic_irq_setup(struct pl_vfio_dev *dev, enum pl_irq_type type,
-			   struct pl_irq_waiter *w)
+static void nic_irq_setup(enum pl_irq_type type, struct pl_irq_waiter *w)
 {
-	size_t len;
-	void *bar = pl_vfio_bar_map(dev, 0, &len);
-
-	cr_assert_not_null(bar);
 	cr_assert_not_null(w);
-	cr_assert_eq(pl_vfio_enable_dma(dev), 0);
-	*reg(bar, IMC) = ~0u;
-	(void)*reg(bar, ICR);
-	cr_assert_eq(pl_irq_enable(dev, type, 1), 0);
-	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(dev, 0), NULL), 0);
-	return bar;
+	cr_assert_eq(pl_vfio_enable_dma(tb.dev), 0);
+	pl_mmio_write32(tb.bar0, E1000_IMC, ~0u);
+	(void)pl_mmio_read32(tb.bar0, E1000_ICR);
+	cr_assert_eq(pl_irq_enable(tb.dev, type, 1), 0);
+	cr_assert_eq(pl_irq_waiter_add(w, pl_irq_fd(tb.dev, 0), NULL), 0);
 }
 
 /* The device raises a link-status cause of its own when software sets it in ICS. */
-static void raise_lsc(void *bar)
+static void raise_lsc(void)
 {
-	*reg(bar, IMS) = ICR_LSC;
-	*reg(bar, ICS) = ICR_LSC;
+	pl_mmio_write32(tb.bar0, E1000_IMS, E1000_ICR_LSC);
+	pl_mmio_write32(tb.bar0, E1000_ICS, E1000_ICR_LSC);
 }
 
 /* Reads (clears) the causes and masks them all again. */
-static void nic_irq_quiet(void *bar)
+static void nic_irq_quiet(void)
 {
-	(void)*reg(bar, ICR);
-	*reg(bar, IMC) = ~0u;
+	(void)pl_mmio_read32(tb.bar0, E1000_ICR);
+	pl_mmio_write32(tb.bar0, E1000_IMC, ~0u);
 }
 
-ParameterizedTestParameters(irq, e1000_raises_intx_which_stays_masked_until_unmask)
+TESTBED_TEST(irq, e1000_raises_intx_which_stays_masked_until_unmask, "e1000")
 {
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, irq, e1000_raises_intx_which_stays_masked_until_unmask)
-{
-	struct pl_vfio_dev *dev = testbed_open(*be, "e1000", &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
-	void *bar = nic_irq_setup(dev, PL_IRQ_INTX, w);
 
-	raise_lsc(bar);
+	nic_irq_setup(PL_IRQ_INTX, w);
+	raise_lsc();
 	cr_assert_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no INTx from the e1000");
-	cr_expect(*reg(bar, ICR) & ICR_LSC, "ICR lacks the cause we set");
+	cr_expect(pl_mmio_read32(tb.bar0, E1000_ICR) & E1000_ICR_LSC, "ICR lacks the cause we set");
 
 	/* Without an unmask the line stays masked: a new cause does not get through... */
-	*reg(bar, ICS) = ICR_LSC;
+	pl_mmio_write32(tb.bar0, E1000_ICS, E1000_ICR_LSC);
 	cr_expect_eq(pl_irq_wait(w, 300, NULL, 1), 0, "INTx got through while masked");
 	/* ...and unmasking delivers the one that is pending. */
-	cr_assert_eq(pl_irq_unmask(dev), 0);
+	cr_assert_eq(pl_irq_unmask(tb.dev), 0);
 	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "pending INTx not delivered on unmask");
-	nic_irq_quiet(bar);
+	nic_irq_quiet();
 	pl_irq_waiter_free(w);
-	testbed_close(dev, ctx);
 }
 
-ParameterizedTestParameters(irq, e1000e_raises_msi)
+TESTBED_TEST(irq, e1000e_raises_msi, "e1000e")
 {
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, irq, e1000e_raises_msi)
-{
-	struct pl_vfio_dev *dev = testbed_open(*be, "e1000e", &ctx);
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
-	void *bar = nic_irq_setup(dev, PL_IRQ_MSI, w);
 
-	raise_lsc(bar);
+	nic_irq_setup(PL_IRQ_MSI, w);
+	raise_lsc();
 	cr_expect_eq(pl_irq_wait(w, 2000, NULL, 1), 1, "no MSI from the e1000e");
-	nic_irq_quiet(bar);
+	nic_irq_quiet();
 	pl_irq_waiter_free(w);
-	testbed_close(dev, ctx);
 }
 
-Test(irq, bad_requests_and_timeouts)
+TESTBED_TEST_ON(PL_IOMMU_IOMMUFD, irq, bad_requests_and_timeouts, "e1000")
 {
-	struct pl_vfio_dev *dev = testbed_open(PL_IOMMU_IOMMUFD, "e1000", &ctx);
+	struct pl_vfio_dev *dev = tb.dev;
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
 	struct timespec a, b;
 
@@ -190,6 +156,5 @@ Test(irq, bad_requests_and_timeouts)
 	long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	cr_expect_geq(ms, 150, "returned after %ld ms of a 200 ms timeout", ms);
 	pl_irq_waiter_free(w);
-	/* Closing with interrupts on tears them down. */
-	testbed_close(dev, ctx);
+	/* Closing (in the tear-down) with interrupts on tears them down. */
 }

@@ -1,6 +1,4 @@
 /* Pools mapped for a device: every object's IOVA is its address's, by arithmetic. */
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <errno.h>
 #include <string.h>
 
@@ -12,16 +10,9 @@
 
 #include "testbed.h"
 
-ParameterizedTestParameters(mempool_dma, every_object_knows_its_iova)
+TESTBED_TEST(mempool_dma, every_object_knows_its_iova, "e1000")
 {
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, mempool_dma, every_object_knows_its_iova)
-{
-	struct pl_iommu *ctx;
-	struct pl_vfio_dev *dev = testbed_open(*be, "e1000", &ctx);
-
+	struct pl_iommu *ctx = tb.ctx;
 	struct pl_mempool *mp = pl_pkt_pool_create(ctx, "rx", 4096, 0, 64);
 	cr_assert_not_null(mp, "%s", strerror(errno));
 
@@ -38,5 +29,4 @@ ParameterizedTest(enum pl_iommu_backend *be, mempool_dma, every_object_knows_its
 	pl_pkt_free_bulk(p, 4096);
 	pl_mempool_free(mp);
 	cr_expect_eq(pl_dma_iova(ctx, p[0]), PL_IOVA_BAD, "the pool's mapping outlived it");
-	testbed_close(dev, ctx);
 }

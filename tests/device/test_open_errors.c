@@ -1,6 +1,4 @@
 /* Opening devices that cannot be had: clear errors, nothing held afterwards. */
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
@@ -12,18 +10,12 @@
 
 #include "testbed.h"
 
-ParameterizedTestParameters(open_errors, device_left_to_its_kernel_driver)
-{
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, open_errors, device_left_to_its_kernel_driver)
+TESTBED_TEST(open_errors, device_left_to_its_kernel_driver, TESTBED_CONTEXT)
 {
 	/* The launcher leaves the e1000e to the kernel's e1000e driver for this suite. */
 	const char *addr = testbed_dev("e1000e");
-	struct pl_iommu *ctx = pl_iommu_open(*be);
+	struct pl_iommu *ctx = tb.ctx;
 
-	cr_assert_not_null(ctx);
 	cr_assert_str_eq(testbed_info(addr).driver, "e1000e");
 	testbed_capture_log();
 	errno = 0;
@@ -35,14 +27,12 @@ ParameterizedTest(enum pl_iommu_backend *be, open_errors, device_left_to_its_ker
 		  testbed_last_log());
 	/* The kernel's driver still has it. */
 	cr_expect_str_eq(testbed_info(addr).driver, "e1000e");
-	pl_iommu_close(ctx);
 }
 
-Test(open_errors, absent_and_malformed_addresses)
+TESTBED_TEST_ON(PL_IOMMU_IOMMUFD, open_errors, absent_and_malformed_addresses, TESTBED_CONTEXT)
 {
-	struct pl_iommu *ctx = pl_iommu_open(PL_IOMMU_IOMMUFD);
+	struct pl_iommu *ctx = tb.ctx;
 
-	cr_assert_not_null(ctx);
 	testbed_capture_log();
 	errno = 0;
 	cr_expect_null(pl_vfio_open(ctx, "0000:00:1e.0"));
@@ -53,19 +43,13 @@ Test(open_errors, absent_and_malformed_addresses)
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(strstr(testbed_last_log(), "not a PCI address"), "logged: %s", testbed_last_log());
 	/* Nothing was left open: the context closes cleanly and the NVMe still opens. */
-	struct pl_vfio_dev *dev = pl_vfio_open(ctx, testbed_dev("nvme"));
-	cr_expect_not_null(dev);
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	testbed_reopen("nvme");
 }
 
-ParameterizedTestParameters(open_errors, device_held_by_another_process)
+/* Nothing opened before the fork: the child holds the device, then the parent tries. */
+TESTBED_TEST(open_errors, device_held_by_another_process, TESTBED_BARE)
 {
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, open_errors, device_held_by_another_process)
-{
+	enum pl_iommu_backend *be = &tb.backend;
 	const char *addr = testbed_dev("nvme");
 	int ready[2], done[2];
 	char c;
@@ -88,7 +72,7 @@ ParameterizedTest(enum pl_iommu_backend *be, open_errors, device_held_by_another
 	cr_assert_eq(read(ready[0], &c, 1), 1);
 	cr_assert_eq(c, 'y', "the child could not open %s", addr);
 
-	struct pl_iommu *ctx = pl_iommu_open(*be);
+	struct pl_iommu *ctx = tb.ctx = pl_iommu_open(*be);
 	cr_assert_not_null(ctx);
 	errno = 0;
 	struct pl_vfio_dev *dev = pl_vfio_open(ctx, addr);
@@ -99,8 +83,6 @@ ParameterizedTest(enum pl_iommu_backend *be, open_errors, device_held_by_another
 	(void)!write(done[1], "x", 1);
 	int st;
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	dev = pl_vfio_open(ctx, addr);
-	cr_expect_not_null(dev, "%s still busy after its holder exited: %s", addr, strerror(errno));
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	tb.dev = pl_vfio_open(ctx, addr);
+	cr_expect_not_null(tb.dev, "%s still busy after its holder exited: %s", addr, strerror(errno));
 }

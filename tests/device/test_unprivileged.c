@@ -1,6 +1,4 @@
 /* iommufd's promise: a user with only the device nodes and a memlock limit can do DMA. */
-#include <criterion/criterion.h>
-#include <criterion/parameterized.h>
 #include <errno.h>
 #include <grp.h>
 #include <stdio.h>
@@ -62,13 +60,10 @@ static int as_nobody(enum pl_iommu_backend be, const char *addr, const char *con
 	return 0;
 }
 
-ParameterizedTestParameters(unprivileged, device_nodes_and_memlock_are_enough)
+/* Nothing opened in the parent: the child, as nobody, opens it all itself. */
+TESTBED_TEST(unprivileged, device_nodes_and_memlock_are_enough, TESTBED_BARE)
 {
-	return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2);
-}
-
-ParameterizedTest(enum pl_iommu_backend *be, unprivileged, device_nodes_and_memlock_are_enough)
-{
+	enum pl_iommu_backend *be = &tb.backend;
 	const char *addr = testbed_dev("nvme");
 	struct pl_pci_info info = testbed_info(addr);
 	char cdev[64], group[64];

@@ -1,7 +1,6 @@
-/* Test-bed helpers: find the emulated devices through the library's own sysfs scan. */
+/* Test-bed helpers: the fixture, and the emulated devices found through the library's scan. */
 #include "testbed.h"
 
-#include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <pollen/log.h>
 
 const enum pl_iommu_backend testbed_backends[2] = { PL_IOMMU_IOMMUFD, PL_IOMMU_VFIO };
+struct testbed tb;
 
 struct find {
 	const char *family;
@@ -47,22 +47,33 @@ struct pl_pci_info testbed_info(const char *addr)
 	return info;
 }
 
-struct pl_vfio_dev *testbed_open(enum pl_iommu_backend be, const char *family,
-				 struct pl_iommu **ctx)
+void testbed_reopen(const char *family)
 {
-	struct pl_vfio_dev *dev;
+	size_t len;
 
-	cr_assert_not_null(*ctx = pl_iommu_open(be), "pl_iommu_open(%s): %s",
-			   pl_iommu_backend_name(be), strerror(errno));
-	cr_assert_not_null(dev = pl_vfio_open(*ctx, testbed_dev(family)), "%s via %s: %s",
-			   family, pl_iommu_backend_name(be), strerror(errno));
-	return dev;
+	cr_assert_null(tb.dev, "the case still holds its device");
+	cr_assert_not_null(tb.dev = pl_vfio_open(tb.ctx, testbed_dev(family)), "%s via %s: %s",
+			   family, pl_iommu_backend_name(tb.backend), strerror(errno));
+	cr_assert_not_null(tb.bar0 = pl_vfio_bar_map(tb.dev, 0, &len), "%s BAR0: %s", family,
+			   strerror(errno));
 }
 
-void testbed_close(struct pl_vfio_dev *dev, struct pl_iommu *ctx)
+void testbed_setup(enum pl_iommu_backend be, const char *family)
 {
-	pl_vfio_close(dev);
-	pl_iommu_close(ctx);
+	tb = (struct testbed){ .backend = be };
+	if (family == TESTBED_BARE)
+		return;
+	cr_assert_not_null(tb.ctx = pl_iommu_open(be), "pl_iommu_open(%s): %s",
+			   pl_iommu_backend_name(be), strerror(errno));
+	if (*family)
+		testbed_reopen(family);
+}
+
+void testbed_teardown(void)
+{
+	pl_vfio_close(tb.dev);
+	cr_expect_eq(pl_iommu_close(tb.ctx), 0, "the case left DMA memory or a device on its context");
+	tb = (struct testbed){ 0 };
 }
 
 void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)

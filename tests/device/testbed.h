@@ -1,39 +1,86 @@
-/* Helpers for tests that run in the QEMU test bed: where its devices are. */
+/* Device tests in the QEMU test bed: where its devices are, and the fixture every case uses. */
 #ifndef PL_TEST_TESTBED_H
 #define PL_TEST_TESTBED_H
 
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <pollen/iommu.h>
-#include <pollen/vfio.h>
 #include <pollen/pci.h>
+#include <pollen/vfio.h>
 
 /*
- * The address of the test bed's device of @family ("nvme", "e1000", "e1000e"), whatever
- * driver holds it; fails the test when the bed has none.
+ * The variants: every case that says nothing else runs once per IOMMU back end, as the
+ * kernel's vfio selftests run theirs per iommu_mode.
+ */
+extern const enum pl_iommu_backend testbed_backends[2];
+
+/* What a fixture holds while its case runs; one per test process (Criterion forks). */
+struct testbed {
+	enum pl_iommu_backend backend;	/* the variant */
+	struct pl_iommu *ctx;		/* NULL for TESTBED_BARE */
+	struct pl_vfio_dev *dev;	/* the device, NULL for TESTBED_CONTEXT and BARE */
+	volatile void *bar0;		/* its BAR0, mapped */
+};
+extern struct testbed tb;
+
+/* Fixture kinds besides a device family ("nvme", "e1000", "e1000e"). */
+#define TESTBED_CONTEXT ""	/* the context alone */
+#define TESTBED_BARE NULL	/* nothing opened: the case opens what it needs */
+
+/*
+ * Set-up and tear-down: opens a context of back end @be and, unless @family says
+ * otherwise, the bed's @family device on it with BAR0 mapped, failing the case if either
+ * will not open. The tear-down closes whatever tb still holds and checks that the
+ * context closes cleanly (a case that leaks DMA memory or a device fails there).
+ */
+void testbed_setup(enum pl_iommu_backend be, const char *family);
+void testbed_teardown(void);
+
+/* A case run once per back end, with the fixture for @family around its body. */
+#define TESTBED_TEST(suite, name, family, ...)                                         \
+	static void suite##__##name(void);                                            \
+	ParameterizedTestParameters(suite, name)                                      \
+	{                                                                             \
+		return cr_make_param_array(enum pl_iommu_backend, (void *)testbed_backends, 2); \
+	}                                                                             \
+	ParameterizedTest(enum pl_iommu_backend *be, suite, name,                     \
+			  .fini = testbed_teardown, ##__VA_ARGS__)                      \
+	{                                                                             \
+		testbed_setup(*be, family);                                           \
+		suite##__##name();                                                    \
+	}                                                                             \
+	static void suite##__##name(void)
+
+/* A case for one back end only (what it tests exists only there). */
+#define TESTBED_TEST_ON(backend, suite, name, family, ...)                             \
+	static void suite##__##name(void);                                            \
+	Test(suite, name, .fini = testbed_teardown, ##__VA_ARGS__)                    \
+	{                                                                             \
+		testbed_setup(backend, family);                                       \
+		suite##__##name();                                                    \
+	}                                                                             \
+	static void suite##__##name(void)
+
+/*
+ * The address of the test bed's device of @family, whatever driver holds it; fails the
+ * case when the bed has none.
  */
 const char *testbed_dev(const char *family);
 
-/* The sysfs view of @addr; fails the test when it cannot be read. */
+/* The sysfs view of @addr; fails the case when it cannot be read. */
 struct pl_pci_info testbed_info(const char *addr);
 
-/*
- * Opens an IOMMU context of back end @be and the bed's @family device on it, failing
- * the test if either will not open; testbed_close() undoes both.
- */
-struct pl_vfio_dev *testbed_open(enum pl_iommu_backend be, const char *family,
-				 struct pl_iommu **ctx);
-void testbed_close(struct pl_vfio_dev *dev, struct pl_iommu *ctx);
+/* Reopens tb.dev (the same device) after a case closed it; BAR0 mapped again. */
+void testbed_reopen(const char *family);
 
-/* Fails the test unless [@iova, +@len) lies inside one of @ctx's IOVA ranges. */
+/* Fails the case unless [@iova, +@len) lies inside one of @ctx's IOVA ranges. */
 void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len);
 
 /* Captures the library's last error line, for checking what a user would read. */
 void testbed_capture_log(void);
 const char *testbed_last_log(void);
-
-/* Criterion parameters: each case once per IOMMU back end. */
-extern const enum pl_iommu_backend testbed_backends[2];
 
 #endif
