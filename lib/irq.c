@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *pl_irq_type_name(enum pl_irq_type type)
@@ -240,6 +241,14 @@ int pl_irq_waiter_del(struct pl_irq_waiter *w, int fd)
 	return -ENOENT;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 int pl_irq_wait(struct pl_irq_waiter *w, int timeout_ms, void **tags, int max)
 {
 	struct epoll_event ev[64];
@@ -249,9 +258,11 @@ int pl_irq_wait(struct pl_irq_waiter *w, int timeout_ms, void **tags, int max)
 		max = 64;
 	if (max < 1)
 		return -EINVAL;
-	do
-		n = epoll_wait(w->epfd, ev, max, timeout_ms);
-	while (n < 0 && errno == EINTR);
+	/* A signal interrupts the wait; what is left of the timeout is waited, not all of it. */
+	int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : 0;
+	while ((n = epoll_wait(w->epfd, ev, max, timeout_ms)) < 0 && errno == EINTR)
+		if (timeout_ms >= 0 && (timeout_ms = deadline - now_ms()) < 0)
+			timeout_ms = 0;
 	if (n < 0)
 		return -errno;
 	for (int i = 0; i < n; i++) {

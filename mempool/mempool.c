@@ -1,4 +1,4 @@
-/* pl_mempool: creation, the caches' slow paths, the debug checks, statistics. */
+/* pl_mempool: creation, the caches' slow paths, the debug checks, fork, statistics. */
 #include <pollen/log.h>
 #include <pollen/mempool.h>
 
@@ -14,30 +14,82 @@ __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
 /*
  * Thread slots index every pool's default caches. When a thread ends, a key destructor
  * flushes its caches in every live pool and frees its slot for the next thread, so
- * short-lived threads neither strand objects nor use the table up.
+ * short-lived threads neither strand objects nor use the table up. slots_lock guards the
+ * slots and the list of live pools; it is taken before any pool's own lock.
  */
+#define PAST_THE_TABLE (PL_MEMPOOL_MAX_THREADS + 1)
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned next_slot = 1;
 static unsigned free_slots[PL_MEMPOOL_MAX_THREADS], nfree_slots;
-static struct pl_mempool *live_pools[256];
+static struct pl_mempool *live_pools;
 static pthread_key_t slot_key;
-static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void thread_ends(void *arg)
 {
 	unsigned s = (unsigned)(uintptr_t)arg;
 
 	pthread_mutex_lock(&slots_lock);
-	for (size_t i = 0; i < sizeof(live_pools) / sizeof(live_pools[0]); i++)
-		if (live_pools[i] && live_pools[i]->tcache[s])
-			pl_mempool_cache_flush(live_pools[i]->tcache[s]);
+	for (struct pl_mempool *mp = live_pools; mp; mp = mp->live_next) {
+		/*
+		 * Only the one putting thread may enqueue into a single-producer ring: a
+		 * getter's cache stays with the slot for its next owner instead.
+		 */
+		if (mp->tcache[s] && !(mp->ring->flags & PL_RING_SP_ENQ))
+			pl_mempool_cache_flush(mp->tcache[s]);
+	}
 	free_slots[nfree_slots++] = s;
+	pthread_mutex_unlock(&slots_lock);
+	/*
+	 * The slot is another thread's from now on. Destructors that run after this one may
+	 * still use pools from this thread: they go to the rings, never to that slot.
+	 */
+	pl__thread_slot = PAST_THE_TABLE;
+}
+
+/*
+ * fork(): the child gets private copies of every ring and cache but shares the objects'
+ * memory with the parent. Its copies are made to refuse (mempool.h says why). The
+ * locks are held across fork() so that the child's copies are not caught mid-update.
+ */
+static void fork_prepare(void)
+{
+	pthread_mutex_lock(&slots_lock);
+	for (struct pl_mempool *mp = live_pools; mp; mp = mp->live_next)
+		pthread_mutex_lock(&mp->lock);
+}
+
+static void fork_parent(void)
+{
+	for (struct pl_mempool *mp = live_pools; mp; mp = mp->live_next)
+		pthread_mutex_unlock(&mp->lock);
 	pthread_mutex_unlock(&slots_lock);
 }
 
-static void make_key(void)
+static void cache_refuse(struct pl_mempool_cache *c)
+{
+	c->len = c->size = c->flushthresh = 0;
+	c->checked = true;
+}
+
+static void fork_child(void)
+{
+	for (struct pl_mempool *mp = live_pools; mp; mp = mp->live_next) {
+		mp->forked = mp->checked = true;
+		for (int i = 1; i <= PL_MEMPOOL_MAX_THREADS; i++)
+			if (mp->tcache[i])
+				cache_refuse(mp->tcache[i]);
+		for (struct pl_mempool_cache *c = mp->explicit_caches; c; c = c->next)
+			cache_refuse(c);
+		pthread_mutex_unlock(&mp->lock);
+	}
+	pthread_mutex_unlock(&slots_lock);
+}
+
+static void init_once(void)
 {
 	pthread_key_create(&slot_key, thread_ends);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 /* A slot for the calling thread: a freed one, a new one, or "past the table". */
@@ -45,29 +97,63 @@ static unsigned take_slot(void)
 {
 	unsigned s;
 
-	pthread_once(&slot_once, make_key);
 	pthread_mutex_lock(&slots_lock);
 	if (nfree_slots)
 		s = free_slots[--nfree_slots];
 	else if (next_slot <= PL_MEMPOOL_MAX_THREADS)
 		s = next_slot++;
 	else
-		s = PL_MEMPOOL_MAX_THREADS + 1;
+		s = PAST_THE_TABLE;
 	pthread_mutex_unlock(&slots_lock);
-	if (s <= PL_MEMPOOL_MAX_THREADS)
+	if (s != PAST_THE_TABLE)
 		pthread_setspecific(slot_key, (void *)(uintptr_t)s);
 	return s;
 }
 
+/* On the list of live pools, which is what an ending thread's flush walks. No limit. */
 static void track_pool(struct pl_mempool *mp, bool live)
 {
 	pthread_mutex_lock(&slots_lock);
-	for (size_t i = 0; i < sizeof(live_pools) / sizeof(live_pools[0]); i++)
-		if (live_pools[i] == (live ? NULL : mp)) {
-			live_pools[i] = live ? mp : NULL;
-			break;
-		}
+	if (live) {
+		mp->live_next = live_pools;
+		if (live_pools)
+			live_pools->live_prev = mp;
+		live_pools = mp;
+	} else {
+		if (mp->live_prev)
+			mp->live_prev->live_next = mp->live_next;
+		else
+			live_pools = mp->live_next;
+		if (mp->live_next)
+			mp->live_next->live_prev = mp->live_prev;
+	}
 	pthread_mutex_unlock(&slots_lock);
+}
+
+/* Runs each object's init once; a debug pool keeps what it wrote and poisons the rest. */
+static int init_objects(struct pl_mempool *mp, const struct pl_mempool_params *p)
+{
+	if (mp->debug && !(mp->dbg_state = malloc(mp->n)))
+		return -ENOMEM;
+	if (mp->debug && p->obj_init && !(mp->dbg_init = malloc((size_t)mp->n * mp->obj_size)))
+		return -ENOMEM;
+	for (unsigned i = 0; i < mp->n; i++) {
+		char *obj = mp->base + (size_t)i * mp->elt_size;
+
+		if (p->obj_init)
+			p->obj_init(mp, obj, i, p->obj_init_arg);
+		if (mp->debug) {
+			/* A debug get restores this image: the init runs once, here, as promised. */
+			if (mp->dbg_init)
+				memcpy(mp->dbg_init + (size_t)i * mp->obj_size, obj, mp->obj_size);
+			memset(obj, POISON, mp->obj_size);
+			mp->dbg_state[i] = 1;
+		}
+		/* Address order: consecutive gets walk memory forwards. */
+		mp->ring->slots[i] = obj;
+	}
+	mp->ring->prod.head = mp->ring->prod.tail = mp->n;
+	return 0;
 }
 
 struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempool_params *p)
@@ -85,6 +171,7 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 		errno = EINVAL;
 		return NULL;
 	}
+	pthread_once(&once, init_once);
 	if (!(mp = aligned_alloc(64, (sizeof(*mp) + 63) & ~(size_t)63))) {
 		errno = ENOMEM;
 		return NULL;
@@ -96,7 +183,7 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	mp->obj_size = p->obj_size;
 	mp->elt_size = (p->obj_size + 63) & ~(size_t)63;
 	mp->cache_size = p->cache_size;
-	mp->debug = p->flags & PL_MEMPOOL_DEBUG;
+	mp->debug = mp->checked = p->flags & PL_MEMPOOL_DEBUG;
 
 	mp->base = pl_hugepage_alloc(mp->elt_size * mp->n, p->flags & PL_MEMPOOL_4K ? PL_DMA_4K : 0,
 				     &mp->region_len);
@@ -127,26 +214,8 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 		mp->mapped = true;
 		mp->iova_off = iova - (uintptr_t)mp->base;
 	}
-	if (mp->debug && !(mp->dbg_state = malloc(mp->n))) {
-		ret = -ENOMEM;
+	if ((ret = init_objects(mp, p)))
 		goto err;
-	}
-	mp->obj_init = p->obj_init;
-	mp->obj_init_arg = p->obj_init_arg;
-
-	for (unsigned i = 0; i < mp->n; i++) {
-		char *obj = mp->base + (size_t)i * mp->elt_size;
-
-		if (p->obj_init)
-			p->obj_init(mp, obj, i, p->obj_init_arg);
-		if (mp->debug) {
-			memset(obj, POISON, mp->obj_size);
-			mp->dbg_state[i] = 1;
-		}
-		/* Address order: consecutive gets walk memory forwards. */
-		mp->ring->slots[i] = obj;
-	}
-	mp->ring->prod.head = mp->ring->prod.tail = mp->n;
 	mp->ready = true;
 	track_pool(mp, true);
 	return mp;
@@ -168,15 +237,17 @@ void pl_mempool_free(struct pl_mempool *mp)
 				free(mp->tcache[i]);
 			}
 		unsigned back = pl_ring_count(mp->ring);
-		if (back < mp->n && mp->base)
+		if (back < mp->n && !mp->forked)
 			pl_warn("mempool %s freed with %u of %u objects still out", mp->name,
 				mp->n - back, mp->n);
 	}
-	if (mp->mapped)
+	/* A child's copy never unmaps: the mapping, like the objects, is the parent's. */
+	if (mp->mapped && !mp->forked)
 		pl_dma_unregister(mp->ctx, mp->base);
 	pl_hugepage_free(mp->base, mp->region_len);
 	free(mp->ring);
 	free(mp->dbg_state);
+	free(mp->dbg_init);
 	pthread_mutex_destroy(&mp->lock);
 	free(mp);
 }
@@ -188,8 +259,8 @@ static void cache_init(struct pl_mempool_cache *c, struct pl_mempool *mp, unsign
 	memset(c, 0, offsetof(struct pl_mempool_cache, objs));
 	c->pool = mp;
 	c->ring = mp->ring;
-	c->debug = mp->debug;
-	c->size = c->debug ? 0 : size;
+	c->checked = mp->checked;
+	c->size = c->checked ? 0 : size;
 	c->flushthresh = c->size + c->size / 2;
 }
 
@@ -207,7 +278,11 @@ struct pl_mempool_cache *pl_mempool_cache_create(struct pl_mempool *mp, unsigned
 		errno = ENOMEM;
 		return NULL;
 	}
+	pthread_mutex_lock(&mp->lock);
 	cache_init(c, mp, size);
+	c->next = mp->explicit_caches;
+	mp->explicit_caches = c;
+	pthread_mutex_unlock(&mp->lock);
 	return c;
 }
 
@@ -221,7 +296,18 @@ void pl_mempool_cache_flush(struct pl_mempool_cache *c)
 
 void pl_mempool_cache_free(struct pl_mempool_cache *c)
 {
+	if (!c)
+		return;
+	struct pl_mempool *mp = c->pool;
+
 	pl_mempool_cache_flush(c);
+	pthread_mutex_lock(&mp->lock);
+	for (struct pl_mempool_cache **p = &mp->explicit_caches; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	pthread_mutex_unlock(&mp->lock);
 	free(c);
 }
 
@@ -232,16 +318,16 @@ struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp)
 
 	if (!s)
 		pl__thread_slot = s = take_slot();
-	/* Past the table (all slots in use by live threads): the ring, every time. */
-	if (s > PL_MEMPOOL_MAX_THREADS)
+	/* Past the table (all slots in use by live threads, or ours freed): the ring. */
+	if (s == PAST_THE_TABLE)
 		return NULL;
-	/* A slot freed by a thread that ended keeps its (flushed) cache for the next. */
+	/* A slot freed by a thread that ended keeps its cache for the next. */
 	if ((c = mp->tcache[s]))
 		return c;
 	if (!(c = aligned_alloc(64, sizeof(*c))))
 		return NULL;
-	cache_init(c, mp, mp->cache_size);
 	pthread_mutex_lock(&mp->lock);
+	cache_init(c, mp, mp->cache_size);
 	__atomic_store_n(&mp->tcache[s], c, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&mp->lock);
 	return c;
@@ -249,8 +335,8 @@ struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp)
 
 int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n)
 {
-	if (c->debug)
-		return pl__mempool_debug_get(c->pool, c, objs, n);
+	if (c->checked)
+		return pl__mempool_checked_get(c->pool, objs, n);
 	pl__count(&c->misses);
 	/* A request bigger than the cache empties it and takes the rest from the ring. */
 	if (n > c->size) {
@@ -276,8 +362,8 @@ int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n
 
 int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n)
 {
-	if (c->debug)
-		return pl__mempool_debug_put(c->pool, c, objs, n);
+	if (c->checked)
+		return pl__mempool_checked_put(c->pool, objs, n);
 	if (n >= c->size) {
 		pl_ring_enqueue_bulk(c->ring, objs, n);
 		return 0;
@@ -291,7 +377,19 @@ int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, u
 	return 0;
 }
 
-/* ---- debug pools: every object checked on its way in and out ---- */
+/* ---- the checked slow path: debug pools, and every pool in a child after fork() ---- */
+
+static int refuse_forked(struct pl_mempool *mp)
+{
+	/* Once per pool: the child's copy is its own, so this flag is too. */
+	if (!mp->forked_logged) {
+		mp->forked_logged = true;
+		pl_err("mempool %s: used in a child process after fork(): its objects are shared "
+		       "with the parent, which hands out the same ones; make pools after fork(), "
+		       "in the process that uses them", mp->name);
+	}
+	return -EPERM;
+}
 
 static unsigned index_of(const struct pl_mempool *mp, const void *obj)
 {
@@ -303,15 +401,15 @@ static void debug_error(struct pl_mempool *mp)
 	__atomic_add_fetch(&mp->debug_errors, 1, __ATOMIC_RELAXED);
 }
 
-int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
-			  unsigned n)
+int pl__mempool_checked_get(struct pl_mempool *mp, void **objs, unsigned n)
 {
+	if (mp->forked)
+		return refuse_forked(mp);
 	/* A debug pool's caches hold nothing: every object comes from the ring, checked. */
-	(void)c;
 	if (n && !pl_ring_dequeue_bulk(mp->ring, objs, n))
 		return -ENOBUFS;
 	for (unsigned i = 0; i < n; i++) {
-		const unsigned char *o = objs[i];
+		unsigned char *o = objs[i];
 		unsigned idx = index_of(mp, o);
 
 		for (size_t b = 0; b < mp->obj_size; b++)
@@ -322,16 +420,17 @@ int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, voi
 				break;
 			}
 		mp->dbg_state[idx] = 0;
-		/* The poison covered what the init callback wrote: write it again. */
-		if (mp->obj_init)
-			mp->obj_init(mp, objs[i], idx, mp->obj_init_arg);
+		/* The poison covered what the init callback wrote: put that back. */
+		if (mp->dbg_init)
+			memcpy(o, mp->dbg_init + (size_t)idx * mp->obj_size, mp->obj_size);
 	}
 	return 0;
 }
 
-int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
-			  void *const *objs, unsigned n)
+int pl__mempool_checked_put(struct pl_mempool *mp, void *const *objs, unsigned n)
 {
+	if (mp->forked)
+		return refuse_forked(mp);
 	/* Check all first: a bad batch is refused whole, and the pool is unchanged. */
 	for (unsigned i = 0; i < n; i++) {
 		if (!pl_mempool_contains(mp, objs[i])) {
@@ -353,7 +452,6 @@ int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
 		memset(objs[i], POISON, mp->obj_size);
 		mp->dbg_state[index_of(mp, objs[i])] = 1;
 	}
-	(void)c;
 	pl_ring_enqueue_bulk(mp->ring, objs, n);
 	return 0;
 }

@@ -21,6 +21,18 @@ PL_BEGIN_DECLS
  * per-object header and no lookup. Free objects sit in a pl_ring; a cache (an array a
  * single thread owns) in front of it serves gets and puts with a copy of pointers, and
  * touches the ring only to refill when empty or flush when over its threshold.
+ *
+ * Threads: a thread's default caches go back to the ring when it ends, except in pools
+ * with PL_MEMPOOL_SP_PUT, where only the one putting thread may touch the ring's producer
+ * side: there an ending thread's cache stays with its slot, objects and all, for the
+ * next thread that takes the slot (the statistics count it under in_caches).
+ *
+ * fork(): a pool belongs to the process that made it. Its objects sit in shared memory
+ * that a child inherits, while its ring and caches are private copies, so parent and
+ * child would hand out the same objects. In a child every get and put is refused with
+ * -EPERM (logged once per pool); pl_mempool_free() there only drops the child's copy and
+ * never touches the parent's DMA mapping. Make pools after fork(), in the process that
+ * uses them.
  */
 
 #define PL_MEMPOOL_MAX_THREADS 128	/* live threads with a default cache; their end frees it */
@@ -43,11 +55,13 @@ struct pl_mempool_cache {
 	uint32_t size;		/* what a refill brings it to */
 	uint32_t flushthresh;	/* a put beyond this flushes down to size */
 	/*
-	 * A debug pool's caches keep size and threshold at 0, so every call takes the slow
-	 * path, which does the checks: the fast path has no test for debug at all.
+	 * A debug pool's caches, and every cache in a child after fork(), keep size and
+	 * threshold at 0, so every call takes the slow path, which checks or refuses: the
+	 * fast path has no test for either.
 	 */
-	bool debug;
+	bool checked;
 	uint64_t hits, misses;	/* calls served from the cache, or not */
+	struct pl_mempool_cache *next;	/* on the pool's list of explicit caches */
 	void *objs[2 * PL_MEMPOOL_CACHE_MAX] __attribute__((aligned(64)));
 };
 
@@ -57,7 +71,10 @@ struct pl_mempool_params {
 	size_t obj_size;	/* bytes; elements are rounded up to 64 */
 	unsigned cache_size;	/* per-thread default cache; 0: gets and puts go to the ring */
 	unsigned flags;		/* enum pl_mempool_flags */
-	/* called once per object at creation, with its index */
+	/*
+	 * called once per object at creation, with its index, before pl_mempool_create()
+	 * returns (so @obj_init_arg may point into the caller's stack frame)
+	 */
 	void (*obj_init)(struct pl_mempool *mp, void *obj, unsigned idx, void *arg);
 	void *obj_init_arg;
 };
@@ -70,7 +87,7 @@ struct pl_mempool {
 	size_t elt_size;
 	uint64_t iova_off;	/* IOVA minus VA for every object */
 	bool mapped;
-	bool debug;
+	bool checked;		/* every ring call takes the slow path: debug, or after fork() */
 	unsigned n;
 	unsigned cache_size;
 	/*
@@ -80,14 +97,18 @@ struct pl_mempool {
 	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS + 2];
 	/* below: the control path's */
 	uint64_t debug_errors;
+	bool debug;
+	bool forked;		/* this copy is a child's after fork(): refuse everything */
+	bool forked_logged;
 	bool ready;		/* fully built: free() flushes caches and counts */
-	pthread_mutex_t lock;	/* installs default caches */
-	void (*obj_init)(struct pl_mempool *mp, void *obj, unsigned idx, void *arg);
-	void *obj_init_arg;
+	pthread_mutex_t lock;	/* installs default caches, links explicit ones */
+	struct pl_mempool_cache *explicit_caches;
+	struct pl_mempool *live_prev, *live_next;	/* every live pool, for thread ends */
 	struct pl_iommu *ctx;
 	size_t region_len;
 	size_t obj_size;
 	uint8_t *dbg_state;	/* debug: 1 = free, 0 = handed out */
+	uint8_t *dbg_init;	/* debug: each object as obj_init left it, restored on get */
 	char name[32];
 };
 
@@ -119,10 +140,8 @@ PL_INLINE bool pl_mempool_contains(const struct pl_mempool *mp, const void *obj)
 /* Out-of-line halves of the fast path. */
 PL_API int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n);
 PL_API int pl__mempool_cache_flush_put(struct pl_mempool_cache *c, void *const *objs, unsigned n);
-PL_API int pl__mempool_debug_get(struct pl_mempool *mp, struct pl_mempool_cache *c, void **objs,
-				 unsigned n);
-PL_API int pl__mempool_debug_put(struct pl_mempool *mp, struct pl_mempool_cache *c,
-				 void *const *objs, unsigned n);
+PL_API int pl__mempool_checked_get(struct pl_mempool *mp, void **objs, unsigned n);
+PL_API int pl__mempool_checked_put(struct pl_mempool *mp, void *const *objs, unsigned n);
 PL_API struct pl_mempool_cache *pl__mempool_default_cache_slow(struct pl_mempool *mp);
 PL_API extern __thread unsigned pl__thread_slot __attribute__((tls_model("initial-exec")));
 
@@ -135,11 +154,11 @@ PL_INLINE void pl__count(uint64_t *counter)
 /**
  * pl_mempool_cache_get_bulk() - @n objects through the cache @c (all or none).
  * Return: 0, or -ENOBUFS when the pool cannot supply @n: a caller's condition to
- *         handle, never a wait.
+ *         handle, never a wait; -EPERM in a child process after fork().
  */
 PL_INLINE int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs, unsigned n)
 {
-	if (__builtin_expect(c->len >= n, 1)) {
+	if (pl_likely(c->len >= n)) {
 		uint32_t len = c->len - n;
 		pl_copy_ptrs(objs, &c->objs[len], n);
 		__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
@@ -149,11 +168,11 @@ PL_INLINE int pl_mempool_cache_get_bulk(struct pl_mempool_cache *c, void **objs,
 	return pl__mempool_cache_refill(c, objs, n);
 }
 
-/* Returns @n objects through @c; 0, or -EINVAL from a debug pool's checks. */
+/* Returns @n objects through @c; 0, -EINVAL from a debug pool's checks, -EPERM after fork(). */
 PL_INLINE int pl_mempool_cache_put_bulk(struct pl_mempool_cache *c, void *const *objs,
 					unsigned n)
 {
-	if (__builtin_expect(c->len + n <= c->flushthresh, 1)) {
+	if (pl_likely(c->len + n <= c->flushthresh)) {
 		pl_copy_ptrs(&c->objs[c->len], objs, n);
 		__atomic_store_n(&c->len, c->len + n, __ATOMIC_RELAXED);
 		return 0;
@@ -166,7 +185,7 @@ PL_INLINE struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *m
 {
 	struct pl_mempool_cache *c = mp->tcache[pl__thread_slot];
 
-	if (__builtin_expect(c != NULL, 1))
+	if (pl_likely(c != NULL))
 		return c;
 	return mp->cache_size ? pl__mempool_default_cache_slow(mp) : NULL;
 }
@@ -174,15 +193,15 @@ PL_INLINE struct pl_mempool_cache *pl_mempool_default_cache(struct pl_mempool *m
 /* Straight to and from the ring, no cache. */
 PL_INLINE int pl_mempool_ring_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
 {
-	if (__builtin_expect(mp->debug, 0))
-		return pl__mempool_debug_get(mp, NULL, objs, n);
+	if (pl_unlikely(mp->checked))
+		return pl__mempool_checked_get(mp, objs, n);
 	return pl_ring_dequeue_bulk(mp->ring, objs, n) == n ? 0 : -ENOBUFS;
 }
 
 PL_INLINE int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs, unsigned n)
 {
-	if (__builtin_expect(mp->debug, 0))
-		return pl__mempool_debug_put(mp, NULL, objs, n);
+	if (pl_unlikely(mp->checked))
+		return pl__mempool_checked_put(mp, objs, n);
 	/* The ring has a slot for every object: a put of pool objects always fits. */
 	pl_ring_enqueue_bulk(mp->ring, objs, n);
 	return 0;

@@ -94,7 +94,7 @@ PL_INLINE int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts, uns
 {
 	int ret = pl_mempool_get_bulk(mp, (void **)pkts, n);
 
-	if (__builtin_expect(ret, 0))
+	if (pl_unlikely(ret))
 		return ret;
 	for (unsigned i = 0; i < n; i++)
 		pl__pkt_reset(pkts[i]);

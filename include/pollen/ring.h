@@ -131,7 +131,7 @@ PL_INLINE unsigned pl__ring_reserve(struct pl_ring_ht *me, const struct pl_ring_
 		 * more room than the ring has, is read again.
 		 */
 		room = room_base + __atomic_load_n(&other->tail, __ATOMIC_ACQUIRE) - head;
-		if (__builtin_expect(room > size, 0)) {
+		if (pl_unlikely(room > size)) {
 			head = __atomic_load_n(&me->head, __ATOMIC_ACQUIRE);
 			continue;
 		}
@@ -162,7 +162,7 @@ PL_INLINE unsigned pl__ring_enqueue(struct pl_ring *r, void *const *objs, unsign
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;
 	pl_copy_ptrs(&r->slots[idx], objs, first);
-	if (__builtin_expect(first < n, 0))
+	if (pl_unlikely(first < n))
 		pl_copy_ptrs(&r->slots[0], objs + first, n - first);
 	pl__ring_publish(&r->prod, head, head + n, single);
 	return n;
@@ -178,7 +178,7 @@ PL_INLINE unsigned pl__ring_dequeue(struct pl_ring *r, void **objs, unsigned n, 
 		return 0;
 	uint32_t idx = head & r->mask, first = r->size - idx < n ? r->size - idx : n;
 	pl_copy_ptrs(objs, &r->slots[idx], first);
-	if (__builtin_expect(first < n, 0))
+	if (pl_unlikely(first < n))
 		pl_copy_ptrs(objs + first, &r->slots[0], n - first);
 	pl__ring_publish(&r->cons, head, head + n, single);
 	return n;

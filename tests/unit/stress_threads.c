@@ -3,12 +3,14 @@
  * be lost. Runs under ThreadSanitizer and AddressSanitizer in CI (tests/run), which is
  * why it is a plain program: Criterion's runner does not run under TSan.
  */
+#define _GNU_SOURCE
 #include <pollen/dma.h>
 #include <pollen/mempool.h>
 #include <pollen/ring.h>
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +233,91 @@ static bool thread_churn(void)
 	return ok;
 }
 
+/*
+ * ---- a single-producer pool: one putter, many short-lived getters ----
+ * Getters take objects through their default caches and hand them to the one thread
+ * allowed to put; their caches still hold refilled objects when they end. An ending
+ * getter must not become a second producer on the ring: that loses objects, or wedges
+ * the ring's reservation forever.
+ */
+#define SP_POOL_N 4096
+static struct pl_ring *handoff;
+static bool getters_done;
+
+static void *sp_putter(void *arg)
+{
+	void *objs[16];
+
+	(void)arg;
+	for (;;) {
+		bool last = __atomic_load_n(&getters_done, __ATOMIC_ACQUIRE);
+		unsigned n = pl_ring_dequeue_burst(handoff, objs, 16);
+
+		if (n)
+			pl_mempool_put_bulk(pool, objs, n);
+		else if (last)
+			return NULL;
+	}
+}
+
+static void *sp_getter(void *arg)
+{
+	void *objs[5];
+
+	(void)arg;
+	for (int i = 0; i < 4; i++)
+		if (pl_mempool_get_bulk(pool, objs, 5) == 0)
+			while (pl_ring_enqueue_bulk(handoff, objs, 5) != 5)
+				;
+	return NULL;
+}
+
+/* Joins @t within @secs seconds; false when it is stuck. */
+static bool join_within(pthread_t t, int secs)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += secs;
+	return pthread_timedjoin_np(t, NULL, &until) == 0;
+}
+
+static bool sp_put_pool_with_getter_threads(void)
+{
+	struct pl_mempool_params p = { .name = "sp", .n = SP_POOL_N, .obj_size = 64,
+				       .cache_size = 32,
+				       .flags = PL_MEMPOOL_SP_PUT | PL_MEMPOOL_4K };
+	pthread_t putter, g[4];
+	bool ok = true;
+
+	pool = pl_mempool_create(NULL, &p);
+	handoff = pl_ring_create("handoff", SP_POOL_N, PL_RING_SC_DEQ);
+	CHECK(pool && handoff, "no pool or ring");
+	if (!ok)
+		return false;
+	getters_done = false;
+	pthread_create(&putter, NULL, sp_putter, NULL);
+	for (int round = 0; round < 300 && ok; round++) {
+		for (int i = 0; i < 4; i++)
+			pthread_create(&g[i], NULL, sp_getter, NULL);
+		for (int i = 0; i < 4; i++)
+			CHECK(join_within(g[i], 20), "round %d: a getter is stuck ending (wedged in "
+			      "the ring)", round);
+	}
+	__atomic_store_n(&getters_done, true, __ATOMIC_RELEASE);
+	CHECK(ok && join_within(putter, 20), "the putter is stuck");
+	if (!ok)
+		return false;	/* threads still spin: the process ends with them */
+	struct pl_mempool_stats st;
+	pl_mempool_stats(pool, &st);
+	CHECK(st.in_use == 0 && st.in_ring + st.in_caches == SP_POOL_N,
+	      "objects lost: %u in the ring, %u in caches, %u unaccounted of %d", st.in_ring,
+	      st.in_caches, st.in_use, SP_POOL_N);
+	pl_ring_free(handoff);
+	pl_mempool_free(pool);
+	return ok;
+}
+
 static void run(const char *name, bool (*fn)(void))
 {
 	bool ok = fn();
@@ -264,6 +351,8 @@ int main(void)
 	    pool_on_hugepages);
 	run("mempool on 4 KiB pages: the same", pool_on_4k_pages);
 	run("mempool: 300 short-lived threads, caches given back and slots reused", thread_churn);
+	run("mempool, single putter: 1200 short-lived getters, none a second producer",
+	    sp_put_pool_with_getter_threads);
 	printf("stress: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -1,9 +1,13 @@
 /* pl_mempool on real hugepages: objects, caches, the empty pool, debug checks, threads. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pollen/log.h>
 #include <pollen/mempool.h>
@@ -202,8 +206,188 @@ Test(mempool, debug_pools_keep_what_init_wrote)
 	cr_assert_eq(pl_mempool_put_bulk(mp, objs, 16), 0);
 	cr_assert_eq(pl_mempool_get_bulk(mp, objs, 1), 0);
 	cr_expect_lt(*(unsigned *)objs[0], 16, "and again after a put");
+	/* Once per object, at creation, as the header promises: never again on a get. */
+	cr_expect_eq(calls, 16, "obj_init ran %u times for 16 objects", calls);
 	pl_mempool_put(mp, objs[0]);
 	pl_mempool_free(mp);
+}
+
+/*
+ * A thread's end frees its cache slot for the next thread. Key destructors that run
+ * after Pollen's (keys made later run later in glibc) may still use pools: they must not
+ * use the slot, which another thread may hold by then.
+ */
+static struct pl_mempool *late_pool;
+static pthread_key_t late_key;
+static sem_t slot_freed, slot_taken, late_done;
+static unsigned late_failures;
+
+static void late_destructor(void *arg)
+{
+	void *o;
+
+	(void)arg;
+	sem_post(&slot_freed);
+	sem_wait(&slot_taken);
+	for (int i = 0; i < 100; i++)
+		if (pl_mempool_get(late_pool, &o) || pl_mempool_put(late_pool, o))
+			late_failures++;
+	sem_post(&late_done);
+}
+
+static void *uses_pool_then_ends(void *arg)
+{
+	void *o;
+
+	(void)arg;
+	pl_mempool_get(late_pool, &o);
+	pl_mempool_put(late_pool, o);
+	pthread_setspecific(late_key, (void *)1);
+	return NULL;
+}
+
+/* Takes the slot that the ending thread freed, and checks nobody else uses it meanwhile. */
+static void *takes_the_freed_slot(void *arg)
+{
+	void *o;
+
+	sem_wait(&slot_freed);
+	if (pl_mempool_get(late_pool, &o) || pl_mempool_put(late_pool, o))
+		late_failures++;
+	struct pl_mempool_cache *mine = pl_mempool_default_cache(late_pool);
+	uint64_t hits = mine->hits;
+	sem_post(&slot_taken);
+	sem_wait(&late_done);
+	*(uint64_t *)arg = mine->hits - hits;
+	return NULL;
+}
+
+Test(mempool, a_slot_is_not_used_after_its_thread_freed_it)
+{
+	void *o;
+
+	need_hugepages(1);
+	late_pool = make(256, 64, 16, 0);
+	/* The main thread first: Pollen's thread key exists before the test's own. */
+	cr_assert_eq(pl_mempool_get(late_pool, &o), 0);
+	cr_assert_eq(pl_mempool_put(late_pool, o), 0);
+	cr_assert_eq(pthread_key_create(&late_key, late_destructor), 0);
+	sem_init(&slot_freed, 0, 0);
+	sem_init(&slot_taken, 0, 0);
+	sem_init(&late_done, 0, 0);
+
+	pthread_t a, b;
+	uint64_t foreign_hits = 0;
+	pthread_create(&b, NULL, takes_the_freed_slot, &foreign_hits);
+	pthread_create(&a, NULL, uses_pool_then_ends, NULL);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	cr_expect_eq(late_failures, 0);
+	cr_expect_eq(foreign_hits, 0, "the ended thread's destructor used the cache of the thread "
+		     "that took its slot (%llu calls)", (unsigned long long)foreign_hits);
+	struct pl_mempool_stats st;
+	pl_mempool_stats(late_pool, &st);
+	cr_expect_eq(st.in_use, 0);
+	pl_mempool_free(late_pool);
+}
+
+/* fork(): the child's copy shares the objects with the parent, so the child is refused. */
+static int child_uses(struct pl_mempool *mp, struct pl_mempool_cache *ec, void *held)
+{
+	void *o[2];
+
+	pl_log_set_handler(capture);
+	last[0] = 0;
+	if (pl_mempool_get(mp, &o[0]) != -EPERM)
+		return 1;
+	if (!strstr(last, "after fork()"))
+		return 2;
+	if (pl_mempool_cache_get_bulk(ec, o, 2) != -EPERM)
+		return 3;
+	if (pl_mempool_ring_get_bulk(mp, o, 1) != -EPERM)
+		return 4;
+	if (pl_mempool_put(mp, held) != -EPERM)
+		return 5;
+	pl_mempool_cache_free(ec);
+	pl_mempool_free(mp);
+	return 0;
+}
+
+Test(mempool, a_child_after_fork_is_refused_and_the_parent_unharmed)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(128, 64, 16, 0);
+	struct pl_mempool_cache *ec = pl_mempool_cache_create(mp, 8);
+	void *held[4], *ex[2];
+
+	cr_assert_not_null(ec);
+	cr_assert_eq(pl_mempool_get_bulk(mp, held, 4), 0);
+	cr_assert_eq(pl_mempool_cache_get_bulk(ec, ex, 2), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		_exit(child_uses(mp, ec, held[0]));
+	int st;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	static const char *const step[] = { "", "a get in the child was served",
+		"the refusal was not logged", "an explicit cache served the child",
+		"the ring served the child", "a put in the child was taken" };
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %s",
+		  WIFEXITED(st) && WEXITSTATUS(st) < 6 ? step[WEXITSTATUS(st)] : "crashed");
+
+	/* The parent goes on as if nothing happened. */
+	void *more[8];
+	cr_assert_eq(pl_mempool_get_bulk(mp, more, 8), 0);
+	cr_assert_eq(pl_mempool_put_bulk(mp, more, 8), 0);
+	cr_assert_eq(pl_mempool_put_bulk(mp, held, 4), 0);
+	cr_assert_eq(pl_mempool_cache_put_bulk(ec, ex, 2), 0);
+	pl_mempool_cache_free(ec);
+	struct pl_mempool_stats s;
+	pl_mempool_stats(mp, &s);
+	cr_expect_eq(s.in_use, 0);
+	cr_expect_eq(s.in_ring + s.in_caches, 128);
+	pl_mempool_free(mp);
+}
+
+/* Every live pool, however many, gets an ending thread's cache back. */
+#define MANY_POOLS 300
+static struct pl_mempool *many[MANY_POOLS];
+
+static void *touch_every_pool(void *arg)
+{
+	void *o;
+
+	(void)arg;
+	for (int i = 0; i < MANY_POOLS; i++)
+		if (!pl_mempool_get(many[i], &o))
+			pl_mempool_put(many[i], o);
+	return NULL;
+}
+
+Test(mempool, an_ending_thread_flushes_its_caches_in_every_pool)
+{
+	for (int i = 0; i < MANY_POOLS; i++)
+		many[i] = make(8, 64, 4, PL_MEMPOOL_4K);
+	pthread_t t;
+	pthread_create(&t, NULL, touch_every_pool, NULL);
+	pthread_join(t, NULL);
+	int stranded = 0;
+	for (int i = 0; i < MANY_POOLS; i++) {
+		struct pl_mempool_stats st;
+
+		pl_mempool_stats(many[i], &st);
+		if (st.in_ring != 8) {
+			if (!stranded)
+				cr_log_error("pool %d: %u of 8 in the ring, %u in caches", i,
+					     st.in_ring, st.in_caches);
+			stranded++;
+		}
+	}
+	cr_expect_eq(stranded, 0, "%d of %d pools kept objects in a dead thread's cache",
+		     stranded, MANY_POOLS);
+	for (int i = 0; i < MANY_POOLS; i++)
+		pl_mempool_free(many[i]);
 }
 
 Test(mempool, zero_objects_is_not_an_error)
