@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 			failed++;
 			continue;
 		}
-		char was[32];
+		char was[PL_PCI_NAME_LEN];
 		snprintf(was, sizeof(was), "%s", info.driver[0] ? info.driver : "no driver");
 		if (mode == 'b')
 			ret = pl_pci_bind(info.addr, driver);

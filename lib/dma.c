@@ -29,23 +29,25 @@ static int pool_path(char *buf, size_t len, size_t page_size, const char *attr)
 		       page_size >> 10, attr);
 }
 
+static int read_pool(size_t page_size, const char *attr, long *out)
+{
+	char path[PATH_MAX], buf[32];
+	FILE *f;
+
+	if (pool_path(path, sizeof(path), page_size, attr))
+		return -ENAMETOOLONG;
+	if (!(f = fopen(path, "re")))
+		return -ENOENT;
+	*out = fgets(buf, sizeof(buf), f) ? atol(buf) : -1;
+	fclose(f);
+	return 0;
+}
+
 int pl_dma_hugepages(size_t page_size, long *total, long *free_pages)
 {
-	static const char *const attr[2] = { "nr_hugepages", "free_hugepages" };
-	long *out[2] = { total, free_pages };
-	char path[PATH_MAX], buf[32];
+	int ret = read_pool(page_size, "nr_hugepages", total);
 
-	for (int i = 0; i < 2; i++) {
-		FILE *f;
-
-		if (pool_path(path, sizeof(path), page_size, attr[i]))
-			return -ENAMETOOLONG;
-		if (!(f = fopen(path, "re")))
-			return -ENOENT;
-		*out[i] = fgets(buf, sizeof(buf), f) ? atol(buf) : -1;
-		fclose(f);
-	}
-	return 0;
+	return ret ? ret : read_pool(page_size, "free_hugepages", free_pages);
 }
 
 long pl_dma_reserve_hugepages(size_t page_size, long n)
@@ -76,21 +78,37 @@ long pl_dma_reserve_hugepages(size_t page_size, long n)
 	return total;
 }
 
+/*
+ * Why @len bytes of @page_size hugepages could not be had, and how many to reserve. Free
+ * pages that other mappings have reserved (resv_hugepages, HugePages_Rsvd) are not
+ * available to us, so they do not count; the advice never shrinks the pool.
+ */
 static void log_no_hugepages(size_t len, size_t page_size)
 {
-	long total, free_pages;
-	size_t want = len / page_size;
+	long total, free_pages, resv = 0;
+	long want = (long)(len / page_size);
+	const char *kind = page_size == 1ul << 30 ? "1GB" : "2MB";
 
-	if (pl_dma_hugepages(page_size, &total, &free_pages))
+	if (pl_dma_hugepages(page_size, &total, &free_pages)) {
 		pl_err("no %zu KiB hugepages: this kernel has no pool of that size (enable "
 		       "CONFIG_HUGETLBFS, or boot with hugepagesz=)", page_size >> 10);
-	else
-		pl_err("not enough %zu KiB hugepages: want %zu, %ld free of %ld reserved: reserve "
-		       "more with 'echo %ld > /sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages' "
-		       "(or hugeadm --pool-pages-min %s:%ld, or pollen-devbind)",
-		       page_size >> 10, want, free_pages, total, total + (long)want - free_pages,
-		       page_size >> 10, page_size == 1ul << 30 ? "1GB" : "2MB",
-		       total + (long)want - free_pages);
+		return;
+	}
+	read_pool(page_size, "resv_hugepages", &resv);
+	long avail = free_pages - resv > 0 ? free_pages - resv : 0;
+	if (avail >= want) {
+		pl_err("%ld hugepages of %zu KiB refused although %ld are available: a hugetlb "
+		       "cgroup limit, or the pages are on another NUMA node", want,
+		       page_size >> 10, avail);
+		return;
+	}
+	long need = total + want - avail;
+	pl_err("not enough %zu KiB hugepages: want %ld, %ld available (%ld free of %ld, %ld of "
+	       "those reserved by other mappings): reserve more with 'echo %ld > "
+	       "/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages' (or hugeadm "
+	       "--pool-pages-min %s:%ld, or pollen-devbind --hugepages %ld%s)", page_size >> 10,
+	       want, avail, free_pages, total, resv, need, page_size >> 10, kind, need, need,
+	       page_size == 1ul << 30 ? " --hugepage-size 1G" : "");
 }
 
 /* A hugetlbfs mount whose page size is @page_size, from /proc/self/mounts. */
@@ -266,7 +284,10 @@ static void *get_memory(size_t len, unsigned flags, size_t *alloc_len, int *memf
 	void *va;
 
 	*memfd = -1;
-	if (!len) {
+	if (!len || len > SIZE_MAX - (pg - 1)) {
+		/* Rounded up, such a length would wrap to a small one. */
+		pl_err("DMA memory of %zu bytes: %s", len, len ? "too large to round up to whole "
+		       "pages" : "nothing to allocate");
 		errno = EINVAL;
 		return NULL;
 	}

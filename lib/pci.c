@@ -49,30 +49,36 @@ static bool hexnum(const char **p, int digits, unsigned *out)
 	return true;
 }
 
-int pl_pci_addr_parse(const char *s, struct pl_pci_addr *out)
+/* The parse without a word: a directory scan meets names that are not addresses. */
+static bool parse_addr(const char *s, struct pl_pci_addr *out)
 {
 	const char *p = s;
 	unsigned dom = 0, bus, dev, fn;
 
 	if (!s)
-		return -EINVAL;
+		return false;
 	/* With a domain the string is 12 characters, without it 7. */
 	if (strlen(s) == 12) {
 		if (!hexnum(&p, 4, &dom) || *p++ != ':')
-			goto bad;
+			return false;
 	} else if (strlen(s) != 7) {
-		goto bad;
+		return false;
 	}
 	if (!hexnum(&p, 2, &bus) || *p++ != ':' || !hexnum(&p, 2, &dev) || *p++ != '.' ||
 	    !hexnum(&p, 1, &fn) || *p)
-		goto bad;
+		return false;
 	if (dev > 0x1f || fn > 7)
-		goto bad;
+		return false;
 	*out = (struct pl_pci_addr){ .domain = dom, .bus = bus, .dev = dev, .fn = fn };
-	return 0;
-bad:
+	return true;
+}
+
+int pl_pci_addr_parse(const char *s, struct pl_pci_addr *out)
+{
+	if (parse_addr(s, out))
+		return 0;
 	pl_err("'%s' is not a PCI address: want DDDD:BB:DD.F or BB:DD.F, e.g. 0000:00:02.0 "
-	       "(pollen-devbind --status lists them)", s);
+	       "(pollen-devbind --status lists them)", s ? s : "(null)");
 	return -EINVAL;
 }
 
@@ -83,8 +89,13 @@ void pl_pci_addr_format(const struct pl_pci_addr *a, char buf[PL_PCI_ADDR_LEN])
 		      a->fn & 7);
 }
 
-/* Reads a sysfs attribute of the form "0x1234\n". */
-static int read_hex(const char *dir, const char *name, unsigned long *out)
+/*
+ * Reads a sysfs attribute of the form "0x1234\n" holding at most @max: exactly that
+ * shape, so that a value too wide for its field or with trailing junk is an error, not
+ * a different device. @why says what was wrong.
+ */
+static int read_hex(const char *dir, const char *name, unsigned long max, unsigned long *out,
+		    char *why, size_t why_len)
 {
 	char path[PATH_MAX], buf[32];
 	ssize_t n;
@@ -97,15 +108,36 @@ static int read_hex(const char *dir, const char *name, unsigned long *out)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
+	if (n < 0)
+		return -errno;
 	buf[n] = 0;
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
 	char *end;
 	errno = 0;
 	*out = strtoul(buf, &end, 16);
-	if (errno || end == buf)
+	if (strncmp(buf, "0x", 2) || end == buf + 2 || *end || errno || *out > max) {
+		snprintf(why, why_len, "its %s reads '%s', not a hex number up to 0x%lx", name, buf,
+			 max);
 		return -EIO;
+	}
 	return 0;
+}
+
+/* A sysfs number that must be all decimal digits (an IOMMU group's name). */
+static bool decimal(const char *s, int *out)
+{
+	long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > INT_MAX / 10)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	*out = (int)v;
+	return true;
 }
 
 /* The last path component of a symlink's target ("nvme" from .../drivers/nvme). */
@@ -124,9 +156,10 @@ static int link_name(const char *dir, const char *name, char *out, size_t len)
 	return pl_path(out, len, "%s", base ? base + 1 : target);
 }
 
-static int read_info(const char *addr, struct pl_pci_info *out)
+/* Reads what sysfs says of @addr; on -EIO, @why says what it said wrong. */
+static int read_info(const char *addr, struct pl_pci_info *out, char *why, size_t why_len)
 {
-	char dir[PATH_MAX], sub[PATH_MAX], name[32];
+	char dir[PATH_MAX], sub[PATH_MAX], name[PL_PCI_NAME_LEN];
 	unsigned long v;
 	int ret;
 
@@ -138,24 +171,33 @@ static int read_info(const char *addr, struct pl_pci_info *out)
 	if (access(dir, F_OK))
 		return -ENODEV;
 
-	if ((ret = read_hex(dir, "vendor", &v)))
+	if ((ret = read_hex(dir, "vendor", UINT16_MAX, &v, why, why_len)))
 		return ret;
 	out->vendor = v;
-	if ((ret = read_hex(dir, "device", &v)))
+	if ((ret = read_hex(dir, "device", UINT16_MAX, &v, why, why_len)))
 		return ret;
 	out->device = v;
-	if ((ret = read_hex(dir, "class", &v)))
+	if ((ret = read_hex(dir, "class", 0xffffff, &v, why, why_len)))
 		return ret;
 	out->class_code = v;
-	if (!read_hex(dir, "subsystem_vendor", &v))
-		out->subsys_vendor = v;
-	if (!read_hex(dir, "subsystem_device", &v))
-		out->subsys_device = v;
-	if (link_name(dir, "driver", out->driver, sizeof(out->driver)))
-		out->driver[0] = 0;
+	/* Optional: older kernels and some bridges lack them. */
+	if ((ret = read_hex(dir, "subsystem_vendor", UINT16_MAX, &v, why, why_len)) == -EIO)
+		return ret;
+	out->subsys_vendor = ret ? 0 : v;
+	if ((ret = read_hex(dir, "subsystem_device", UINT16_MAX, &v, why, why_len)) == -EIO)
+		return ret;
+	out->subsys_device = ret ? 0 : v;
+	/* No link is no driver; a link we cannot read must not pass for "unbound". */
+	if ((ret = link_name(dir, "driver", out->driver, sizeof(out->driver))) && ret != -ENOENT) {
+		snprintf(why, why_len, "its driver link cannot be read: %s", strerror(-ret));
+		return -EIO;
+	}
 	out->iommu_group = -1;
-	if (!link_name(dir, "iommu_group", name, sizeof(name)))
-		out->iommu_group = atoi(name);
+	if (!(ret = link_name(dir, "iommu_group", name, sizeof(name))) &&
+	    !decimal(name, &out->iommu_group)) {
+		snprintf(why, why_len, "its iommu_group links to '%s', not a group number", name);
+		return -EIO;
+	}
 
 	/* vfio-pci with cdev support lists the cdev's name under vfio-dev/. */
 	if (pl_path(sub, sizeof(sub), "%s/vfio-dev", dir))
@@ -185,9 +227,12 @@ int pl_pci_info(const char *addr, struct pl_pci_info *out)
 	if ((ret = pl_pci_addr_parse(addr, &a)))
 		return ret;
 	pl_pci_addr_format(&a, canon);
-	ret = read_info(canon, out);
+	char why[PATH_MAX] = "";
+	ret = read_info(canon, out, why, sizeof(why));
 	if (ret == -ENODEV)
 		pl_err("%s: no such PCI device (pollen-devbind --status lists them)", canon);
+	else if (ret == -EIO)
+		pl_err("%s: sysfs says what the kernel does not write: %s", canon, why);
 	else if (ret)
 		pl_err("%s: cannot read its sysfs attributes: %s", canon, strerror(-ret));
 	return ret;
@@ -217,12 +262,10 @@ int pl_pci_scan(int (*fn)(const struct pl_pci_info *, void *), void *arg)
 	while ((e = readdir(d))) {
 		struct pl_pci_addr a;
 
-		if (e->d_name[0] == '.' || strlen(e->d_name) != 12)
+		if (strlen(e->d_name) != 12)
 			continue;
 		/* Quietly skip entries that are not addresses rather than log each. */
-		if (e->d_name[4] != ':' || e->d_name[7] != ':' || e->d_name[10] != '.')
-			continue;
-		if (pl_pci_addr_parse(e->d_name, &a))
+		if (!parse_addr(e->d_name, &a))
 			continue;
 		char **nn = pl_array_grow(names, &cap, n + 1, sizeof(*names));
 		if (!nn) {
@@ -239,8 +282,10 @@ int pl_pci_scan(int (*fn)(const struct pl_pci_info *, void *), void *arg)
 	qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct pl_pci_info info;
+		char why[PATH_MAX];
 
-		if (read_info(names[i], &info))
+		/* A device that cannot be read is left out of a listing, not fatal to it. */
+		if (read_info(names[i], &info, why, sizeof(why)))
 			continue;
 		ret = fn(&info, arg);
 	}

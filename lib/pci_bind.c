@@ -106,7 +106,7 @@ int pl_pci_unbind(const char *addr)
 	return set_override(&info, NULL);
 }
 
-int pl_pci_restore(const char *addr, char driver[32])
+int pl_pci_restore(const char *addr, char driver[PL_PCI_NAME_LEN])
 {
 	struct pl_pci_info info;
 	char path[PATH_MAX];
@@ -125,6 +125,6 @@ int pl_pci_restore(const char *addr, char driver[32])
 	if ((ret = pl_pci_info(info.addr, &info)))
 		return ret;
 	if (driver)
-		snprintf(driver, 32, "%s", info.driver);
+		snprintf(driver, PL_PCI_NAME_LEN, "%s", info.driver);
 	return 0;
 }

@@ -11,6 +11,8 @@ PL_BEGIN_DECLS
 
 /* "DDDD:BB:DD.F" and its NUL. */
 #define PL_PCI_ADDR_LEN 13
+/* Any name sysfs can hold (a driver, a cdev): NAME_MAX and its NUL. */
+#define PL_PCI_NAME_LEN 256
 
 struct pl_pci_addr {
 	uint16_t domain;
@@ -25,9 +27,9 @@ struct pl_pci_info {
 	uint16_t vendor, device;
 	uint16_t subsys_vendor, subsys_device;
 	uint32_t class_code;		/* base class, subclass, prog-if: 0x010802 is NVMe */
-	char driver[32];		/* bound driver, "" when none */
+	char driver[PL_PCI_NAME_LEN];	/* bound driver, "" when none */
 	int iommu_group;		/* -1 when the device has no IOMMU group */
-	char vfio_cdev[32];		/* "vfio0" when bound to vfio-pci with cdev support */
+	char vfio_cdev[PL_PCI_NAME_LEN];	/* "vfio0" when bound to vfio-pci with cdev support */
 };
 
 /**
@@ -39,7 +41,8 @@ PL_API void pl_pci_addr_format(const struct pl_pci_addr *a, char buf[PL_PCI_ADDR
 
 /**
  * pl_pci_info() - read one device's IDs, driver, IOMMU group and VFIO cdev.
- * Return: 0; -EINVAL for a malformed address; -ENODEV when no such device exists.
+ * Return: 0; -EINVAL for a malformed address; -ENODEV when no such device exists; -EIO
+ *         when sysfs says something that is not what the kernel writes there (logged).
  */
 PL_API int pl_pci_info(const char *addr, struct pl_pci_info *out);
 
@@ -71,7 +74,7 @@ PL_API int pl_pci_unbind(const char *addr);
  * the kernel probe the driver that matches it (its own: nvme, e1000, e1000e).
  * @driver: if not NULL, set to the driver that took it ("" when none did).
  */
-PL_API int pl_pci_restore(const char *addr, char driver[32]);
+PL_API int pl_pci_restore(const char *addr, char driver[PL_PCI_NAME_LEN]);
 
 /*
  * Where sysfs and the device nodes are: "/sys" and "/dev", or POLLEN_SYSFS and

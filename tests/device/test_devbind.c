@@ -50,7 +50,7 @@ Test(devbind, bind_to_vfio_pci_then_restore_the_kernel_driver)
 	pl_vfio_close(dev);
 	pl_iommu_close(ctx);
 
-	char driver[32];
+	char driver[PL_PCI_NAME_LEN];
 	cr_assert_eq(pl_pci_restore(addr, driver), 0);
 	cr_expect_str_eq(driver, "e1000e");
 	cr_expect(has_netdev(addr), "no netdev after restoring e1000e");

@@ -66,7 +66,7 @@ TESTBED_TEST(unprivileged, device_nodes_and_memlock_are_enough, TESTBED_BARE)
 	enum pl_iommu_backend *be = &tb.backend;
 	const char *addr = testbed_dev("nvme");
 	struct pl_pci_info info = testbed_info(addr);
-	char cdev[64], group[64];
+	char cdev[PL_PCI_NAME_LEN + 32], group[64];
 	const char *iommufd_nodes[] = { "/dev/iommu", cdev, NULL };
 	const char *vfio_nodes[] = { "/dev/vfio/vfio", group, NULL };
 	int logp[2];

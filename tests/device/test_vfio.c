@@ -55,7 +55,7 @@ ParameterizedTest(struct dev_case *c, vfio, config_space_ids_match_sysfs,
 
 	if (c->backend == PL_IOMMU_IOMMUFD) {
 		/* The fd is the device's cdev, bound to our iommufd and attached to our IOAS. */
-		char path[64];
+		char path[PL_PCI_NAME_LEN + 32];
 		struct stat a, b;
 
 		snprintf(path, sizeof(path), "/dev/vfio/devices/%s",

@@ -1,8 +1,12 @@
 /* PCI addresses and sysfs parsing, over a real temporary tree shaped like sysfs. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <pollen/log.h>
 #include <pollen/pci.h>
 
 #include "tmptree.h"
@@ -123,4 +127,108 @@ Test(pci, scan_stops_when_the_callback_says_so)
 	tmptree_add_pci(&(struct tmptree_dev){ "0000:00:04.0", 1, 2, 3, NULL, -1, -1 });
 	cr_expect_eq(pl_pci_scan(stop_at_second, &n), 42);
 	cr_expect_eq(n, 2);
+}
+
+/* ---- sysfs contents the kernel would not write: errors, never a different device ---- */
+
+static char last[1024];
+
+static void capture(enum pl_log_level l, const char *line)
+{
+	(void)l;
+	snprintf(last, sizeof(last), "%s", line);
+}
+
+static const struct tmptree_dev nic = { "0000:00:04.0", 0x8086, 0x10d3, 0x020000, "e1000e", 4, -1 };
+
+Test(pci, a_group_link_that_is_not_a_number_is_an_error)
+{
+	struct pl_pci_info info;
+
+	tmptree_add_pci(&nic);
+	tmptree_set_group_link(nic.addr, "x7");
+	pl_log_set_handler(capture);
+	cr_expect_eq(pl_pci_info(nic.addr, &info), -EIO, "read as group %d", info.iommu_group);
+	cr_expect(strstr(last, "iommu_group links to 'x7'"), "logged: %s", last);
+	pl_log_set_handler(NULL);
+}
+
+Test(pci, ids_too_wide_or_with_junk_are_errors)
+{
+	static const struct {
+		const char *attr, *text, *said;
+	} bad[] = {
+		{ "vendor", "0x18086\n", "reads '0x18086'" },
+		{ "device", "0x10d3junk\n", "reads '0x10d3junk'" },
+		{ "class", "0x1020000\n", "reads '0x1020000'" },
+		{ "vendor", "8086\n", "reads '8086'" },
+		{ "subsystem_vendor", "0x\n", "reads '0x'" },
+	};
+	struct pl_pci_info info;
+
+	pl_log_set_handler(capture);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char addr[PL_PCI_ADDR_LEN];
+		struct tmptree_dev d = nic;
+
+		snprintf(addr, sizeof(addr), "0000:00:%02zx.0", i + 8);
+		d.addr = addr;
+		tmptree_add_pci(&d);
+		tmptree_set_attr(addr, bad[i].attr, bad[i].text);
+		last[0] = 0;
+		cr_expect_eq(pl_pci_info(addr, &info), -EIO, "%s %s accepted as %04x:%04x", bad[i].attr,
+			     bad[i].text, info.vendor, info.device);
+		cr_expect(strstr(last, bad[i].said), "logged: %s", last);
+	}
+	pl_log_set_handler(NULL);
+}
+
+Test(pci, a_long_driver_name_is_read_whole_and_unbound_from)
+{
+	char name[64], unbind[PATH_MAX], text[64] = "";
+	struct pl_pci_info info;
+	struct tmptree_dev d = nic;
+
+	/* 40 characters: longer than the 32 the field once held. */
+	snprintf(name, sizeof(name), "%s", "a_driver_whose_name_is_forty_characters_");
+	d.driver = name;
+	const char *root = tmptree_root();
+	tmptree_add_pci(&d);
+	cr_assert_eq(pl_pci_info(nic.addr, &info), 0);
+	cr_expect_str_eq(info.driver, name);
+
+	/* Binding elsewhere unbinds it first, by its own unbind file. */
+	snprintf(unbind, sizeof(unbind), "%s/sys/bus/pci/drivers/%s/unbind", root, name);
+	FILE *f = fopen(unbind, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	tmptree_set_attr(nic.addr, "driver_override", "");
+	char vfio[PATH_MAX];
+	snprintf(vfio, sizeof(vfio), "mkdir -p %s/sys/bus/pci/drivers/vfio-pci && touch "
+		 "%s/sys/bus/pci/drivers/vfio-pci/bind", root, root);
+	cr_assert_eq(system(vfio), 0);
+	pl_log_set_handler(capture);
+	/* The tree does not rebind, so the bind reports failure; the unbind must have happened. */
+	pl_pci_bind(nic.addr, "vfio-pci");
+	pl_log_set_handler(NULL);
+	cr_assert_not_null(f = fopen(unbind, "r"));
+	cr_expect_not_null(fgets(text, sizeof(text), f), "nothing was written to %s", unbind);
+	fclose(f);
+	cr_expect_str_eq(text, nic.addr, "the unbind was skipped");
+}
+
+Test(pci, a_scan_skips_names_that_are_not_addresses_quietly)
+{
+	char seen[256] = "", junk[PATH_MAX];
+
+	const char *root = tmptree_root();
+	tmptree_add_pci(&nic);
+	snprintf(junk, sizeof(junk), "mkdir %s/sys/bus/pci/devices/0000:00:0g.0", root);
+	cr_assert_eq(system(junk), 0);
+	pl_log_set_handler(capture);
+	last[0] = 0;
+	cr_assert_eq(pl_pci_scan(collect, seen), 0);
+	pl_log_set_handler(NULL);
+	cr_expect_str_eq(seen, "0000:00:04.0e1000e ");
+	cr_expect_str_eq(last, "", "the scan logged: %s", last);
 }

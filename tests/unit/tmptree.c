@@ -59,6 +59,11 @@ const char *tmptree_create(void)
 	return root;
 }
 
+const char *tmptree_root(void)
+{
+	return root;
+}
+
 void tmptree_destroy(void)
 {
 	char cmd[PATH_MAX + 16];
@@ -104,6 +109,25 @@ void tmptree_add_pci(const struct tmptree_dev *d)
 	}
 	if (d->cdev >= 0)
 		mkpath("%s/vfio-dev/vfio%d", dir, d->cdev);
+}
+
+void tmptree_set_attr(const char *addr, const char *name, const char *text)
+{
+	char dir[PATH_MAX];
+
+	FMT(dir, "%s/sys/devices/pci0000:00/%s", root, addr);
+	put(dir, name, text);
+}
+
+void tmptree_set_group_link(const char *addr, const char *name)
+{
+	char target[PATH_MAX], link[PATH_MAX];
+
+	FMT(target, "%s/sys/kernel/iommu_groups/%s", root, name);
+	mkpath("%s", target);
+	FMT(link, "%s/sys/devices/pci0000:00/%s/iommu_group", root, addr);
+	unlink(link);
+	cr_assert_eq(symlink(target, link), 0);
 }
 
 void tmptree_add_devnode(const char *rel)

@@ -7,6 +7,8 @@
 /* Makes an empty tree, points POLLEN_SYSFS and POLLEN_DEVFS into it, returns its root. */
 const char *tmptree_create(void);
 void tmptree_destroy(void);
+/* The tree's root directory. */
+const char *tmptree_root(void);
 
 /* Adds a PCI function to the tree as the kernel would show it. */
 struct tmptree_dev {
@@ -17,6 +19,10 @@ struct tmptree_dev {
 	int cdev;		/* -1: no vfio-dev/vfioN */
 };
 void tmptree_add_pci(const struct tmptree_dev *d);
+/* Writes @text as the device's attribute @name (a file in its sysfs directory). */
+void tmptree_set_attr(const char *addr, const char *name, const char *text);
+/* Points the device's iommu_group link at a group directory named @name. */
+void tmptree_set_group_link(const char *addr, const char *name);
 /* Creates a plain file at a path under the tree's dev root (e.g. "vfio/vfio"). */
 void tmptree_add_devnode(const char *rel);
 
