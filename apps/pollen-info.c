@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <linux/pci_regs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -136,7 +137,7 @@ static struct pl_vfio_dev *show(struct pl_iommu *ctx, const char *addr, int *fai
 		++*failed;
 		return NULL;
 	}
-	int ret = pl_vfio_cfg_read(dev, id, sizeof(id), 0);
+	int ret = pl_vfio_cfg_read(dev, id, sizeof(id), PCI_VENDOR_ID);
 	if (!ret) {
 		bool same = id[0] == info.vendor && id[1] == info.device;
 		printf("  open via %s: config %04x:%04x %s, %u regions, %u irq types\n",
@@ -224,6 +225,6 @@ int main(int argc, char **argv)
 	else if (pl_iommu_backend(ctx) == PL_IOMMU_VFIO)
 		printf(" (/dev/vfio/vfio, type1v2)");
 	printf("\n");
-	pl_iommu_close(ctx);
+	failed += pl_iommu_close(ctx) != 0;
 	return failed ? 1 : 0;
 }
