@@ -396,15 +396,27 @@ int pl_dma_unregister(struct pl_iommu *ctx, void *va)
 	return forget_region(ctx, va, false);
 }
 
-uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va)
+int pl_dma_lookup(struct pl_iommu *ctx, const void *va, struct pl_dma_span *out)
 {
-	uint64_t iova = PL_IOVA_BAD;
+	int ret = -ENOENT;
 
-	/* Lookups are for the control path: the data path carries IOVAs with its objects. */
 	pthread_mutex_lock(&ctx->lock);
 	int i = find_region(ctx, va);
-	if (i >= 0)
-		iova = ctx->regions[i].iova + ((const char *)va - ctx->regions[i].va);
+	if (i >= 0) {
+		*out = (struct pl_dma_span){ ctx->regions[i].va, ctx->regions[i].len,
+					     ctx->regions[i].iova };
+		ret = 0;
+	}
 	pthread_mutex_unlock(&ctx->lock);
-	return iova;
+	return ret;
+}
+
+uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va)
+{
+	struct pl_dma_span s;
+
+	/* Lookups are for the control path: the data path carries IOVAs with its objects. */
+	if (pl_dma_lookup(ctx, va, &s))
+		return PL_IOVA_BAD;
+	return s.iova + ((const char *)va - (const char *)s.va);
 }

@@ -3,7 +3,6 @@
 
 #include <pollen/log.h>
 
-#include "errors.h"
 #include "path.h"
 
 #include <errno.h>
@@ -52,22 +51,21 @@ static int want_from_env(enum pl_iommu_backend *want)
 }
 
 static const struct pl_iommu_ops *const backends[] = { &pl_iommufd_ops, &pl_container_ops };
+#define NBACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-static void close_backends(struct pl_iommu *ctx)
+/* Closes every open back end but @keep (NULL: all of them). */
+static void close_others(struct pl_iommu *ctx, const struct pl_iommu_ops *keep)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backends[i]->is_open(ctx))
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (backends[i] != keep && backends[i]->is_open(ctx))
 			backends[i]->close(ctx);
 }
 
 /* Settles the back end: the context uses @ops from now on, and the other one is closed. */
 static void settle(struct pl_iommu *ctx, const struct pl_iommu_ops *ops)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (backends[i] != ops && backends[i]->is_open(ctx))
-			backends[i]->close(ctx);
+	close_others(ctx, ops);
 	ctx->ops = ops;
-	ctx->backend = ops->backend;
 }
 
 struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
@@ -93,20 +91,32 @@ struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 		if (!(ret = ops->open(ctx)))
 			settle(ctx, ops);
 	} else {
-		/* Open what exists now; the first device decides which is used. */
-		static const char *const node[] = { "iommu", "vfio/vfio" };
+		/*
+		 * Open what exists now; the first device decides which is used. When every
+		 * one that exists fails, the last failure is the answer (EACCES, say).
+		 */
+		int opened = 0, tried = 0;
 
 		ret = -ENOENT;
-		for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-			if (dev_exists(node[i]) && !backends[i]->open(ctx))
-				ret = 0;
-		if (ret == -ENOENT && !dev_exists(node[0]) && !dev_exists(node[1]))
+		for (size_t i = 0; i < NBACKENDS; i++) {
+			if (!dev_exists(backends[i]->node))
+				continue;
+			tried++;
+			int r = backends[i]->open(ctx);
+			if (!r)
+				opened++;
+			else
+				ret = r;
+		}
+		if (opened)
+			ret = 0;
+		else if (!tried)
 			pl_err("neither %s/iommu nor %s/vfio/vfio exists: load vfio-pci (modprobe "
 			       "vfio-pci) and enable the IOMMU (intel_iommu=on)", pl_devfs_root(),
 			       pl_devfs_root());
 	}
 	if (ret) {
-		close_backends(ctx);
+		close_others(ctx, NULL);
 		pthread_mutex_destroy(&ctx->lock);
 		free(ctx);
 		errno = -ret;
@@ -120,16 +130,16 @@ int pl_iommu_close(struct pl_iommu *ctx)
 	if (!ctx)
 		return 0;
 	pthread_mutex_lock(&ctx->lock);
-	int ndevs = ctx->ndevs, nregions = ctx->nregions;
-	pthread_mutex_unlock(&ctx->lock);
 	/* Devices and pools hold the context: freeing it under them would be a use after free. */
-	if (ndevs || nregions) {
+	if (ctx->ndevs || ctx->nregions) {
 		pl_err("pl_iommu_close: %d device(s) and %d DMA region(s) (pools, allocations, "
 		       "registrations) still use this context: close and free them first; the "
-		       "context stays open", ndevs, nregions);
+		       "context stays open", ctx->ndevs, ctx->nregions);
+		pthread_mutex_unlock(&ctx->lock);
 		return -EBUSY;
 	}
-	close_backends(ctx);
+	close_others(ctx, NULL);
+	pthread_mutex_unlock(&ctx->lock);
 	pthread_mutex_destroy(&ctx->lock);
 	free(ctx->maps);
 	free(ctx->regions);
@@ -154,7 +164,7 @@ int pl_iommu_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32
 	/* Settled only once a device is in, so a failure leaves AUTO open. */
 	if (fd >= 0 && !ctx->ops) {
 		settle(ctx, ops);
-		pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ctx->backend),
+		pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ops->backend),
 			info->addr);
 	}
 	return fd;
@@ -167,22 +177,22 @@ void pl_iommu_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int f
 
 enum pl_iommu_backend pl_iommu_backend(const struct pl_iommu *ctx)
 {
-	return ctx->backend;
+	return ctx->ops ? ctx->ops->backend : PL_IOMMU_AUTO;
 }
 
 int pl_iommu_iommufd(const struct pl_iommu *ctx)
 {
-	return ctx->backend == PL_IOMMU_IOMMUFD ? ctx->iommufd : -1;
+	return pl_iommu_backend(ctx) == PL_IOMMU_IOMMUFD ? ctx->iommufd : -1;
 }
 
 uint32_t pl_iommu_ioas_id(const struct pl_iommu *ctx)
 {
-	return ctx->backend == PL_IOMMU_IOMMUFD ? ctx->ioas_id : 0;
+	return pl_iommu_backend(ctx) == PL_IOMMU_IOMMUFD ? ctx->ioas_id : 0;
 }
 
 int pl_iommu_container(const struct pl_iommu *ctx)
 {
-	return ctx->backend == PL_IOMMU_VFIO ? ctx->container : -1;
+	return pl_iommu_backend(ctx) == PL_IOMMU_VFIO ? ctx->container : -1;
 }
 
 /* Mappings need a settled back end; the container takes them only once a group joined. */
@@ -190,7 +200,7 @@ static int map_ready(struct pl_iommu *ctx)
 {
 	if (ctx->ops && ctx->ops->mappable(ctx))
 		return 0;
-	pl_err("no DMA mapping yet: %s", ctx->backend == PL_IOMMU_AUTO ?
+	pl_err("no DMA mapping yet: %s", pl_iommu_backend(ctx) == PL_IOMMU_AUTO ?
 	       "the IOMMU back end is chosen when the first device opens; open it first" :
 	       "a VFIO container has no IOMMU until a device's group joins; open a device first");
 	return -ENXIO;
@@ -284,10 +294,10 @@ int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova
 /* The IOAS calls exist only on iommufd. */
 static int need_iommufd(struct pl_iommu *ctx, const char *what)
 {
-	if (ctx->backend == PL_IOMMU_IOMMUFD)
+	if (pl_iommu_backend(ctx) == PL_IOMMU_IOMMUFD)
 		return 0;
 	pl_err("%s needs the iommufd back end (this context is %s)", what,
-	       pl_iommu_backend_name(ctx->backend));
+	       pl_iommu_backend_name(pl_iommu_backend(ctx)));
 	return -EOPNOTSUPP;
 }
 

@@ -36,7 +36,7 @@ int pl_vfio_iommu_info(struct pl_vfio_dev *dev, struct pl_iommu_hw_info *out)
 	};
 
 	memset(out, 0, sizeof(*out));
-	if (dev->ctx->backend != PL_IOMMU_IOMMUFD) {
+	if (pl_iommu_backend(dev->ctx) != PL_IOMMU_IOMMUFD) {
 		pl_err("%s: IOMMU hardware info needs the iommufd back end", dev->info.addr);
 		return -EOPNOTSUPP;
 	}

@@ -44,11 +44,13 @@ struct pl_container_map {
 
 /*
  * What a back end does for its context. open/close may run for both back ends at once
- * (AUTO, before the first device decides); the rest only for the settled one, with
- * ctx->lock held.
+ * (AUTO, before the first device decides), and attach for the one the first device picks
+ * before it is settled; the rest only for the settled one. All with ctx->lock held, but
+ * open (the context is not shared yet).
  */
 struct pl_iommu_ops {
 	enum pl_iommu_backend backend;
+	const char *node;	/* its device node under /dev, which AUTO looks for */
 	int (*open)(struct pl_iommu *ctx);
 	void (*close)(struct pl_iommu *ctx);
 	/* Whether this back end's kernel object is open for @ctx. */
@@ -70,8 +72,7 @@ extern const struct pl_iommu_ops pl_iommufd_ops, pl_container_ops;
 
 struct pl_iommu {
 	pthread_mutex_t lock;	/* control-plane calls may come from any thread */
-	enum pl_iommu_backend backend;
-	const struct pl_iommu_ops *ops;	/* NULL until the back end is chosen */
+	const struct pl_iommu_ops *ops;	/* NULL until the back end is chosen (AUTO) */
 	int ndevs;
 	struct pl_vfio_dev *devs;	/* open devices, to refuse a second open */
 

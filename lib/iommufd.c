@@ -325,6 +325,7 @@ static int iommufd_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *
 
 const struct pl_iommu_ops pl_iommufd_ops = {
 	.backend = PL_IOMMU_IOMMUFD,
+	.node = "iommu",
 	.open = iommufd_open,
 	.close = iommufd_close,
 	.is_open = iommufd_is_open,

@@ -285,8 +285,12 @@ int pl_pci_scan(int (*fn)(const struct pl_pci_info *, void *), void *arg)
 		char why[PATH_MAX];
 
 		/* A device that cannot be read is left out of a listing, not fatal to it. */
-		if (read_info(names[i], &info, why, sizeof(why)))
+		int r = read_info(names[i], &info, why, sizeof(why));
+		if (r) {
+			pl_debug("%s: left out of the scan: %s", names[i],
+				 r == -EIO ? why : strerror(-r));
 			continue;
+		}
 		ret = fn(&info, arg);
 	}
 out:

@@ -249,6 +249,11 @@ static uint64_t align_up(uint64_t x, uint64_t align)
 	return (x + align - 1) & ~(align - 1);
 }
 
+static bool overlaps(uint64_t a, size_t a_len, uint64_t b, size_t b_len)
+{
+	return a <= b + b_len - 1 && b <= a + a_len - 1;
+}
+
 /* First fit, aligned, inside the ranges and clear of every IOVA already handed out. */
 static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *iova)
 {
@@ -265,11 +270,10 @@ static int iova_alloc(struct pl_iommu *ctx, size_t len, size_t align, uint64_t *
 		for (int u = 0; u < ctx->nmaps && a >= r[i].start; u++) {
 			uint64_t last = ctx->maps[u].iova + ctx->maps[u].len - 1;
 
-			if (last < a)
-				continue;
 			if (ctx->maps[u].iova > a + len - 1)
 				break;
-			a = last + 1 ? align_up(last + 1, align) : 0;
+			if (overlaps(a, len, ctx->maps[u].iova, ctx->maps[u].len))
+				a = last + 1 ? align_up(last + 1, align) : 0;
 		}
 		if (a >= r[i].start && a <= r[i].last && r[i].last - a >= len - 1) {
 			*iova = a;
@@ -294,8 +298,11 @@ static int maps_insert(struct pl_iommu *ctx, void *va, uint64_t iova, size_t len
 
 	struct pl_container_map *p = pl_array_grow(ctx->maps, &ctx->maps_cap, ctx->nmaps + 1,
 						   sizeof(*p));
-	if (!p)
+	if (!p) {
+		pl_err("VFIO container: no memory to record a mapping at IOVA 0x%llx",
+		       (unsigned long long)iova);
 		return -ENOMEM;
+	}
 	ctx->maps = p;
 	for (i = ctx->nmaps; i > 0 && ctx->maps[i - 1].iova > iova; i--)
 		ctx->maps[i] = ctx->maps[i - 1];
@@ -363,6 +370,10 @@ static int replay(struct pl_iommu *ctx)
 		int ret = map_dma(ctx, m->va, m->len, m->iova);
 
 		if (ret) {
+			pl_err("VFIO container: mapping %p + %zu again at IOVA 0x%llx for the IOMMU "
+			       "a new device brought failed: if that memory is gone, unmap it first "
+			       "(pl_iommu_unmap); no device opens on this context until then",
+			       m->va, m->len, (unsigned long long)m->iova);
 			while (i--)
 				unmap_dma(ctx, ctx->maps[i].iova, ctx->maps[i].len);
 			return ret;
@@ -406,14 +417,14 @@ static int container_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 static int container_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)
 {
 	for (int i = 0; i < ctx->nmaps; i++)
-		if (iova <= ctx->maps[i].iova + ctx->maps[i].len - 1 &&
-		    iova + len - 1 >= ctx->maps[i].iova)
+		if (overlaps(iova, len, ctx->maps[i].iova, ctx->maps[i].len))
 			return -EEXIST;
 	return map_at(ctx, va, len, iova);
 }
 
 const struct pl_iommu_ops pl_container_ops = {
 	.backend = PL_IOMMU_VFIO,
+	.node = "vfio/vfio",
 	.open = container_open,
 	.close = container_close,
 	.is_open = container_is_open,

@@ -25,18 +25,45 @@ static struct pl_mempool *live_pools;
 static pthread_key_t slot_key;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+/*
+ * Only the one putting thread may enqueue into a single-producer ring: an ending thread's
+ * objects go to the pool's stash instead, which refills drain when the ring runs short.
+ */
+static void stash_cache(struct pl_mempool *mp, struct pl_mempool_cache *c)
+{
+	pthread_mutex_lock(&mp->lock);
+	memcpy(&mp->stash[mp->stash_len], c->objs, c->len * sizeof(void *));
+	__atomic_store_n(&mp->stash_len, mp->stash_len + c->len, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->len, 0, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&mp->lock);
+}
+
+/* Takes up to @n objects from the stash (all or none when @exact): the last resort. */
+static unsigned stash_take(struct pl_mempool *mp, void **objs, unsigned n, bool exact)
+{
+	if (!mp->stash || !__atomic_load_n(&mp->stash_len, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_mutex_lock(&mp->lock);
+	if (n > mp->stash_len)
+		n = exact ? 0 : mp->stash_len;
+	mp->stash_len -= n;
+	memcpy(objs, &mp->stash[mp->stash_len], n * sizeof(void *));
+	pthread_mutex_unlock(&mp->lock);
+	return n;
+}
+
 static void thread_ends(void *arg)
 {
 	unsigned s = (unsigned)(uintptr_t)arg;
 
 	pthread_mutex_lock(&slots_lock);
 	for (struct pl_mempool *mp = live_pools; mp; mp = mp->live_next) {
-		/*
-		 * Only the one putting thread may enqueue into a single-producer ring: a
-		 * getter's cache stays with the slot for its next owner instead.
-		 */
-		if (mp->tcache[s] && !(mp->ring->flags & PL_RING_SP_ENQ))
-			pl_mempool_cache_flush(mp->tcache[s]);
+		struct pl_mempool_cache *c = mp->tcache[s];
+
+		if (c && mp->stash)
+			stash_cache(mp, c);
+		else if (c)
+			pl_mempool_cache_flush(c);
 	}
 	free_slots[nfree_slots++] = s;
 	pthread_mutex_unlock(&slots_lock);
@@ -133,16 +160,19 @@ static void track_pool(struct pl_mempool *mp, bool live)
 /* Runs each object's init once; a debug pool keeps what it wrote and poisons the rest. */
 static int init_objects(struct pl_mempool *mp, const struct pl_mempool_params *p)
 {
-	if (mp->debug && !(mp->dbg_state = malloc(mp->n)))
+	bool debug = p->flags & PL_MEMPOOL_DEBUG;
+
+	if ((debug && !(mp->dbg_state = malloc(mp->n))) ||
+	    (debug && p->obj_init && !(mp->dbg_init = malloc((size_t)mp->n * mp->obj_size)))) {
+		pl_err("mempool %s: no memory for the debug checks of %u objects", mp->name, mp->n);
 		return -ENOMEM;
-	if (mp->debug && p->obj_init && !(mp->dbg_init = malloc((size_t)mp->n * mp->obj_size)))
-		return -ENOMEM;
+	}
 	for (unsigned i = 0; i < mp->n; i++) {
 		char *obj = mp->base + (size_t)i * mp->elt_size;
 
 		if (p->obj_init)
 			p->obj_init(mp, obj, i, p->obj_init_arg);
-		if (mp->debug) {
+		if (debug) {
 			/* A debug get restores this image: the init runs once, here, as promised. */
 			if (mp->dbg_init)
 				memcpy(mp->dbg_init + (size_t)i * mp->obj_size, obj, mp->obj_size);
@@ -183,7 +213,7 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	mp->obj_size = p->obj_size;
 	mp->elt_size = (p->obj_size + 63) & ~(size_t)63;
 	mp->cache_size = p->cache_size;
-	mp->debug = mp->checked = p->flags & PL_MEMPOOL_DEBUG;
+	mp->checked = p->flags & PL_MEMPOOL_DEBUG;
 
 	mp->base = pl_hugepage_alloc(mp->elt_size * mp->n, p->flags & PL_MEMPOOL_4K ? PL_DMA_4K : 0,
 				     &mp->region_len);
@@ -204,6 +234,11 @@ struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx, const struct pl_mempo
 	}
 	pl_ring_init(mp->ring, name, slots, (p->flags & PL_MEMPOOL_SP_PUT ? PL_RING_SP_ENQ : 0) |
 				      (p->flags & PL_MEMPOOL_SC_GET ? PL_RING_SC_DEQ : 0));
+	if ((p->flags & PL_MEMPOOL_SP_PUT) && p->cache_size &&
+	    !(mp->stash = malloc(mp->n * sizeof(void *)))) {
+		ret = -ENOMEM;
+		goto err;
+	}
 
 	if (ctx) {
 		uint64_t iova;
@@ -236,7 +271,14 @@ void pl_mempool_free(struct pl_mempool *mp)
 				pl_mempool_cache_flush(mp->tcache[i]);
 				free(mp->tcache[i]);
 			}
-		unsigned back = pl_ring_count(mp->ring);
+		/* Explicit caches outlive it, empty: their free then touches nothing of ours. */
+		for (struct pl_mempool_cache *c = mp->explicit_caches; c; c = c->next) {
+			pl_mempool_cache_flush(c);
+			c->pool = NULL;
+			c->ring = NULL;
+			cache_refuse(c);
+		}
+		unsigned back = pl_ring_count(mp->ring) + mp->stash_len;
 		if (back < mp->n && !mp->forked)
 			pl_warn("mempool %s freed with %u of %u objects still out", mp->name,
 				mp->n - back, mp->n);
@@ -248,6 +290,7 @@ void pl_mempool_free(struct pl_mempool *mp)
 	free(mp->ring);
 	free(mp->dbg_state);
 	free(mp->dbg_init);
+	free(mp->stash);
 	pthread_mutex_destroy(&mp->lock);
 	free(mp);
 }
@@ -300,6 +343,10 @@ void pl_mempool_cache_free(struct pl_mempool_cache *c)
 		return;
 	struct pl_mempool *mp = c->pool;
 
+	if (!mp) {	/* its pool was freed first, and emptied it */
+		free(c);
+		return;
+	}
 	pl_mempool_cache_flush(c);
 	pthread_mutex_lock(&mp->lock);
 	for (struct pl_mempool_cache **p = &mp->explicit_caches; *p; p = &(*p)->next)
@@ -341,7 +388,8 @@ int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n
 	/* A request bigger than the cache empties it and takes the rest from the ring. */
 	if (n > c->size) {
 		uint32_t mine = c->len;
-		if (!pl_ring_dequeue_bulk(c->ring, objs, n - mine))
+		if (!pl_ring_dequeue_bulk(c->ring, objs, n - mine) &&
+		    !stash_take(c->pool, objs, n - mine, true))
 			return -ENOBUFS;
 		memcpy(objs + n - mine, c->objs, mine * sizeof(void *));
 		__atomic_store_n(&c->len, 0, __ATOMIC_RELAXED);
@@ -350,6 +398,8 @@ int pl__mempool_cache_refill(struct pl_mempool_cache *c, void **objs, unsigned n
 	/* Bring the cache to its size plus what this call takes. */
 	uint32_t len = c->len;
 	len += pl_ring_dequeue_burst(c->ring, &c->objs[len], c->size + n - len);
+	if (len < n)
+		len += stash_take(c->pool, &c->objs[len], c->size + n - len, false);
 	if (len < n) {
 		__atomic_store_n(&c->len, len, __ATOMIC_RELAXED);
 		return -ENOBUFS;
@@ -463,6 +513,7 @@ void pl_mempool_stats(struct pl_mempool *mp, struct pl_mempool_stats *st)
 	memset(st, 0, sizeof(*st));
 	st->size = mp->n;
 	st->in_ring = pl_ring_count(mp->ring);
+	st->in_caches = __atomic_load_n(&mp->stash_len, __ATOMIC_ACQUIRE);
 	for (int i = 1; i <= PL_MEMPOOL_MAX_THREADS; i++) {
 		struct pl_mempool_cache *c = __atomic_load_n(&mp->tcache[i], __ATOMIC_ACQUIRE);
 

@@ -52,6 +52,20 @@ PL_API int pl_dma_unregister(struct pl_iommu *ctx, void *va);
  */
 PL_API uint64_t pl_dma_iova(struct pl_iommu *ctx, const void *va);
 
+/** struct pl_dma_span - a whole DMA region: contiguous in both VA and IOVA. */
+struct pl_dma_span {
+	void *va;
+	size_t len;
+	uint64_t iova;
+};
+
+/**
+ * pl_dma_lookup() - the region holding @va, for a caller that translates many addresses
+ * in it by arithmetic (a driver's buffer cache) and comes back only on a miss.
+ * Return: 0 with @out set; -ENOENT when @va lies in no region.
+ */
+PL_API int pl_dma_lookup(struct pl_iommu *ctx, const void *va, struct pl_dma_span *out);
+
 /**
  * pl_hugepage_alloc() - hugepage memory with no IOMMU mapping (yet): for pools built
  * before a device is open, and hosts with no IOMMU at all. Same sources and @flags as

@@ -22,8 +22,11 @@ struct pl_iommu;
  * pl_iommu_open() - open an IOMMU context that devices and DMA memory share.
  * @want: a back end, or PL_IOMMU_AUTO. POLLEN_IOMMU=iommufd|vfio in the environment
  *        overrides AUTO. With AUTO the choice is made when the first device attaches.
+ * A context belongs to the process that opened it: a child after fork() shares its
+ * descriptors and mappings with the parent and must not use it.
  * Return: the context, or NULL with errno set (ENOENT: neither /dev/iommu nor
- *         /dev/vfio/vfio exists; EACCES: no permission on them).
+ *         /dev/vfio/vfio exists; EACCES: no permission on them; under AUTO, the last
+ *         refusal when every node that exists refused).
  */
 PL_API struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want);
 
@@ -64,7 +67,10 @@ PL_API int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out,
  * pl_iommu_map() - make [@va, @va + @len) reachable by every device on @ctx, read and
  * write. The IOVA is chosen by the kernel (iommufd) or by Pollen inside the reported
  * ranges (container), aligned to @align (a power of two, at least 4 KiB).
- * @va, @len: page aligned. The pages are pinned and count against RLIMIT_MEMLOCK.
+ * @va, @len: page aligned. The pages are pinned and count against RLIMIT_MEMLOCK. Keep
+ *        them mapped in the process until pl_iommu_unmap(): the legacy container loses
+ *        its mappings when its last device closes, and maps them again from the same
+ *        VAs when the next one opens.
  * Return: 0 with *@iova set, or a negative errno: -ENOMEM when the memlock limit is too
  *         low, -ENOSPC when no IOVA space is left, -ENXIO when the back end is not
  *         settled (open a device first under AUTO or the container).

@@ -24,8 +24,8 @@ PL_BEGIN_DECLS
  *
  * Threads: a thread's default caches go back to the ring when it ends, except in pools
  * with PL_MEMPOOL_SP_PUT, where only the one putting thread may touch the ring's producer
- * side: there an ending thread's cache stays with its slot, objects and all, for the
- * next thread that takes the slot (the statistics count it under in_caches).
+ * side: there an ending thread's objects go to a locked stash that any thread's refill
+ * drains when the ring runs short (the statistics count them under in_caches).
  *
  * fork(): a pool belongs to the process that made it. Its objects sit in shared memory
  * that a child inherits, while its ring and caches are private copies, so parent and
@@ -97,12 +97,13 @@ struct pl_mempool {
 	struct pl_mempool_cache *tcache[PL_MEMPOOL_MAX_THREADS + 2];
 	/* below: the control path's */
 	uint64_t debug_errors;
-	bool debug;
 	bool forked;		/* this copy is a child's after fork(): refuse everything */
 	bool forked_logged;
 	bool ready;		/* fully built: free() flushes caches and counts */
-	pthread_mutex_t lock;	/* installs default caches, links explicit ones */
+	pthread_mutex_t lock;	/* installs default caches, links explicit ones, the stash */
 	struct pl_mempool_cache *explicit_caches;
+	void **stash;		/* single-producer pools: what ended threads' caches held */
+	unsigned stash_len;
 	struct pl_mempool *live_prev, *live_next;	/* every live pool, for thread ends */
 	struct pl_iommu *ctx;
 	size_t region_len;
@@ -122,7 +123,10 @@ struct pl_mempool {
 PL_API struct pl_mempool *pl_mempool_create(struct pl_iommu *ctx,
 					    const struct pl_mempool_params *p);
 
-/* Frees the pool; objects still out (or in other threads' caches) are reported. */
+/*
+ * Frees the pool; objects still out (or in other threads' caches) are reported. Explicit
+ * caches still made are flushed and left empty: pl_mempool_cache_free() them after.
+ */
 PL_API void pl_mempool_free(struct pl_mempool *mp);
 
 PL_INLINE uint64_t pl_mempool_iova(const struct pl_mempool *mp, const void *obj)
@@ -209,7 +213,9 @@ PL_INLINE int pl_mempool_ring_put_bulk(struct pl_mempool *mp, void *const *objs,
 
 /**
  * pl_mempool_get_bulk() - @n objects (all or none) through the calling thread's default
- * cache, or the ring when the pool has no caches. Return: 0 or -ENOBUFS.
+ * cache, or the ring when the pool has no caches.
+ * Return: 0; -ENOBUFS when the pool cannot supply @n; -EPERM in a child after fork().
+ * The put forms return 0, -EINVAL from a debug pool's checks, or -EPERM after fork().
  */
 PL_INLINE int pl_mempool_get_bulk(struct pl_mempool *mp, void **objs, unsigned n)
 {

@@ -89,7 +89,7 @@ PL_INLINE void pl__pkt_reset(struct pl_pkt *p)
 	p->flags = 0;
 }
 
-/* @n packets, all or none, empty with the default headroom. 0 or -ENOBUFS. */
+/* @n packets, all or none, empty with the default headroom. 0, -ENOBUFS or -EPERM (fork). */
 PL_INLINE int pl_pkt_alloc_bulk(struct pl_mempool *mp, struct pl_pkt **pkts, unsigned n)
 {
 	int ret = pl_mempool_get_bulk(mp, (void **)pkts, n);

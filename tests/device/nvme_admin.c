@@ -13,7 +13,9 @@ static void wait_ready(struct nvme_admin *a, uint32_t want)
 {
 	uint64_t cap = pl_mmio_read64(a->bar, NVME_REG_CAP);
 	struct pl_mmio_wait w = {
-		.off = NVME_REG_CSTS, .mask = NVME_CSTS_RDY, .want = want, .fail = NVME_CSTS_CFS,
+		/* A failed controller is disabled all the same: that is its reset. */
+		.off = NVME_REG_CSTS, .mask = NVME_CSTS_RDY, .want = want,
+		.fail = want ? NVME_CSTS_CFS : 0,
 		.timeout_ms = 500 * NVME_CAP_TO(cap), .what = "NVMe CSTS.RDY",
 	};
 

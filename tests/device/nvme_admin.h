@@ -10,7 +10,7 @@
 
 #include <pollen/vfio.h>
 
-#include "nvme_hw.h"
+#include <pollen/nvme_hw.h>
 
 struct nvme_admin {
 	volatile void *bar;

@@ -8,7 +8,7 @@
 #include <pollen/vfio.h>
 
 #include "e1000_hw.h"
-#include "nvme_hw.h"
+#include <pollen/nvme_hw.h>
 #include "testbed.h"
 
 TESTBED_TEST(device, nvme_registers_through_mmap_and_pread, "nvme")

@@ -182,12 +182,14 @@ struct src_case {
 
 ParameterizedTestParameters(dma, each_hugepage_source_maps)
 {
-	static struct src_case cases[] = {
-		{ PL_IOMMU_IOMMUFD, 0 }, { PL_IOMMU_IOMMUFD, PL_DMA_HUGETLBFS },
-		{ PL_IOMMU_IOMMUFD, PL_DMA_ANON }, { PL_IOMMU_VFIO, 0 },
-		{ PL_IOMMU_VFIO, PL_DMA_HUGETLBFS }, { PL_IOMMU_VFIO, PL_DMA_ANON },
-	};
-	return cr_make_param_array(struct src_case, cases, sizeof(cases) / sizeof(cases[0]));
+	static const unsigned sources[] = { 0, PL_DMA_HUGETLBFS, PL_DMA_ANON };
+	static struct src_case cases[2 * 3];
+
+	/* Every hugepage source under every back end. */
+	for (int b = 0; b < 2; b++)
+		for (int s = 0; s < 3; s++)
+			cases[b * 3 + s] = (struct src_case){ testbed_backends[b], sources[s] };
+	return cr_make_param_array(struct src_case, cases, 6);
 }
 
 ParameterizedTest(struct src_case *c, dma, each_hugepage_source_maps, .fini = testbed_teardown)

@@ -41,17 +41,23 @@ struct trig_case {
 
 ParameterizedTestParameters(irq, software_trigger_reaches_only_its_eventfd)
 {
-	static struct trig_case cases[] = {
-		{ PL_IOMMU_IOMMUFD, "e1000", PL_IRQ_INTX, 1 },
-		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_INTX, 1 },
-		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_MSI, 1 },
-		{ PL_IOMMU_IOMMUFD, "e1000e", PL_IRQ_MSIX, 5 },
-		{ PL_IOMMU_IOMMUFD, "nvme", PL_IRQ_MSIX, 8 },
-		{ PL_IOMMU_VFIO, "e1000", PL_IRQ_INTX, 1 },
-		{ PL_IOMMU_VFIO, "e1000e", PL_IRQ_MSI, 1 },
-		{ PL_IOMMU_VFIO, "nvme", PL_IRQ_MSIX, 8 },
+	static const struct trig_case kinds[] = {
+		{ 0, "e1000", PL_IRQ_INTX, 1 },
+		{ 0, "e1000e", PL_IRQ_INTX, 1 },
+		{ 0, "e1000e", PL_IRQ_MSI, 1 },
+		{ 0, "e1000e", PL_IRQ_MSIX, 5 },
+		{ 0, "nvme", PL_IRQ_MSIX, 8 },
 	};
-	return cr_make_param_array(struct trig_case, cases, sizeof(cases) / sizeof(cases[0]));
+	enum { N = sizeof(kinds) / sizeof(kinds[0]) };
+	static struct trig_case cases[2 * N];
+
+	/* Every kind under every back end. */
+	for (int b = 0; b < 2; b++)
+		for (int k = 0; k < N; k++) {
+			cases[b * N + k] = kinds[k];
+			cases[b * N + k].backend = testbed_backends[b];
+		}
+	return cr_make_param_array(struct trig_case, cases, 2 * N);
 }
 
 ParameterizedTest(struct trig_case *c, irq, software_trigger_reaches_only_its_eventfd,

@@ -36,12 +36,16 @@ struct dev_case {
 
 ParameterizedTestParameters(vfio, config_space_ids_match_sysfs)
 {
-	static struct dev_case cases[] = {
-		{ PL_IOMMU_IOMMUFD, "nvme" }, { PL_IOMMU_IOMMUFD, "e1000" },
-		{ PL_IOMMU_IOMMUFD, "e1000e" }, { PL_IOMMU_VFIO, "nvme" },
-		{ PL_IOMMU_VFIO, "e1000" }, { PL_IOMMU_VFIO, "e1000e" },
-	};
-	return cr_make_param_array(struct dev_case, cases, sizeof(cases) / sizeof(cases[0]));
+	static const char *const fams[] = { "nvme", "e1000", "e1000e" };
+	static struct dev_case cases[2 * 3];
+
+	/* Every family under every back end. */
+	for (int b = 0; b < 2; b++)
+		for (int f = 0; f < 3; f++) {
+			cases[b * 3 + f].backend = testbed_backends[b];
+			snprintf(cases[b * 3 + f].family, sizeof(cases[0].family), "%s", fams[f]);
+		}
+	return cr_make_param_array(struct dev_case, cases, 6);
 }
 
 ParameterizedTest(struct dev_case *c, vfio, config_space_ids_match_sysfs,

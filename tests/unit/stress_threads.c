@@ -313,6 +313,14 @@ static bool sp_put_pool_with_getter_threads(void)
 	CHECK(st.in_use == 0 && st.in_ring + st.in_caches == SP_POOL_N,
 	      "objects lost: %u in the ring, %u in caches, %u unaccounted of %d", st.in_ring,
 	      st.in_caches, st.in_use, SP_POOL_N);
+	/* Counted is not enough: every object can be had again, by a thread that is left. */
+	static void *all[SP_POOL_N];
+	unsigned got = 0;
+	while (got < SP_POOL_N && pl_mempool_get(pool, &all[got]) == 0)
+		got++;
+	CHECK(got == SP_POOL_N, "only %u of %d objects can be had again (the rest stranded in "
+	      "ended threads' caches)", got, SP_POOL_N);
+	pl_mempool_put_bulk(pool, all, got);
 	pl_ring_free(handoff);
 	pl_mempool_free(pool);
 	return ok;

@@ -13,15 +13,8 @@
 #include <pollen/dma.h>
 #include <pollen/log.h>
 
+#include "logcap.h"
 #include "tmptree.h"
-
-static char last[1024];
-
-static void capture(enum pl_log_level l, const char *line)
-{
-	(void)l;
-	snprintf(last, sizeof(last), "%s", line);
-}
 
 static void setup(void)
 {

@@ -9,15 +9,8 @@
 #include <pollen/log.h>
 #include <pollen/vfio.h>
 
+#include "logcap.h"
 #include "tmptree.h"
-
-static char last[1024];
-
-static void capture(enum pl_log_level l, const char *line)
-{
-	(void)l;
-	snprintf(last, sizeof(last), "%s", line);
-}
 
 static void setup(void)
 {
@@ -84,5 +77,16 @@ Test(iommu_errors, a_file_that_is_not_a_container_is_refused)
 	errno = 0;
 	cr_assert_null(pl_iommu_open(PL_IOMMU_VFIO));
 	cr_expect_eq(errno, EPROTO);
+	cr_expect(strstr(last, "unknown VFIO API version"), "logged: %s", last);
+}
+
+Test(iommu_errors, auto_with_both_nodes_broken_says_why_not_enoent)
+{
+	/* Both exist and both refuse: the caller learns a refusal, not "nothing there". */
+	tmptree_add_devnode("iommu");
+	tmptree_add_devnode("vfio/vfio");
+	errno = 0;
+	cr_assert_null(pl_iommu_open(PL_IOMMU_AUTO));
+	cr_expect_eq(errno, EPROTO, "errno %d (%s)", errno, strerror(errno));
 	cr_expect(strstr(last, "unknown VFIO API version"), "logged: %s", last);
 }

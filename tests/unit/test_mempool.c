@@ -13,14 +13,7 @@
 #include <pollen/mempool.h>
 
 #include "hugepages.h"
-
-static char last[512];
-
-static void capture(enum pl_log_level l, const char *line)
-{
-	(void)l;
-	snprintf(last, sizeof(last), "%s", line);
-}
+#include "logcap.h"
 
 static struct pl_mempool *make(unsigned n, size_t size, unsigned cache, unsigned flags)
 {
@@ -215,8 +208,9 @@ Test(mempool, debug_pools_keep_what_init_wrote)
 
 /*
  * A thread's end frees its cache slot for the next thread. Key destructors that run
- * after Pollen's (keys made later run later in glibc) may still use pools: they must not
- * use the slot, which another thread may hold by then.
+ * after Pollen's (glibc runs them in the order the keys were made, and Pollen's is made
+ * with the first pool) may still use pools: they must not use the slot, which another
+ * thread may hold by then.
  */
 static struct pl_mempool *late_pool;
 static pthread_key_t late_key;
@@ -269,7 +263,7 @@ Test(mempool, a_slot_is_not_used_after_its_thread_freed_it)
 
 	need_hugepages(1);
 	late_pool = make(256, 64, 16, 0);
-	/* The main thread first: Pollen's thread key exists before the test's own. */
+	/* A pool first, so Pollen's thread key exists before the test's own. */
 	cr_assert_eq(pl_mempool_get(late_pool, &o), 0);
 	cr_assert_eq(pl_mempool_put(late_pool, o), 0);
 	cr_assert_eq(pthread_key_create(&late_key, late_destructor), 0);
@@ -436,4 +430,20 @@ Test(mempool, ordinary_pages_when_asked)
 	cr_assert_eq(pl_mempool_get(mp, &o), 0);
 	pl_mempool_put(mp, o);
 	pl_mempool_free(mp);
+}
+
+Test(mempool, an_explicit_cache_outliving_its_pool_frees_cleanly)
+{
+	need_hugepages(1);
+	struct pl_mempool *mp = make(64, 64, 0, 0);
+	struct pl_mempool_cache *c = pl_mempool_cache_create(mp, 8);
+	void *o[4];
+
+	cr_assert_not_null(c);
+	cr_assert_eq(pl_mempool_cache_get_bulk(c, o, 4), 0);
+	cr_assert_eq(pl_mempool_cache_put_bulk(c, o, 4), 0);
+	/* The wrong order: the pool first. Its free flushes the cache and lets go of it. */
+	pl_mempool_free(mp);
+	cr_expect_eq(c->pool, NULL);
+	pl_mempool_cache_free(c);
 }

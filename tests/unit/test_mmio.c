@@ -10,13 +10,7 @@
 #include <pollen/log.h>
 #include <pollen/mmio.h>
 
-static char last[512];
-
-static void capture(enum pl_log_level l, const char *line)
-{
-	(void)l;
-	snprintf(last, sizeof(last), "%s", line);
-}
+#include "logcap.h"
 
 static double ms_since(const struct timespec *a)
 {

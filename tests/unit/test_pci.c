@@ -9,6 +9,7 @@
 #include <pollen/log.h>
 #include <pollen/pci.h>
 
+#include "logcap.h"
 #include "tmptree.h"
 
 TestSuite(pci, .init = (void (*)(void))tmptree_create, .fini = tmptree_destroy);
@@ -130,14 +131,6 @@ Test(pci, scan_stops_when_the_callback_says_so)
 }
 
 /* ---- sysfs contents the kernel would not write: errors, never a different device ---- */
-
-static char last[1024];
-
-static void capture(enum pl_log_level l, const char *line)
-{
-	(void)l;
-	snprintf(last, sizeof(last), "%s", line);
-}
 
 static const struct tmptree_dev nic = { "0000:00:04.0", 0x8086, 0x10d3, 0x020000, "e1000e", 4, -1 };
 

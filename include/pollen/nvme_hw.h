@@ -1,6 +1,6 @@
 /* NVMe hardware definitions (NVMe 1.4 base specification): registers, queue entries, data. */
-#ifndef PL_NVME_HW_H
-#define PL_NVME_HW_H
+#ifndef POLLEN_NVME_HW_H
+#define POLLEN_NVME_HW_H
 
 /*
  * Layouts only: no functions, no state. Section numbers are those of NVM Express Base
@@ -12,21 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef PL_STATIC_ASSERT
-#ifdef __cplusplus
-#define PL_STATIC_ASSERT static_assert
-#else
-#define PL_STATIC_ASSERT _Static_assert
-#endif
-#endif
+#include <pollen/compiler.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "nvme_hw.h: NVMe structures are little-endian and are used here without byte swaps"
 #endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
+PL_BEGIN_DECLS
 
 /* ---- Controller registers (3.1): offsets into BAR0 ---- */
 
@@ -994,8 +986,6 @@ PL_STATIC_ASSERT(offsetof(struct nvme_fw_slot_log, frs) == 8, "FRS1 at byte 8");
 #define NVME_FW_AFI_ACTIVE(afi)		((uint32_t)(afi) & 0x7)
 #define NVME_FW_AFI_NEXT(afi)		(((uint32_t)(afi) >> 4) & 0x7)
 
-#ifdef __cplusplus
-}
-#endif
+PL_END_DECLS
 
 #endif
