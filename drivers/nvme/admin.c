@@ -1,0 +1,126 @@
+/* The admin queue: one command at a time under a lock, each waited for with a bound. */
+#include "nvme_priv.h"
+
+#include <pollen/dma.h>
+#include <pollen/log.h>
+#include <pollen/mmio.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE 4096
+#define ADMIN_TIMEOUT_MS 10000	/* an admin command that takes longer has hung */
+
+/*
+ * One 4 KiB-paged region: the SQ (at most 64 entries fill a page), the CQ, a page for
+ * admin data, and the two pages Doorbell Buffer Config wants (shadow doorbells and event
+ * indexes). Ordinary pages: nothing here is on the data path.
+ */
+enum { SQ_PAGE, CQ_PAGE, DATA_PAGE, SHADOW_PAGE, EVENTIDX_PAGE, ADMIN_PAGES };
+
+int pl_nvme_admin_init(struct pl_nvme_ctrl *c)
+{
+	unsigned depth = c->opts.admin_depth;
+
+	if (!(c->admin_mem = pl_dma_alloc(c->ctx, ADMIN_PAGES * PAGE, PL_DMA_4K, &c->admin_iova)))
+		return -errno;
+	memset(c->admin_mem, 0, ADMIN_PAGES * PAGE);
+	c->data = c->admin_mem + DATA_PAGE * PAGE;
+	c->data_iova = c->admin_iova + DATA_PAGE * PAGE;
+	c->dbbuf_shadow = (volatile uint32_t *)(c->admin_mem + SHADOW_PAGE * PAGE);
+	c->dbbuf_ei = (volatile uint32_t *)(c->admin_mem + EVENTIDX_PAGE * PAGE);
+	c->dbbuf_shadow_iova = c->admin_iova + SHADOW_PAGE * PAGE;
+	c->dbbuf_ei_iova = c->admin_iova + EVENTIDX_PAGE * PAGE;
+	pl_nvme_queue_init(c, &c->admin, 0, depth, c->admin_mem + SQ_PAGE * PAGE,
+			   c->admin_mem + CQ_PAGE * PAGE);
+	/* 3.1.8-3.1.10: the admin queues are given to the controller while it is disabled. */
+	pl_mmio_write32(c->bar, NVME_REG_AQA, NVME_AQA(depth - 1, depth - 1));
+	pl_mmio_write64_lo_hi(c->bar, NVME_REG_ASQ, c->admin_iova + SQ_PAGE * PAGE);
+	pl_mmio_write64_lo_hi(c->bar, NVME_REG_ACQ, c->admin_iova + CQ_PAGE * PAGE);
+	return 0;
+}
+
+void pl_nvme_admin_fini(struct pl_nvme_ctrl *c)
+{
+	pl_dma_free(c->ctx, c->admin_mem);
+	c->admin_mem = NULL;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl)
+{
+	struct pl_nvme_queue *q = &c->admin;
+
+	if (c->failed)
+		return -EIO;
+	cmd->cid = ++c->admin_cid;
+	q->sq[q->sq_tail] = *cmd;
+	q->sq_tail = (q->sq_tail + 1) % q->depth;
+	pl_nvme_ring_sq(q);
+
+	uint64_t deadline = now_ms() + ADMIN_TIMEOUT_MS;
+	long sleep_ns = 1000;
+	for (;;) {
+		volatile struct nvme_cqe *e = pl_nvme_next_cqe(q);
+
+		if (e) {
+			struct nvme_cqe got = *e;
+
+			pl_nvme_consume_cqe(q);
+			pl_nvme_ring_cq(q);
+			if (got.cid != cmd->cid)
+				continue;	/* an older command's, given up on */
+			*cpl = got;
+			return NVME_CQE_STATUS(got.status) ? -EIO : 0;
+		}
+		if (pl_nvme_check_fatal(c))
+			return -EIO;
+		if (now_ms() > deadline) {
+			pl_err("%s: admin command 0x%02x (CID %u) did not complete within %d ms",
+			       pl_vfio_addr(c->dev), cmd->opcode, cmd->cid, ADMIN_TIMEOUT_MS);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = sleep_ns }, NULL);
+		if (sleep_ns < 1000000)
+			sleep_ns *= 2;
+	}
+}
+
+int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, void *data, size_t len,
+		  struct nvme_cqe *cpl)
+{
+	struct nvme_sqe s = *cmd;
+	struct nvme_cqe got = { 0 };
+	int ret;
+
+	if (len > PAGE) {
+		pl_err("%s: admin command 0x%02x with %zu bytes of data: at most %d", c->dev ?
+		       pl_vfio_addr(c->dev) : "nvme", cmd->opcode, len, PAGE);
+		return -EINVAL;
+	}
+	/* Opcode bit 0: data to the controller; bit 1: data from it (5, figure 139). */
+	pthread_mutex_lock(&c->admin_lock);
+	if (len && (s.opcode & 1))
+		memcpy(c->data, data, len);
+	s.flags &= ~NVME_PSDT_MASK;
+	s.prp1 = len ? c->data_iova : 0;
+	s.prp2 = 0;
+	ret = pl_nvme_admin_locked(c, &s, &got);
+	if (!ret && len && (s.opcode & 2))
+		memcpy(data, c->data, len);
+	pthread_mutex_unlock(&c->admin_lock);
+	if (ret == -EIO && !c->failed)
+		pl_err("%s: admin command 0x%02x failed with status %03x", pl_vfio_addr(c->dev),
+		       s.opcode, NVME_CQE_SCT_SC(got.status));
+	if (cpl)
+		*cpl = got;
+	return ret;
+}

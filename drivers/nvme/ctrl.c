@@ -1,0 +1,388 @@
+/* The controller: bring-up (NVMe 1.4, 7.6.1), identify, queue count, namespaces, shutdown. */
+#include "nvme_priv.h"
+
+#include <pollen/dma.h>
+#include <pollen/irq.h>
+#include <pollen/log.h>
+#include <pollen/mmio.h>
+#include <pollen/pci.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SHUTDOWN_TIMEOUT_MS 10000	/* when RTD3E does not say */
+
+bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
+{
+	if (c->failed)
+		return true;
+	uint32_t csts = pl_mmio_read32(c->bar, NVME_REG_CSTS);
+
+	/* All ones: the device no longer answers at all, which is as fatal. */
+	if (!(csts & NVME_CSTS_CFS) && csts != UINT32_MAX)
+		return false;
+	c->failed = true;
+	pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset; reopen it",
+	       pl_vfio_addr(c->dev), csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
+	return true;
+}
+
+/* Waits for CSTS.RDY to read @ready, within CAP.TO (500 ms units), giving up on CFS. */
+static int wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs)
+{
+	char what[64];
+	struct pl_mmio_wait w = {
+		.off = NVME_REG_CSTS,
+		.mask = NVME_CSTS_RDY,
+		.want = ready ? NVME_CSTS_RDY : 0,
+		.fail = fail_on_cfs ? NVME_CSTS_CFS : 0,
+		.timeout_ms = 500 * (NVME_CAP_TO(c->cap) ? NVME_CAP_TO(c->cap) : 1),
+		.what = what,
+	};
+
+	snprintf(what, sizeof(what), "%s CSTS.RDY to become %d", pl_vfio_addr(c->dev), ready);
+	int ret = pl_mmio_wait(c->bar, &w);
+	if (ret == -EIO)
+		c->failed = true;
+	return ret;
+}
+
+/* 7.6.1: disabled first (which resets it, a failed one included), then enabled. */
+static int enable(struct pl_nvme_ctrl *c)
+{
+	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
+	int ret;
+
+	if (cc & NVME_CC_EN) {
+		/* EN may change only once RDY follows it; a failed controller never will. */
+		wait_ready(c, true, true);
+		pl_mmio_write32(c->bar, NVME_REG_CC, cc & ~NVME_CC_EN);
+	}
+	c->failed = false;
+	if ((ret = wait_ready(c, false, false)))
+		return ret;
+	if ((ret = pl_nvme_admin_init(c)))
+		return ret;
+	unsigned mps = 0;
+	while ((4096ul << mps) < c->page_size)
+		mps++;
+	pl_mmio_write32(c->bar, NVME_REG_CC, NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_MPS(mps) |
+			NVME_CC_AMS_RR | NVME_CC_SHN_NONE | NVME_CC_IOSQES(NVME_SQES_LOG2) |
+			NVME_CC_IOCQES(NVME_CQES_LOG2));
+	return wait_ready(c, true, true);
+}
+
+static int identify(struct pl_nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *out)
+{
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_IDENTIFY,
+		.nsid = nsid,
+		.cdw10 = NVME_IDENTIFY_CDW10(cns, 0),
+	};
+
+	return pl_nvme_admin(c, &cmd, out, NVME_IDENTIFY_DATA_SIZE, NULL);
+}
+
+/* Set Features, Number of Queues: how many I/O queue pairs the controller grants. */
+static int set_queue_count(struct pl_nvme_ctrl *c)
+{
+	unsigned want = c->opts.io_queues;
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_SET_FEATURES,
+		.cdw10 = NVME_FEAT_CDW10(NVME_FEAT_NUM_QUEUES),
+		.cdw11 = NVME_FEAT_NQ_CDW11(want - 1, want - 1),
+	};
+	struct nvme_cqe cpl;
+	int ret = pl_nvme_admin(c, &cmd, NULL, 0, &cpl);
+
+	if (ret)
+		return ret;
+	unsigned sq = NVME_FEAT_NQ_NSQA(cpl.dw0) + 1, cq = NVME_FEAT_NQ_NCQA(cpl.dw0) + 1;
+	c->io_queues = sq < cq ? sq : cq;
+	if (c->io_queues > want)
+		c->io_queues = want;
+	if (c->io_queues < want)
+		pl_info("%s: asked for %u I/O queue pairs, the controller granted %u",
+			pl_vfio_addr(c->dev), want, c->io_queues);
+	return 0;
+}
+
+static void describe_ns(struct pl_nvme_ctrl *c, struct pl_nvme_ns *ns, uint32_t nsid,
+			const struct nvme_id_ns *id)
+{
+	unsigned f = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+
+	*ns = (struct pl_nvme_ns){
+		.nsid = nsid,
+		.blocks = id->nsze,
+		.capacity = id->ncap,
+		.used = id->nuse,
+		.block_size = 1u << id->lbaf[f].lbads,
+		.metadata_size = id->lbaf[f].ms,
+		.lbaf = f,
+		.usable = id->lbaf[f].ms == 0 && id->lbaf[f].lbads >= 9,
+		.id = id,
+	};
+	if (!ns->usable)
+		pl_info("%s namespace %u: formatted with %u bytes of metadata per %u-byte block; "
+			"Pollen does not move metadata, so its I/O is refused (format it without: "
+			"nvme format -l to an LBA format with no metadata)", pl_vfio_addr(c->dev),
+			nsid, ns->metadata_size, ns->block_size);
+}
+
+/* The active namespace list (CNS 2), then Identify Namespace for each. */
+static int find_namespaces(struct pl_nvme_ctrl *c)
+{
+	uint32_t *list = malloc(NVME_IDENTIFY_DATA_SIZE);
+	int ret;
+
+	if (!list || !(c->id_ns = calloc(PL_NVME_MAX_NS, sizeof(*c->id_ns)))) {
+		free(list);
+		return -ENOMEM;
+	}
+	if ((ret = identify(c, NVME_CNS_NS_ACTIVE_LIST, 0, list)))
+		goto out;
+	for (unsigned i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
+		if (c->nns == PL_NVME_MAX_NS) {
+			pl_warn("%s: more than %d active namespaces; the rest are not listed",
+				pl_vfio_addr(c->dev), PL_NVME_MAX_NS);
+			break;
+		}
+		if ((ret = identify(c, NVME_CNS_NS, list[i], &c->id_ns[c->nns])))
+			goto out;
+		describe_ns(c, &c->ns[c->nns], list[i], &c->id_ns[c->nns]);
+		c->nns++;
+	}
+out:
+	free(list);
+	return ret;
+}
+
+/* Doorbell Buffer Config (NVMe 1.3): shadow doorbells where the controller offers them. */
+static void setup_dbbuf(struct pl_nvme_ctrl *c)
+{
+	if (c->opts.no_shadow_doorbells || !(c->id->oacs & NVME_CTRL_OACS_DBBUF_CONFIG))
+		return;
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_DBBUF_CONFIG,
+		.prp1 = c->dbbuf_shadow_iova,
+		.prp2 = c->dbbuf_ei_iova,
+	};
+	struct nvme_cqe cpl;
+
+	pthread_mutex_lock(&c->admin_lock);
+	c->dbbuf = !pl_nvme_admin_locked(c, &cmd, &cpl);
+	pthread_mutex_unlock(&c->admin_lock);
+	if (!c->dbbuf)
+		pl_warn("%s: Doorbell Buffer Config failed (status %03x): MMIO doorbells only",
+			pl_vfio_addr(c->dev), NVME_CQE_SCT_SC(cpl.status));
+}
+
+static int setup_interrupts(struct pl_nvme_ctrl *c)
+{
+	int have = pl_irq_count(c->dev, PL_IRQ_MSIX);
+
+	if (!c->opts.interrupts)
+		return 0;
+	if (have <= 1) {
+		pl_err("%s: no MSI-X vectors for its queues (%d)", pl_vfio_addr(c->dev), have);
+		return -ENOTSUP;
+	}
+	/* Vector 0 is the admin queue's; queue pair N raises vector N. */
+	unsigned n = c->io_queues + 1 < (unsigned)have ? c->io_queues + 1 : (unsigned)have;
+	int ret = pl_irq_enable(c->dev, PL_IRQ_MSIX, n);
+	if (!ret)
+		c->irq_vectors = n;
+	return ret;
+}
+
+static void shutdown_ctrl(struct pl_nvme_ctrl *c)
+{
+	if (c->failed)
+		return;
+	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
+	unsigned ms = c->id && c->id->rtd3e ? c->id->rtd3e / 1000 + 1 : SHUTDOWN_TIMEOUT_MS;
+	char what[64];
+
+	pl_mmio_write32(c->bar, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
+	snprintf(what, sizeof(what), "%s shutdown (CSTS.SHST)", pl_vfio_addr(c->dev));
+	pl_mmio_wait32(c->bar, NVME_REG_CSTS, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE,
+		       ms < 1000 ? 1000 : ms, what);
+}
+
+static void release(struct pl_nvme_ctrl *c)
+{
+	if (c->admin_mem)
+		pl_nvme_admin_fini(c);
+	pl_vfio_close(c->dev);
+	pthread_mutex_destroy(&c->admin_lock);
+	free(c->id);
+	free(c->id_ns);
+	free(c);
+}
+
+struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
+				  const struct pl_nvme_opts *opts)
+{
+	struct pl_nvme_ctrl *c = calloc(1, sizeof(*c));
+	size_t len;
+	int ret = -ENOMEM;
+
+	if (!c || !(c->id = calloc(1, sizeof(*c->id)))) {
+		free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&c->admin_lock, NULL);
+	c->ctx = ctx;
+	if (opts)
+		c->opts = *opts;
+	if (!c->opts.io_queues)
+		c->opts.io_queues = 8;
+	if (c->opts.io_queues > PL_NVME_MAX_QPAIRS)
+		c->opts.io_queues = PL_NVME_MAX_QPAIRS;
+	if (!c->opts.admin_depth)
+		c->opts.admin_depth = 32;
+	if (c->opts.admin_depth < 2 || c->opts.admin_depth > 64) {
+		pl_err("nvme %s: an admin queue of %u entries: want 2 to 64", addr,
+		       c->opts.admin_depth);
+		ret = -EINVAL;
+		goto err;
+	}
+
+	struct pl_pci_info info;
+	if ((ret = pl_pci_info(addr, &info)))
+		goto err;
+	if (!pl_pci_is_nvme(&info)) {
+		pl_err("%s is not an NVMe controller (class %06x, want 010802)", info.addr,
+		       info.class_code);
+		ret = -ENODEV;
+		goto err;
+	}
+	if (!(c->dev = pl_vfio_open(ctx, addr))) {
+		ret = -errno;
+		goto err;
+	}
+	if ((ret = pl_vfio_enable_dma(c->dev)))
+		goto err;
+	if (!(c->bar = pl_vfio_bar_map(c->dev, 0, &len))) {
+		ret = -errno;
+		goto err;
+	}
+	c->cap = pl_mmio_read64(c->bar, NVME_REG_CAP);
+	c->vs = pl_mmio_read32(c->bar, NVME_REG_VS);
+	c->dstrd = 4u << NVME_CAP_DSTRD(c->cap);
+	c->page_size = 4096ul << NVME_CAP_MPSMIN(c->cap);
+	if (!(NVME_CAP_CSS(c->cap) & NVME_CAP_CSS_NVM) || c->page_size > 4096) {
+		pl_err("%s: CAP 0x%016llx: Pollen needs the NVM command set and 4 KiB pages",
+		       info.addr, (unsigned long long)c->cap);
+		ret = -ENODEV;
+		goto err;
+	}
+	/* No more queue pairs than BAR0 has doorbells for. */
+	unsigned doorbells = len > NVME_REG_DBS ? (len - NVME_REG_DBS) / (2 * c->dstrd) : 0;
+	if (c->opts.io_queues >= doorbells)
+		c->opts.io_queues = doorbells ? doorbells - 1 : 0;
+
+	if ((ret = enable(c)))
+		goto err;
+	if ((ret = identify(c, NVME_CNS_CTRL, 0, c->id)))
+		goto err;
+	/* MDTS in units of the minimum page; one PRP list page bounds a command too. */
+	size_t by_prp = c->page_size / 8 * c->page_size;
+	c->max_xfer = c->id->mdts ? c->page_size << c->id->mdts : by_prp;
+	if (c->max_xfer > by_prp)
+		c->max_xfer = by_prp;
+	if ((ret = set_queue_count(c)) || (ret = find_namespaces(c)))
+		goto err;
+	setup_dbbuf(c);
+	c->sgl = c->opts.sgl && (c->id->sgls & NVME_CTRL_SGLS_MASK);
+	if (c->opts.sgl && !c->sgl)
+		pl_info("%s: the controller takes no SGLs: PRPs it is", info.addr);
+	if ((ret = setup_interrupts(c)))
+		goto err;
+	pl_debug("%s: NVMe %u.%u, %u namespace(s), %u I/O queue pair(s), %zu KiB per command%s%s",
+		 info.addr, NVME_VS_MAJOR(c->vs), NVME_VS_MINOR(c->vs), c->nns, c->io_queues,
+		 c->max_xfer >> 10, c->dbbuf ? ", shadow doorbells" : "", c->sgl ? ", SGLs" : "");
+	return c;
+err:
+	if (c->dev && c->bar && !c->failed && c->admin_mem)
+		pl_mmio_write32(c->bar, NVME_REG_CC, 0);	/* nothing left pointing at our memory */
+	release(c);
+	errno = -ret;
+	return NULL;
+}
+
+void pl_nvme_close(struct pl_nvme_ctrl *c)
+{
+	if (!c)
+		return;
+	pl_nvme_qpairs_destroy_all(c);
+	shutdown_ctrl(c);
+	release(c);
+}
+
+const char *pl_nvme_addr(const struct pl_nvme_ctrl *c)
+{
+	return pl_vfio_addr(c->dev);
+}
+
+const struct nvme_id_ctrl *pl_nvme_id_ctrl(const struct pl_nvme_ctrl *c)
+{
+	return c->id;
+}
+
+uint64_t pl_nvme_cap(const struct pl_nvme_ctrl *c)
+{
+	return c->cap;
+}
+
+uint32_t pl_nvme_vs(const struct pl_nvme_ctrl *c)
+{
+	return c->vs;
+}
+
+unsigned pl_nvme_io_queues(const struct pl_nvme_ctrl *c)
+{
+	return c->io_queues;
+}
+
+unsigned pl_nvme_max_depth(const struct pl_nvme_ctrl *c)
+{
+	return NVME_CAP_MQES(c->cap) + 1;
+}
+
+size_t pl_nvme_max_transfer(const struct pl_nvme_ctrl *c)
+{
+	return c->max_xfer;
+}
+
+bool pl_nvme_shadow_doorbells(const struct pl_nvme_ctrl *c)
+{
+	return c->dbbuf;
+}
+
+bool pl_nvme_sgl(const struct pl_nvme_ctrl *c)
+{
+	return c->sgl;
+}
+
+unsigned pl_nvme_ns_count(const struct pl_nvme_ctrl *c)
+{
+	return c->nns;
+}
+
+const struct pl_nvme_ns *pl_nvme_ns_at(const struct pl_nvme_ctrl *c, unsigned i)
+{
+	return i < c->nns ? &c->ns[i] : NULL;
+}
+
+const struct pl_nvme_ns *pl_nvme_ns(const struct pl_nvme_ctrl *c, uint32_t nsid)
+{
+	for (unsigned i = 0; i < c->nns; i++)
+		if (c->ns[i].nsid == nsid)
+			return &c->ns[i];
+	return NULL;
+}

@@ -1,0 +1,292 @@
+/* I/O commands: checked, split at the transfer limit, data pointers built, queued. */
+#include "nvme_priv.h"
+
+#include <pollen/dma.h>
+#include <pollen/log.h>
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE 4096
+
+static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint32_t blocks,
+		    const struct pl_nvme_ns **out)
+{
+	const struct pl_nvme_ns *ns = qp->ns;
+
+	if (!ns || ns->nsid != nsid) {
+		if (!(ns = pl_nvme_ns(qp->ctrl, nsid))) {
+			pl_err("%s: namespace %u is not active (pollen-nvme-identify lists them)",
+			       pl_vfio_addr(qp->ctrl->dev), nsid);
+			return -EINVAL;
+		}
+		qp->ns = ns;
+	}
+	if (!ns->usable) {
+		pl_err("%s namespace %u: formatted with metadata, which Pollen does not move",
+		       pl_vfio_addr(qp->ctrl->dev), nsid);
+		return -EOPNOTSUPP;
+	}
+	if (!blocks || lba >= ns->blocks || blocks > ns->blocks - lba) {
+		pl_err("%s namespace %u: %u block(s) at LBA %llu: the namespace has %llu blocks",
+		       pl_vfio_addr(qp->ctrl->dev), nsid, blocks, (unsigned long long)lba,
+		       (unsigned long long)ns->blocks);
+		return -EINVAL;
+	}
+	*out = ns;
+	return 0;
+}
+
+/* The IOVA of [@va, +@len): by arithmetic on the last region used, a lookup on a miss. */
+static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint64_t *iova)
+{
+	if (va < qp->span_va || va - qp->span_va > (ptrdiff_t)qp->span_len ||
+	    len > qp->span_len - (size_t)(va - qp->span_va)) {
+		struct pl_dma_span s;
+
+		if (pl_dma_lookup(qp->ctrl->ctx, va, &s) ||
+		    len > s.len - (size_t)(va - (const char *)s.va)) {
+			pl_err("%s: buffer %p + %zu is not DMA memory on this controller's context "
+			       "(pl_dma_alloc, pl_dma_register or a mapped pool), or runs past the "
+			       "end of its region", pl_vfio_addr(qp->ctrl->dev), (const void *)va, len);
+			return -EINVAL;
+		}
+		qp->span_va = s.va;
+		qp->span_len = s.len;
+		qp->span_iova = s.iova;
+	}
+	*iova = qp->span_iova + (uint64_t)(va - qp->span_va);
+	if (*iova & 3) {
+		pl_err("%s: buffer %p is not 4-byte aligned, as PRPs and SGLs need",
+		       pl_vfio_addr(qp->ctrl->dev), (const void *)va);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The data pointer (4.3, 4.4): one SGL data block where SGLs are on (the region is
+ * contiguous in IOVA, so one descriptor covers any buffer); else PRP1, and PRP2 either
+ * the second page or a PRP list in the slot's own page.
+ */
+static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid, uint64_t iova,
+		     uint32_t len)
+{
+	size_t ps = qp->ctrl->page_size;
+
+	if (qp->ctrl->sgl) {
+		s->flags |= NVME_PSDT_SGL_MPTR_CONTIG;
+		s->sgl = (struct nvme_sgl_desc){
+			.addr = iova, .length = len,
+			.type = NVME_SGL_TYPE_DATA_BLOCK | NVME_SGL_SUBTYPE_ADDRESS,
+		};
+		return;
+	}
+	s->prp1 = iova;
+	size_t first = ps - (iova & (ps - 1));
+	if (len <= first)
+		return;
+	uint64_t next = iova + first;
+	size_t rest = len - first;
+	if (rest <= ps) {
+		s->prp2 = next;
+		return;
+	}
+	uint64_t *list = (uint64_t *)(qp->pages + (size_t)cid * PAGE);
+	for (size_t i = 0; i * ps < rest; i++)
+		list[i] = next + i * ps;
+	s->prp2 = qp->pages_iova + (size_t)cid * PAGE;
+}
+
+/* Takes a slot for the request and @pieces - 1 more, or none when they are not all free. */
+static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, void *arg,
+		      uint16_t *parent)
+{
+	if (qp->failed)
+		return -EIO;
+	if (pieces > qp->nfree)
+		return -EAGAIN;
+	*parent = qp->free_cids[--qp->nfree];
+	qp->reqs[*parent] = (struct pl_nvme_req){
+		.cb = cb, .arg = arg, .parent = *parent, .pending = (uint16_t)pieces,
+	};
+	return 0;
+}
+
+/* The next SQ entry, zeroed, for @cid of request @parent. */
+static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t cid, uint16_t parent)
+{
+	struct pl_nvme_queue *q = &qp->q;
+	struct nvme_sqe *s = &q->sq[q->sq_tail];
+
+	if (++q->sq_tail == q->depth)
+		q->sq_tail = 0;
+	qp->reqs[cid].parent = parent;
+	memset(s, 0, sizeof(*s));
+	s->cid = cid;
+	return s;
+}
+
+/* Read, Write and Write Zeroes: @blocks at @lba, cut into pieces the controller takes. */
+static int submit_rw(struct pl_nvme_qpair *qp, uint8_t opcode, uint32_t nsid, const void *buf,
+		     uint64_t lba, uint32_t blocks, pl_nvme_cb cb, void *arg)
+{
+	const struct pl_nvme_ns *ns;
+	uint64_t iova = 0;
+	uint16_t parent;
+	int ret;
+
+	if ((ret = check_ns(qp, nsid, lba, blocks, &ns)))
+		return ret;
+	/* Data commands: the transfer limit; Write Zeroes: only the 16-bit block count. */
+	uint32_t max = buf ? (uint32_t)(qp->ctrl->max_xfer / ns->block_size) : 65536;
+	if (max > 65536)
+		max = 65536;
+	if (buf && (ret = translate(qp, buf, (size_t)blocks * ns->block_size, &iova)))
+		return ret;
+	unsigned pieces = (blocks + max - 1) / max;
+	if ((ret = take_slots(qp, pieces, cb, arg, &parent)))
+		return ret;
+	for (unsigned i = 0; i < pieces; i++) {
+		uint16_t cid = i ? qp->free_cids[--qp->nfree] : parent;
+		uint32_t n = blocks - i * max < max ? blocks - i * max : max;
+		struct nvme_sqe *s = next_sqe(qp, cid, parent);
+
+		s->opcode = opcode;
+		s->nsid = nsid;
+		s->cdw10 = (uint32_t)(lba + (uint64_t)i * max);
+		s->cdw11 = (uint32_t)((lba + (uint64_t)i * max) >> 32);
+		s->cdw12 = NVME_RW_NLB(n - 1);
+		if (buf)
+			set_dptr(qp, s, cid, iova + (uint64_t)i * max * ns->block_size,
+				 n * ns->block_size);
+	}
+	return 0;
+}
+
+int pl_nvme_read(struct pl_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
+		 uint32_t blocks, pl_nvme_cb cb, void *arg)
+{
+	return submit_rw(qp, NVME_NVM_READ, nsid, buf, lba, blocks, cb, arg);
+}
+
+int pl_nvme_write(struct pl_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		  uint32_t blocks, pl_nvme_cb cb, void *arg)
+{
+	return submit_rw(qp, NVME_NVM_WRITE, nsid, buf, lba, blocks, cb, arg);
+}
+
+static bool has_oncs(struct pl_nvme_qpair *qp, uint16_t bit, const char *what)
+{
+	if (qp->ctrl->id->oncs & bit)
+		return true;
+	pl_err("%s: the controller does not do %s (ONCS 0x%04x)", pl_vfio_addr(qp->ctrl->dev),
+	       what, qp->ctrl->id->oncs);
+	return false;
+}
+
+int pl_nvme_write_zeroes(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba,
+			 uint32_t blocks, pl_nvme_cb cb, void *arg)
+{
+	if (!has_oncs(qp, NVME_CTRL_ONCS_WRITE_ZEROES, "Write Zeroes"))
+		return -EOPNOTSUPP;
+	return submit_rw(qp, NVME_NVM_WRITE_ZEROES, nsid, NULL, lba, blocks, cb, arg);
+}
+
+int pl_nvme_deallocate(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint32_t blocks,
+		       pl_nvme_cb cb, void *arg)
+{
+	const struct pl_nvme_ns *ns;
+	uint16_t cid;
+	int ret;
+
+	if (!has_oncs(qp, NVME_CTRL_ONCS_DSM, "Dataset Management"))
+		return -EOPNOTSUPP;
+	if ((ret = check_ns(qp, nsid, lba, blocks, &ns)) ||
+	    (ret = take_slots(qp, 1, cb, arg, &cid)))
+		return ret;
+	/* The one range lives in the slot's own page. */
+	struct nvme_dsm_range *r = (struct nvme_dsm_range *)(qp->pages + (size_t)cid * PAGE);
+	*r = (struct nvme_dsm_range){ .nlb = blocks, .slba = lba };
+	struct nvme_sqe *s = next_sqe(qp, cid, cid);
+	s->opcode = NVME_NVM_DSM;
+	s->nsid = nsid;
+	s->prp1 = qp->pages_iova + (size_t)cid * PAGE;
+	s->cdw10 = NVME_DSM_NR(0);
+	s->cdw11 = NVME_DSM_AD;
+	return 0;
+}
+
+int pl_nvme_flush(struct pl_nvme_qpair *qp, uint32_t nsid, pl_nvme_cb cb, void *arg)
+{
+	uint16_t cid;
+	int ret;
+
+	if (!pl_nvme_ns(qp->ctrl, nsid)) {
+		pl_err("%s: namespace %u is not active", pl_vfio_addr(qp->ctrl->dev), nsid);
+		return -EINVAL;
+	}
+	if ((ret = take_slots(qp, 1, cb, arg, &cid)))
+		return ret;
+	struct nvme_sqe *s = next_sqe(qp, cid, cid);
+	s->opcode = NVME_NVM_FLUSH;
+	s->nsid = nsid;
+	return 0;
+}
+
+/* ---- the synchronous forms ---- */
+
+struct sync_wait {
+	bool done;
+	uint16_t status;
+};
+
+static void sync_done(void *arg, const struct pl_nvme_cpl *cpl)
+{
+	struct sync_wait *w = arg;
+
+	w->status = cpl->status;
+	w->done = true;
+}
+
+#define SYNC_TIMEOUT_S 30
+
+static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *status)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned n = 0; !w->done; n++) {
+		if (pl_nvme_poll(qp, 0) < 0)
+			return -EIO;
+		/* The clock only now and then: a completion takes microseconds. */
+		if (n % 4096 == 4095 && !clock_gettime(CLOCK_MONOTONIC, &now) &&
+		    now.tv_sec - start.tv_sec > SYNC_TIMEOUT_S) {
+			pl_err("%s: a command on queue pair %u did not complete within %d s",
+			       pl_vfio_addr(qp->ctrl->dev), qp->q.qid, SYNC_TIMEOUT_S);
+			return -ETIMEDOUT;
+		}
+	}
+	if (status)
+		*status = w->status;
+	return w->status ? -EIO : 0;
+}
+
+int pl_nvme_read_sync(struct pl_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
+		      uint32_t blocks, uint16_t *status)
+{
+	struct sync_wait w = { 0 };
+	int ret = pl_nvme_read(qp, nsid, buf, lba, blocks, sync_done, &w);
+
+	return ret ? ret : wait_sync(qp, &w, status);
+}
+
+int pl_nvme_write_sync(struct pl_nvme_qpair *qp, uint32_t nsid, const void *buf, uint64_t lba,
+		       uint32_t blocks, uint16_t *status)
+{
+	struct sync_wait w = { 0 };
+	int ret = pl_nvme_write(qp, nsid, buf, lba, blocks, sync_done, &w);
+
+	return ret ? ret : wait_sync(qp, &w, status);
+}

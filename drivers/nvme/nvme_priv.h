@@ -1,0 +1,130 @@
+/* The NVMe driver's insides: the controller, its admin queue, I/O queue pairs, commands. */
+#ifndef PL_NVME_PRIV_H
+#define PL_NVME_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pollen/iommu.h>
+#include <pollen/nvme.h>
+#include <pollen/vfio.h>
+
+#define PL_NVME_MAX_NS 64	/* active namespaces kept; more are not listed */
+#define PL_NVME_MAX_QPAIRS 256	/* I/O queue pairs a controller may have */
+
+/*
+ * What a command slot holds while its command is out, indexed by CID. A request larger
+ * than one command goes out as pieces; each piece's slot names the first one (its
+ * parent), which counts the pieces still out and keeps the first error.
+ */
+struct pl_nvme_req {
+	pl_nvme_cb cb;
+	void *arg;
+	uint16_t parent;
+	uint16_t pending;	/* on the parent: pieces not yet completed */
+	uint16_t status;	/* on the parent: the first error, SCT << 8 | SC */
+	uint32_t dw0;
+};
+
+/* A submission and completion queue pair with its doorbells, admin or I/O. */
+struct pl_nvme_queue {
+	uint16_t qid;
+	uint16_t depth;
+	struct nvme_sqe *sq;
+	volatile struct nvme_cqe *cq;
+	uint16_t sq_tail;
+	uint16_t sq_rung;	/* the tail last written to the doorbell */
+	uint16_t cq_head;
+	uint16_t cq_rung;	/* the head last written to the doorbell */
+	uint8_t phase;
+	volatile uint32_t *sq_db, *cq_db;	/* MMIO doorbells in BAR0 */
+	/* shadow doorbells and event indexes (Doorbell Buffer Config), NULL when unused */
+	volatile uint32_t *sq_shadow, *cq_shadow, *sq_ei, *cq_ei;
+};
+
+struct pl_nvme_qpair {
+	struct pl_nvme_ctrl *ctrl;
+	struct pl_nvme_queue q;
+	struct pl_nvme_req *reqs;	/* by CID */
+	uint16_t *free_cids;		/* a stack */
+	unsigned nfree;
+	/* one 4 KiB page per slot for its PRP list or DSM range: slot i at page i */
+	char *pages;
+	uint64_t pages_iova;
+	char *mem;			/* the DMA region: rings, then pages */
+	uint64_t mem_iova;
+	size_t mem_len;
+	const struct pl_nvme_ns *ns;	/* the namespace the last command went to */
+	/* the DMA region the last buffer was in: a hit costs no lookup */
+	const char *span_va;
+	size_t span_len;
+	uint64_t span_iova;
+	unsigned idle_polls;		/* empty polls since CSTS was last read */
+	int irq_fd;
+	bool failed;
+};
+
+struct pl_nvme_ctrl {
+	struct pl_iommu *ctx;
+	struct pl_vfio_dev *dev;
+	volatile void *bar;
+	uint64_t cap;
+	uint32_t vs;
+	uint32_t dstrd;			/* doorbell stride, bytes */
+	size_t page_size;		/* the memory page size in CC.MPS */
+	size_t max_xfer;		/* bytes per command */
+	struct pl_nvme_opts opts;
+	bool dbbuf;			/* shadow doorbells in use */
+	bool sgl;			/* SGL data pointers in use */
+	bool failed;			/* CSTS.CFS seen */
+
+	pthread_mutex_t admin_lock;	/* the admin queue and the queue IDs */
+	struct pl_nvme_queue admin;
+	uint16_t admin_cid;
+	char *admin_mem;		/* admin SQ, CQ, a data page, the shadow doorbell pages */
+	uint64_t admin_iova;
+	char *data;			/* a 4 KiB page for admin data */
+	uint64_t data_iova;
+	volatile uint32_t *dbbuf_shadow, *dbbuf_ei;	/* and their IOVAs, for the command */
+	uint64_t dbbuf_shadow_iova, dbbuf_ei_iova;
+
+	struct nvme_id_ctrl *id;
+	struct pl_nvme_ns ns[PL_NVME_MAX_NS];
+	struct nvme_id_ns *id_ns;	/* one per namespace in ns[] */
+	unsigned nns;
+
+	unsigned io_queues;		/* granted */
+	bool qid_used[PL_NVME_MAX_QPAIRS + 1];
+	struct pl_nvme_qpair *qpairs[PL_NVME_MAX_QPAIRS + 1];
+	unsigned irq_vectors;		/* MSI-X vectors routed to eventfds, 0 when none */
+};
+
+/* queue.c: the doorbells and the completion ring, shared by the admin and I/O queues */
+void pl_nvme_queue_init(struct pl_nvme_ctrl *c, struct pl_nvme_queue *q, uint16_t qid,
+			uint16_t depth, void *sq, void *cq);
+void pl_nvme_ring_sq(struct pl_nvme_queue *q);
+void pl_nvme_ring_cq(struct pl_nvme_queue *q);
+/* The next completion if its phase tag says it is new (read barrier taken), else NULL. */
+volatile struct nvme_cqe *pl_nvme_next_cqe(struct pl_nvme_queue *q);
+void pl_nvme_consume_cqe(struct pl_nvme_queue *q);
+
+/* ctrl.c: CSTS.CFS, checked where the driver looks at the controller; logs it once */
+bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c);
+
+/* admin.c */
+int pl_nvme_admin_init(struct pl_nvme_ctrl *c);
+void pl_nvme_admin_fini(struct pl_nvme_ctrl *c);
+/* An admin command with the data page as its buffer; admin_lock held by the caller. */
+int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl);
+
+/* qpair.c */
+void pl_nvme_qpairs_destroy_all(struct pl_nvme_ctrl *c);
+
+/* A completion's status word (phase tag off) as the callback sees it: SCT << 8 | SC. */
+static inline uint16_t pl_nvme_status(uint16_t cqe_status)
+{
+	return (uint16_t)NVME_CQE_SCT_SC(cqe_status);
+}
+
+#endif

@@ -1,0 +1,293 @@
+/* I/O queue pairs: made and deleted at run time, and their completions reaped by phase tag. */
+#include "nvme_priv.h"
+
+#include <pollen/dma.h>
+#include <pollen/irq.h>
+#include <pollen/log.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE 4096
+#define DRAIN_TIMEOUT_MS 5000	/* what destroy waits for outstanding commands */
+
+static size_t round_page(size_t n)
+{
+	return (n + PAGE - 1) & ~(size_t)(PAGE - 1);
+}
+
+static int queue_cmd(struct pl_nvme_ctrl *c, uint8_t opcode, uint16_t qid, uint16_t depth,
+		     uint64_t iova, uint32_t cdw11)
+{
+	struct nvme_sqe cmd = {
+		.opcode = opcode,
+		.prp1 = iova,
+		.cdw10 = NVME_QUEUE_CDW10(qid, depth ? depth - 1 : 0),
+		.cdw11 = cdw11,
+	};
+	struct nvme_cqe cpl;
+	int ret = pl_nvme_admin_locked(c, &cmd, &cpl);
+
+	if (ret == -EIO && !c->failed)
+		pl_err("%s: admin command 0x%02x for queue %u failed with status %03x",
+		       pl_vfio_addr(c->dev), opcode, qid, NVME_CQE_SCT_SC(cpl.status));
+	return ret;
+}
+
+static void qpair_free(struct pl_nvme_qpair *qp)
+{
+	pl_dma_free(qp->ctrl->ctx, qp->mem);
+	free(qp->reqs);
+	free(qp->free_cids);
+	free(qp);
+}
+
+/* Rings first, then a page per command slot: one region, one mapping. */
+static int qpair_memory(struct pl_nvme_qpair *qp, unsigned depth)
+{
+	struct pl_nvme_ctrl *c = qp->ctrl;
+	size_t sq_len = round_page(depth * sizeof(struct nvme_sqe));
+	size_t cq_len = round_page(depth * sizeof(struct nvme_cqe));
+	uint64_t iova;
+
+	qp->mem_len = sq_len + cq_len + (size_t)depth * PAGE;
+	if (!(qp->mem = pl_dma_alloc(c->ctx, qp->mem_len, 0, &iova)))
+		return -errno;
+	memset(qp->mem, 0, sq_len + cq_len);
+	qp->mem_iova = iova;
+	qp->pages = qp->mem + sq_len + cq_len;
+	qp->pages_iova = iova + sq_len + cq_len;
+	if (!(qp->reqs = calloc(depth, sizeof(*qp->reqs))) ||
+	    !(qp->free_cids = calloc(depth, sizeof(*qp->free_cids))))
+		return -ENOMEM;
+	/* depth - 1 commands at most: then the SQ can never overflow. */
+	for (unsigned i = 0; i < depth - 1u; i++)
+		qp->free_cids[qp->nfree++] = (uint16_t)(depth - 2 - i);
+	return 0;
+}
+
+struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
+					   const struct pl_nvme_qpair_opts *opts)
+{
+	struct pl_nvme_qpair_opts o = opts ? *opts : (struct pl_nvme_qpair_opts){ 0 };
+	struct pl_nvme_qpair *qp;
+	unsigned qid = 0;
+	int ret;
+
+	if (!o.depth)
+		o.depth = 256;
+	if (o.depth < 2 || o.depth > pl_nvme_max_depth(c)) {
+		pl_err("%s: a queue pair of depth %u: the controller allows 2 to %u",
+		       pl_vfio_addr(c->dev), o.depth, pl_nvme_max_depth(c));
+		errno = EINVAL;
+		return NULL;
+	}
+	if (o.interrupts && !c->irq_vectors) {
+		pl_err("%s: a queue pair with interrupts needs a controller opened with them "
+		       "(pl_nvme_opts.interrupts)", pl_vfio_addr(c->dev));
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(qp = calloc(1, sizeof(*qp)))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	qp->ctrl = c;
+	qp->irq_fd = -1;
+	if ((ret = qpair_memory(qp, o.depth)))
+		goto err_free;
+
+	pthread_mutex_lock(&c->admin_lock);
+	for (unsigned i = 1; i <= c->io_queues && !qid; i++)
+		if (!c->qid_used[i])
+			qid = i;
+	if (!qid) {
+		pl_err("%s: all %u granted I/O queue pairs are in use", pl_vfio_addr(c->dev),
+		       c->io_queues);
+		ret = -ENOSPC;
+		goto err_unlock;
+	}
+	size_t sq_len = round_page(o.depth * sizeof(struct nvme_sqe));
+	uint64_t sq_iova = qp->mem_iova, cq_iova = qp->mem_iova + sq_len;
+	uint32_t irq = 0;
+	if (o.interrupts) {
+		if (qid >= c->irq_vectors) {
+			pl_err("%s: queue pair %u has no MSI-X vector of its own (%u routed)",
+			       pl_vfio_addr(c->dev), qid, c->irq_vectors);
+			ret = -ENOSPC;
+			goto err_unlock;
+		}
+		irq = NVME_CQ_IEN | NVME_CQ_IV(qid);
+		qp->irq_fd = pl_irq_fd(c->dev, qid);
+	}
+	pl_nvme_queue_init(c, &qp->q, qid, o.depth, qp->mem, qp->mem + sq_len);
+	/* 7.6.1: the CQ first, then the SQ that posts to it. */
+	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_CQ, qid, o.depth, cq_iova, NVME_CQ_PC | irq)))
+		goto err_unlock;
+	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_SQ, qid, o.depth, sq_iova,
+			     NVME_SQ_PC | NVME_SQ_QPRIO_MEDIUM | NVME_SQ_CQID(qid)))) {
+		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qid, 0, 0, 0);
+		goto err_unlock;
+	}
+	c->qid_used[qid] = true;
+	c->qpairs[qid] = qp;
+	pthread_mutex_unlock(&c->admin_lock);
+	return qp;
+
+err_unlock:
+	pthread_mutex_unlock(&c->admin_lock);
+err_free:
+	qpair_free(qp);
+	errno = -ret;
+	return NULL;
+}
+
+/* Completes what the controller will not: each outstanding request once, with @status. */
+static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
+{
+	unsigned depth = qp->q.depth;
+	bool *out = calloc(depth, 1);
+
+	if (!out)
+		return;
+	for (unsigned i = 0; i < depth - 1u; i++)
+		out[i] = true;
+	for (unsigned i = 0; i < qp->nfree; i++)
+		out[qp->free_cids[i]] = false;
+	for (unsigned cid = 0; cid < depth - 1u; cid++) {
+		struct pl_nvme_req *r = &qp->reqs[cid];
+
+		if (!out[cid] || r->parent != cid)
+			continue;
+		struct pl_nvme_cpl cpl = { .status = status };
+		if (r->cb)
+			r->cb(r->arg, &cpl);
+	}
+	free(out);
+	qp->nfree = 0;
+	for (unsigned i = 0; i < depth - 1u; i++)
+		qp->free_cids[qp->nfree++] = (uint16_t)(depth - 2 - i);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
+{
+	if (!qp)
+		return;
+	struct pl_nvme_ctrl *c = qp->ctrl;
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+
+	while (pl_nvme_qpair_outstanding(qp) && !qp->failed && now_ms() < deadline)
+		if (pl_nvme_poll(qp, 0) == 0)
+			nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+	if (pl_nvme_qpair_outstanding(qp))
+		pl_warn("%s: queue pair %u deleted with %u command(s) outstanding",
+			pl_vfio_addr(c->dev), qp->q.qid, pl_nvme_qpair_outstanding(qp));
+
+	pthread_mutex_lock(&c->admin_lock);
+	/* The SQ first (which aborts what is still in it), then its CQ. */
+	if (!c->failed) {
+		queue_cmd(c, NVME_ADMIN_DELETE_SQ, qp->q.qid, 0, 0, 0);
+		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qp->q.qid, 0, 0, 0);
+	}
+	c->qid_used[qp->q.qid] = false;
+	c->qpairs[qp->q.qid] = NULL;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (pl_nvme_qpair_outstanding(qp))
+		complete_all(qp, (uint16_t)NVME_SCT_SC(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DEL));
+	qpair_free(qp);
+}
+
+void pl_nvme_qpairs_destroy_all(struct pl_nvme_ctrl *c)
+{
+	for (unsigned i = 1; i <= PL_NVME_MAX_QPAIRS; i++)
+		if (c->qpairs[i]) {
+			pl_warn("%s: queue pair %u still there at close: destroying it",
+				pl_vfio_addr(c->dev), i);
+			pl_nvme_qpair_destroy(c->qpairs[i]);
+		}
+}
+
+unsigned pl_nvme_qpair_id(const struct pl_nvme_qpair *qp)
+{
+	return qp->q.qid;
+}
+
+unsigned pl_nvme_qpair_slots(const struct pl_nvme_qpair *qp)
+{
+	return qp->q.depth - 1u;
+}
+
+unsigned pl_nvme_qpair_outstanding(const struct pl_nvme_qpair *qp)
+{
+	return qp->q.depth - 1u - qp->nfree;
+}
+
+int pl_nvme_qpair_irq_fd(const struct pl_nvme_qpair *qp)
+{
+	return qp->irq_fd;
+}
+
+size_t pl_nvme_qpair_dma_bytes(const struct pl_nvme_qpair *qp)
+{
+	return qp->mem_len;
+}
+
+void pl_nvme_kick(struct pl_nvme_qpair *qp)
+{
+	pl_nvme_ring_sq(&qp->q);
+}
+
+/* Every 4096 empty polls the controller's status is read: a failure is noticed, cheaply. */
+#define CSTS_EVERY 4096
+
+int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
+{
+	struct pl_nvme_queue *q = &qp->q;
+	volatile struct nvme_cqe *e;
+	int done = 0;
+
+	pl_nvme_ring_sq(q);
+	while ((!budget || (unsigned)done < budget) && (e = pl_nvme_next_cqe(q))) {
+		uint16_t cid = e->cid, status = pl_nvme_status(e->status);
+		uint32_t dw0 = e->dw0;
+
+		pl_nvme_consume_cqe(q);
+		if (cid >= q->depth - 1u)
+			continue;	/* not ours: a controller bug; nothing to complete */
+		struct pl_nvme_req *r = &qp->reqs[cid];
+		struct pl_nvme_req *p = &qp->reqs[r->parent];
+		if (status && !p->status)
+			p->status = status;
+		if (r != p)
+			qp->free_cids[qp->nfree++] = cid;
+		else
+			p->dw0 = dw0;
+		if (--p->pending)
+			continue;
+		/* The whole request is done: free its slot first, so the callback may reuse it. */
+		struct pl_nvme_cpl cpl = { .status = p->status, .dw0 = p->dw0 };
+		qp->free_cids[qp->nfree++] = r->parent;
+		done++;
+		if (p->cb)
+			p->cb(p->arg, &cpl);
+	}
+	pl_nvme_ring_cq(q);
+	/* What the callbacks submitted goes out now, in the same doorbell write as a batch. */
+	pl_nvme_ring_sq(q);
+	if (!done && pl_nvme_qpair_outstanding(qp) && ++qp->idle_polls >= CSTS_EVERY) {
+		qp->idle_polls = 0;
+		if (pl_nvme_check_fatal(qp->ctrl))
+			qp->failed = true;
+	}
+	return qp->failed ? -EIO : done;
+}
