@@ -17,6 +17,7 @@
 #include <pollen/nvme.h>
 #include <pollen/pci.h>
 
+#include "blk_checks.h"
 #include "pattern.h"
 #include "testbed.h"
 
@@ -278,4 +279,23 @@ TESTBED_TEST(nvme_kernel, a_controller_the_kernel_holds_is_refused, TESTBED_CONT
 	/* And the kernel still has it, working. */
 	char disk[32];
 	cr_expect(kernel_disk(1, disk, sizeof(disk)));
+}
+
+/* The io_uring back end on the kernel's own block devices: the same checks as the PMD's. */
+Test(nvme_kernel, uring_passes_the_data_checks_on_the_kernels_disks, .fini = teardown)
+{
+	char disk[32], path[64];
+
+	testbed_setup(PL_IOMMU_AUTO, TESTBED_BARE);
+	to_kernel();
+	for (uint32_t nsid = 1; nsid <= 2; nsid++) {
+		cr_assert(kernel_disk(nsid, disk, sizeof(disk)));
+		snprintf(path, sizeof(path), "/dev/%s", disk);
+		struct pl_blk *b = pl_blk_open(path, NULL);
+		cr_assert_not_null(b, "%s: %s", path, strerror(errno));
+		cr_expect_eq(pl_blk_backend(b), PL_BLK_URING);
+		cr_expect_eq(pl_blk_block_size(b), nsid == 1 ? 512 : 4096);
+		blk_checks(b, 300 + nsid);
+		pl_blk_close(b);
+	}
 }
