@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <pollen/dma.h>
 #include <pollen/irq.h>
@@ -369,4 +370,51 @@ TESTBED_TEST(nvme, opening_what_is_not_an_nvme_says_so, TESTBED_CONTEXT)
 	/* The controller itself still opens afterwards. */
 	open_ctrl(NULL);
 	close_ctrl();
+}
+
+/* Runs a Pollen program the launcher copied in (its path in @env); returns its status. */
+static int run_tool(const char *env, const char *args, char *out, size_t len)
+{
+	const char *app = getenv(env);
+	char cmd[512];
+
+	cr_assert_not_null(app, "%s is not set", env);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", app, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = fread(out, 1, len - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_namespaces,
+		TESTBED_BARE)
+{
+	static char out[65536];
+
+	cr_assert_eq(run_tool("POLLEN_NVME_IDENTIFY", "", out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "Serial number                deadbeef"), "%s", out);
+	cr_expect(strstr(out, "Model number                 QEMU NVMe Ctrl"), "%s", out);
+	cr_expect(strstr(out, "Max data transfer            512.0 KiB (MDTS 7)"), "%s", out);
+	cr_expect(strstr(out, "Size                         524288 blocks of 512 bytes (256.0 MiB)"),
+		  "%s", out);
+	cr_expect(strstr(out, "Size                         16384 blocks of 4096 bytes (64.0 MiB)"),
+		  "%s", out);
+	cr_expect(strstr(out, "#4   4096 bytes +  0 metadata, relative performance 0  (in use)"),
+		  "%s", out);
+	cr_expect(strstr(out, "Usable by Pollen             no (formatted with metadata)"), "%s",
+		  out);
+
+	cr_assert_eq(run_tool("POLLEN_NVME_IDENTIFY", "-n 2 --json", out, sizeof(out)), 0, "%s",
+		     out);
+	cr_expect(strstr(out, "\"serial\": \"deadbeef\""), "%s", out);
+	cr_expect(strstr(out, "\"nsid\": 2,"), "%s", out);
+	cr_expect(strstr(out, "\"block_size\": 4096,"), "%s", out);
+	cr_expect(!strstr(out, "\"nsid\": 1,"), "-n 2 listed namespace 1: %s", out);
+
+	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "-n 9", out, sizeof(out)), 1);
+	cr_expect(strstr(out, "namespace 9 is not active"), "%s", out);
+	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "0000:00:03.0", out, sizeof(out)), 1);
+	cr_expect(strstr(out, "is not an NVMe controller"), "%s", out);
 }
