@@ -37,7 +37,7 @@ static int pmd_open(struct pl_blk *b, const char *target)
 	struct pmd *p = calloc(1, sizeof(*p));
 	struct pl_nvme_opts o = {
 		.io_queues = b->opts.queues,
-		.no_shadow_doorbells = b->opts.no_shadow_doorbells,
+		.shadow_doorbells = b->opts.shadow_doorbells,
 		.sgl = b->opts.sgl,
 		.interrupts = b->opts.interrupts,
 	};
@@ -114,7 +114,7 @@ static struct pl_blk_queue *pmd_queue_create(struct pl_blk *b, unsigned depth)
 	struct pmd *p = b->be;
 	struct pmd_queue *q = calloc(1, sizeof(*q));
 	/* One command slot per I/O: an I/O above the transfer limit takes several. */
-	struct pl_nvme_qpair_opts o = { .depth = depth + 1, .interrupts = b->opts.interrupts };
+	struct pl_nvme_qpair_opts o = { .depth = depth, .interrupts = b->opts.interrupts };
 
 	int err = ENOMEM;
 

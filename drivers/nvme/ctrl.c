@@ -163,8 +163,13 @@ out:
 /* Doorbell Buffer Config (NVMe 1.3): shadow doorbells where the controller offers them. */
 static void setup_dbbuf(struct pl_nvme_ctrl *c)
 {
-	if (c->opts.no_shadow_doorbells || !(c->id->oacs & NVME_CTRL_OACS_DBBUF_CONFIG))
+	if (!c->opts.shadow_doorbells)
 		return;
+	if (!(c->id->oacs & NVME_CTRL_OACS_DBBUF_CONFIG)) {
+		pl_info("%s: the controller offers no shadow doorbells: MMIO doorbells it is",
+			pl_vfio_addr(c->dev));
+		return;
+	}
 	struct nvme_sqe cmd = {
 		.opcode = NVME_ADMIN_DBBUF_CONFIG,
 		.prp1 = c->dbbuf_shadow_iova,

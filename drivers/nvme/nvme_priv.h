@@ -49,6 +49,8 @@ struct pl_nvme_qpair {
 	struct pl_nvme_req *reqs;	/* by CID */
 	uint16_t *free_cids;		/* a stack */
 	unsigned nfree;
+	unsigned slots;			/* commands at once: CIDs 0 to slots - 1 */
+	unsigned cq_batch;		/* CQ head doorbells held back for so many entries */
 	/* one 4 KiB page per slot for its PRP list or DSM range: slot i at page i */
 	char *pages;
 	uint64_t pages_iova;

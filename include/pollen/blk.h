@@ -34,7 +34,7 @@ struct pl_blk_opts {
 	enum pl_blk_backend backend;
 	unsigned queues;	/* queues wanted (the PMD asks the controller for so many); 0: 8 */
 	uint32_t nsid;		/* pmd: the namespace; 0: the first active one */
-	bool no_shadow_doorbells;	/* pmd: see struct pl_nvme_opts */
+	bool shadow_doorbells;	/* pmd: see struct pl_nvme_opts */
 	bool sgl;		/* pmd */
 	bool interrupts;	/* queues can sleep: pmd MSI-X, uring an eventfd */
 	bool sqpoll;		/* uring: a kernel thread polls the submission queue */

@@ -1,0 +1,675 @@
+/*
+ * pollen-nvme-perf: I/O load on a block device through the block interface, in the habits
+ * of spdk_nvme_perf and fio: Pollen's NVMe driver on a PCI address, or io_uring on a
+ * block device or file, for the same workload side by side.
+ */
+#define _GNU_SOURCE
+#include <pollen/blk.h>
+#include <pollen/irq.h>
+#include <pollen/log.h>
+#include <pollen/nvme.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "histogram.h"
+#include "json.h"
+
+/* ---- time: the TSC where there is one (no system call per I/O), scaled at the end ---- */
+
+static inline uint64_t ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_ia32_rdtsc();
+#else
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
+#endif
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* ---- the run's settings ---- */
+
+enum workload { W_READ, W_WRITE, W_RANDREAD, W_RANDWRITE, W_RW, W_RANDRW };
+static const char *const workload_name[] = { "read", "write", "randread", "randwrite", "rw",
+					     "randrw" };
+
+static struct {
+	const char *target;
+	enum workload w;
+	unsigned depth, workers, read_pct, seconds;
+	size_t io_size;
+	uint64_t range;		/* bytes of the device used; 0: all of it */
+	uint64_t seed;
+	bool verify, prefill, json, sleep, quiet;
+	struct pl_blk_opts blk;
+} cfg = { .w = W_RANDREAD, .depth = 32, .workers = 1, .read_pct = 50, .seconds = 10,
+	  .io_size = 4096, .seed = 1 };
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ---- workers ---- */
+
+struct worker;
+
+struct io {
+	struct worker *w;
+	char *buf;
+	uint64_t offset;
+	uint64_t start;
+	bool read;
+};
+
+struct worker {
+	unsigned id;
+	struct pl_blk *b;
+	struct pl_blk_queue *q;
+	struct io *ios;
+	char *mem;
+	uint64_t rng;
+	uint64_t seq_next, seq_start, seq_len;	/* a sequential worker's own slice */
+	uint64_t span;		/* the range random I/O falls in */
+	uint32_t bs;
+	struct histogram hist;
+	uint64_t done;		/* read by the progress line: one writer, relaxed */
+	uint64_t bytes, errors, verified, mismatched;
+	uint16_t first_status;
+	int first_err;
+	bool draining;
+	pthread_t thread;
+};
+
+static uint64_t next_rand(uint64_t *s)
+{
+	/* xorshift64*: plenty for offsets, and the same sequence for the same seed */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ull;
+}
+
+static bool is_random(void)
+{
+	return cfg.w == W_RANDREAD || cfg.w == W_RANDWRITE || cfg.w == W_RANDRW;
+}
+
+/* The verify pattern: every 8 bytes of a block name the namespace, the LBA and the seed. */
+static uint64_t pattern(uint32_t nsid, uint64_t lba, uint32_t i)
+{
+	return (uint64_t)nsid << 56 ^ lba << 16 ^ cfg.seed ^ i;
+}
+
+static void fill(struct worker *w, char *buf, uint64_t offset, size_t len)
+{
+	uint32_t nsid = pl_blk_nsid(w->b);
+
+	for (size_t b = 0; b < len / w->bs; b++) {
+		uint64_t *p = (uint64_t *)(buf + b * w->bs), lba = offset / w->bs + b;
+		for (uint32_t i = 0; i < w->bs / 8; i++)
+			p[i] = pattern(nsid, lba, i);
+	}
+}
+
+static void check(struct worker *w, const char *buf, uint64_t offset, size_t len)
+{
+	uint32_t nsid = pl_blk_nsid(w->b);
+
+	for (size_t b = 0; b < len / w->bs; b++) {
+		const uint64_t *p = (const uint64_t *)(buf + b * w->bs);
+		uint64_t lba = offset / w->bs + b;
+		uint32_t i = 0;
+
+		while (i < w->bs / 8 && p[i] == pattern(nsid, lba, i))
+			i++;
+		if (i == w->bs / 8) {
+			w->verified++;
+			continue;
+		}
+		if (!w->mismatched++)
+			fprintf(stderr, "pollen-nvme-perf: verify: block %llu (byte %llu) differs at "
+				"byte %u: 0x%016llx, want 0x%016llx\n", (unsigned long long)lba,
+				(unsigned long long)(offset + b * w->bs), i * 8,
+				(unsigned long long)p[i], (unsigned long long)pattern(nsid, lba, i));
+	}
+}
+
+static int submit(struct io *io);
+
+static void complete(void *arg, const struct pl_blk_cpl *cpl)
+{
+	struct io *io = arg;
+	struct worker *w = io->w;
+
+	hist_add(&w->hist, ticks() - io->start);
+	__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELAXED);
+	if (cpl->err) {
+		if (!w->errors++) {
+			w->first_err = cpl->err;
+			w->first_status = cpl->nvme_status;
+		}
+		w->draining = true;	/* an error stops the worker (pending: continue-on-error) */
+		return;
+	}
+	w->bytes += cfg.io_size;
+	if (io->read && cfg.verify)
+		check(w, io->buf, io->offset, cfg.io_size);
+	if (!stop && !w->draining)
+		submit(io);
+}
+
+static int submit(struct io *io)
+{
+	struct worker *w = io->w;
+
+	if (is_random()) {
+		io->offset = next_rand(&w->rng) % (w->span / cfg.io_size) * cfg.io_size;
+	} else {
+		io->offset = w->seq_start + w->seq_next;
+		w->seq_next = (w->seq_next + cfg.io_size) % w->seq_len;
+	}
+	switch (cfg.w) {
+	case W_READ:
+	case W_RANDREAD:
+		io->read = true;
+		break;
+	case W_WRITE:
+	case W_RANDWRITE:
+		io->read = false;
+		break;
+	default:
+		io->read = next_rand(&w->rng) % 100 < cfg.read_pct;
+	}
+	if (!io->read && cfg.verify)
+		fill(w, io->buf, io->offset, cfg.io_size);
+	io->start = ticks();
+	int ret = io->read ? pl_blk_read(w->q, io->buf, io->offset, cfg.io_size, complete, io) :
+			     pl_blk_write(w->q, io->buf, io->offset, cfg.io_size, complete, io);
+	if (ret) {
+		fprintf(stderr, "pollen-nvme-perf: worker %u: submitting %zu bytes at %llu: %s\n",
+			w->id, cfg.io_size, (unsigned long long)io->offset, strerror(-ret));
+		w->errors++;
+		w->draining = true;
+	}
+	return ret;
+}
+
+/* Poll until the queue is quiet; then sleep on its eventfd, if the run sleeps. */
+static void *run_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct pl_irq_waiter *waiter = NULL;
+	unsigned empty = 0;
+
+	if (cfg.sleep && pl_blk_queue_fd(w->q) >= 0 && (waiter = pl_irq_waiter_new()))
+		pl_irq_waiter_add(waiter, pl_blk_queue_fd(w->q), w);
+	for (unsigned i = 0; i < cfg.depth; i++)
+		if (submit(&w->ios[i]))
+			break;
+	while (pl_blk_outstanding(w->q)) {
+		int n = pl_blk_poll(w->q, 0);
+
+		if (n < 0) {
+			fprintf(stderr, "pollen-nvme-perf: worker %u: the device failed\n", w->id);
+			w->errors++;
+			break;
+		}
+		/* A budget of empty polls, then sleep until the next completion's interrupt. */
+		if (n || !waiter)
+			empty = 0;
+		else if (++empty >= 64) {
+			pl_irq_wait(waiter, 100, NULL, 1);
+			empty = 0;
+		}
+	}
+	pl_irq_waiter_free(waiter);
+	return NULL;
+}
+
+/* Writes the pattern over the range first, so that reads have something to verify. */
+static int prefill(struct pl_blk *b, uint64_t range)
+{
+	struct worker w = { .b = b, .bs = pl_blk_block_size(b) };
+	size_t chunk = 1u << 20;
+	struct pl_blk_queue *q = pl_blk_queue_create(b, 4);
+	char *buf = pl_blk_buf_alloc(b, chunk);
+	int ret = 0;
+
+	if (!q || !buf)
+		return -ENOMEM;
+	double t0 = now_s();
+	for (uint64_t off = 0; off < range && !ret; off += chunk) {
+		size_t len = range - off < chunk ? range - off : chunk;
+
+		fill(&w, buf, off, len);
+		if ((ret = pl_blk_write(q, buf, off, len, NULL, NULL)))
+			break;
+		while (pl_blk_outstanding(q))
+			pl_blk_poll(q, 0);
+	}
+	if (!cfg.quiet && !cfg.json)
+		printf("prefill: %llu MiB written with the verify pattern in %.1f s\n",
+		       (unsigned long long)(range >> 20), now_s() - t0);
+	pl_blk_queue_destroy(q);
+	pl_blk_buf_free(b, buf);
+	return ret;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pollen-nvme-perf [options] TARGET\n"
+		"TARGET: a PCI address (Pollen's NVMe driver), a block device or a file (io_uring)\n"
+		"  -q DEPTH            I/Os in flight per worker (32)\n"
+		"  -o SIZE             I/O size, e.g. 4096, 4k, 128k (4096)\n"
+		"  -w WORKLOAD         read, write, randread, randwrite, rw, randrw (randread)\n"
+		"  -M PERCENT          reads in rw and randrw (50)\n"
+		"  -t SECONDS          how long (10)\n"
+		"  -c WORKERS          threads, a queue each (1)\n"
+		"  -n NSID             namespace, for a PCI address (the first usable)\n"
+		"  -r SIZE             use the first SIZE bytes of the device (all of it)\n"
+		"  --backend pmd|uring how to reach TARGET (by its kind)\n"
+		"  --verify            writes carry a pattern (LBA, namespace, seed) that reads check;\n"
+		"                      reads only check blocks written with the same --seed, so\n"
+		"                      read workloads want --prefill or an earlier write run\n"
+		"  --prefill           write the pattern over the range before the run\n"
+		"  --seed N            the verify pattern's and the offsets' seed (1)\n"
+		"  --sleep             poll, and sleep on the queue's interrupt when polls come up\n"
+		"                      empty (pmd: MSI-X; uring: an eventfd)\n"
+		"  --shadow-doorbells, --sgl  pmd: see pollen/nvme.h (both off: faster on QEMU)\n"
+		"  --sqpoll, --iopoll  uring: a submission polling thread, polled completions\n"
+		"  --json              the results as JSON\n"
+		"  --quiet             no progress line\n");
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= 1024 * 1024; end++; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' ? (end[1] == 'B' ? 2 : 1) : 1;
+	if (*end)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { O_BACKEND = 256, O_VERIFY, O_PREFILL, O_SEED, O_SLEEP, O_SHADOW, O_SGL, O_SQPOLL,
+	       O_IOPOLL, O_JSON, O_QUIET };
+	static const struct option longs[] = {
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "verify", no_argument, NULL, O_VERIFY },
+		{ "prefill", no_argument, NULL, O_PREFILL },
+		{ "seed", required_argument, NULL, O_SEED },
+		{ "sleep", no_argument, NULL, O_SLEEP },
+		{ "shadow-doorbells", no_argument, NULL, O_SHADOW },
+		{ "sgl", no_argument, NULL, O_SGL },
+		{ "sqpoll", no_argument, NULL, O_SQPOLL },
+		{ "iopoll", no_argument, NULL, O_IOPOLL },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	uint64_t v;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "q:o:w:M:t:c:n:r:h", longs, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			cfg.depth = (unsigned)atoi(optarg);
+			if (cfg.depth < 1 || cfg.depth > 4096)
+				goto bad;
+			break;
+		case 'o':
+			if (parse_size(optarg, &v) || v > 64u << 20)
+				goto bad;
+			cfg.io_size = v;
+			break;
+		case 'w':
+			for (v = 0; v < 6 && strcmp(optarg, workload_name[v]); v++)
+				;
+			if (v == 6)
+				goto bad;
+			cfg.w = (enum workload)v;
+			break;
+		case 'M':
+			cfg.read_pct = (unsigned)atoi(optarg);
+			if (cfg.read_pct > 100)
+				goto bad;
+			break;
+		case 't':
+			cfg.seconds = (unsigned)atoi(optarg);
+			if (!cfg.seconds)
+				goto bad;
+			break;
+		case 'c':
+			cfg.workers = (unsigned)atoi(optarg);
+			if (cfg.workers < 1 || cfg.workers > 64)
+				goto bad;
+			break;
+		case 'n':
+			cfg.blk.nsid = (uint32_t)strtoul(optarg, NULL, 0);
+			if (!cfg.blk.nsid)
+				goto bad;
+			break;
+		case 'r':
+			if (parse_size(optarg, &cfg.range))
+				goto bad;
+			break;
+		case O_BACKEND:
+			if (!strcmp(optarg, "pmd"))
+				cfg.blk.backend = PL_BLK_PMD;
+			else if (!strcmp(optarg, "uring"))
+				cfg.blk.backend = PL_BLK_URING;
+			else
+				goto bad;
+			break;
+		case O_VERIFY: cfg.verify = true; break;
+		case O_PREFILL: cfg.prefill = true; break;
+		case O_SEED: cfg.seed = strtoull(optarg, NULL, 0); break;
+		case O_SLEEP: cfg.sleep = cfg.blk.interrupts = true; break;
+		case O_SHADOW: cfg.blk.shadow_doorbells = true; break;
+		case O_SGL: cfg.blk.sgl = true; break;
+		case O_SQPOLL: cfg.blk.sqpoll = true; break;
+		case O_IOPOLL: cfg.blk.iopoll = true; break;
+		case O_JSON: cfg.json = true; break;
+		case O_QUIET: cfg.quiet = true; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "pollen-nvme-perf: one TARGET, please (a PCI address, a block device "
+			"or a file)\n");
+		return -1;
+	}
+	cfg.target = argv[optind];
+	cfg.blk.queues = cfg.workers;
+	return 0;
+bad:
+	fprintf(stderr, "pollen-nvme-perf: -%c %s: see --help\n", opt < 256 ? opt : '-', optarg);
+	return -1;
+}
+
+/* ---- results ---- */
+
+struct result {
+	double secs, iops, mibs, ns_per_tick;
+	uint64_t ios, errors, verified, mismatched;
+	struct histogram hist;
+};
+
+static double us(const struct result *r, uint64_t t)
+{
+	return (double)t * r->ns_per_tick / 1000.0;
+}
+
+static const double pcts[] = { 50, 90, 99, 99.9, 99.99 };
+
+static void print_text(struct pl_blk *b, struct worker *ws, const struct result *r)
+{
+	printf("\n%-8s %12s %10s %10s %10s %10s\n", "worker", "IOPS", "MiB/s", "avg us", "min us",
+	       "max us");
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		const struct histogram *h = &ws[i].hist;
+		printf("%-8u %12.1f %10.1f %10.1f %10.1f %10.1f\n", i, (double)h->n / r->secs,
+		       (double)ws[i].bytes / r->secs / 1048576, h->n ? us(r, h->sum) / (double)h->n : 0,
+		       h->n ? us(r, h->min) : 0, us(r, h->max));
+	}
+	printf("%-8s %12.1f %10.1f %10.1f %10.1f %10.1f\n", "total", r->iops, r->mibs,
+	       r->hist.n ? us(r, r->hist.sum) / (double)r->hist.n : 0,
+	       r->hist.n ? us(r, r->hist.min) : 0, us(r, r->hist.max));
+	printf("\nlatency percentiles (us):");
+	for (unsigned i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		printf("  p%g %.1f", pcts[i], us(r, hist_percentile(&r->hist, pcts[i])));
+	printf("\n\nlatency histogram (us):\n");
+	/* Coarse rows, a power of two each, for a table a person can read. */
+	uint64_t row[64] = { 0 };
+	int lo = 64, hi = -1;
+	for (unsigned bkt = 0; bkt < HIST_BUCKETS; bkt++) {
+		if (!r->hist.count[bkt])
+			continue;
+		double v = us(r, hist_floor(bkt));
+		int e = v < 1 ? 0 : (int)log2(v) + 1;
+		row[e] += r->hist.count[bkt];
+		lo = e < lo ? e : lo;
+		hi = e > hi ? e : hi;
+	}
+	for (int e = lo; e <= hi; e++) {
+		double share = 100.0 * (double)row[e] / (double)(r->hist.n ? r->hist.n : 1);
+		printf("  %8.0f - %8.0f  %6.2f%%  ", e ? pow(2, e - 1) : 0, pow(2, e), share);
+		for (int k = 0; k < (int)(share / 2); k++)
+			putchar('#');
+		putchar('\n');
+	}
+	if (cfg.verify)
+		printf("\nverify: %llu blocks verified, %llu mismatched\n",
+		       (unsigned long long)r->verified, (unsigned long long)r->mismatched);
+	printf("DMA memory: %.1f MiB (%s queues and buffers)\n",
+	       (double)pl_blk_dma_bytes(b) / 1048576, pl_blk_backend_name(pl_blk_backend(b)));
+	if (r->errors) {
+		for (unsigned i = 0; i < cfg.workers; i++)
+			if (ws[i].errors)
+				printf("worker %u: %llu error(s), the first %s (NVMe status %03x)\n", i,
+				       (unsigned long long)ws[i].errors, strerror(-ws[i].first_err),
+				       ws[i].first_status);
+	}
+}
+
+static void print_json(struct pl_blk *b, struct worker *ws, const struct result *r)
+{
+	struct json j = { .f = stdout };
+
+	json_object(&j, NULL);
+	json_object(&j, "config");
+	json_str(&j, "target", cfg.target, 256);
+	json_str(&j, "backend", pl_blk_backend_name(pl_blk_backend(b)), 16);
+	json_u64(&j, "nsid", pl_blk_nsid(b));
+	json_u64(&j, "block_size", pl_blk_block_size(b));
+	json_str(&j, "workload", workload_name[cfg.w], 16);
+	json_u64(&j, "io_size", cfg.io_size);
+	json_u64(&j, "depth", cfg.depth);
+	json_u64(&j, "workers", cfg.workers);
+	json_u64(&j, "read_pct", cfg.read_pct);
+	json_bool(&j, "verify", cfg.verify);
+	json_bool(&j, "sleep", cfg.sleep);
+	json_bool(&j, "shadow_doorbells", pl_blk_nvme(b) && pl_nvme_shadow_doorbells(pl_blk_nvme(b)));
+	json_bool(&j, "sgl", cfg.blk.sgl);
+	json_bool(&j, "sqpoll", cfg.blk.sqpoll);
+	json_bool(&j, "iopoll", cfg.blk.iopoll);
+	json_end_object(&j);
+	json_object(&j, "total");
+	json_num(&j, "seconds", r->secs);
+	json_u64(&j, "ios", r->ios);
+	json_num(&j, "iops", r->iops);
+	json_num(&j, "mib_s", r->mibs);
+	json_num(&j, "lat_avg_us", r->hist.n ? us(r, r->hist.sum) / (double)r->hist.n : 0);
+	json_num(&j, "lat_min_us", r->hist.n ? us(r, r->hist.min) : 0);
+	json_num(&j, "lat_max_us", us(r, r->hist.max));
+	json_object(&j, "lat_percentiles_us");
+	for (unsigned i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "p%g", pcts[i]);
+		json_num(&j, key, us(r, hist_percentile(&r->hist, pcts[i])));
+	}
+	json_end_object(&j);
+	json_u64(&j, "errors", r->errors);
+	json_u64(&j, "verified_blocks", r->verified);
+	json_u64(&j, "mismatched_blocks", r->mismatched);
+	json_u64(&j, "dma_bytes", pl_blk_dma_bytes(b));
+	json_end_object(&j);
+	json_array(&j, "workers");
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		json_object(&j, NULL);
+		json_u64(&j, "ios", ws[i].hist.n);
+		json_num(&j, "iops", (double)ws[i].hist.n / r->secs);
+		json_u64(&j, "errors", ws[i].errors);
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	/* The histogram itself, bucket floors in microseconds, for plots. */
+	json_array(&j, "histogram");
+	for (unsigned bkt = 0; bkt < HIST_BUCKETS; bkt++)
+		if (r->hist.count[bkt]) {
+			json_object(&j, NULL);
+			json_num(&j, "us", us(r, hist_floor(bkt)));
+			json_u64(&j, "count", r->hist.count[bkt]);
+			json_end_object(&j);
+		}
+	json_end_array(&j);
+	json_end_object(&j);
+}
+
+int main(int argc, char **argv)
+{
+	if (parse_args(argc, argv))
+		return 2;
+	struct pl_blk *b = pl_blk_open(cfg.target, &cfg.blk);
+	if (!b)
+		return 1;
+	uint32_t bs = pl_blk_block_size(b);
+	uint64_t size = pl_blk_blocks(b) * bs;
+	if (!cfg.range || cfg.range > size)
+		cfg.range = size;
+	cfg.range -= cfg.range % cfg.io_size;
+	if (cfg.io_size % bs || cfg.range < cfg.io_size * cfg.workers) {
+		fprintf(stderr, "pollen-nvme-perf: %zu-byte I/O on %s: want whole %u-byte blocks and "
+			"a range of at least one I/O per worker\n", cfg.io_size, cfg.target, bs);
+		pl_blk_close(b);
+		return 2;
+	}
+	if (cfg.prefill || (cfg.verify && (cfg.w == W_RW || cfg.w == W_RANDRW))) {
+		if (prefill(b, cfg.range)) {
+			pl_blk_close(b);
+			return 1;
+		}
+	}
+
+	struct worker *ws = calloc(cfg.workers, sizeof(*ws));
+	int ret = 0;
+	for (unsigned i = 0; i < cfg.workers && !ret; i++) {
+		struct worker *w = &ws[i];
+
+		*w = (struct worker){ .id = i, .b = b, .bs = bs, .rng = cfg.seed * 7919 + i + 1,
+				      .span = cfg.range };
+		hist_init(&w->hist);
+		/* A sequential worker walks its own slice of the range. */
+		w->seq_len = cfg.range / cfg.workers / cfg.io_size * cfg.io_size;
+		w->seq_start = (uint64_t)i * w->seq_len;
+		/* An I/O above the driver's transfer limit takes several command slots. */
+		unsigned pieces = 1;
+		if (pl_blk_nvme(b))
+			pieces = (unsigned)((cfg.io_size + pl_nvme_max_transfer(pl_blk_nvme(b)) - 1) /
+					    pl_nvme_max_transfer(pl_blk_nvme(b)));
+		if (!(w->q = pl_blk_queue_create(b, cfg.depth * pieces)) ||
+		    !(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
+		    !(w->mem = pl_blk_buf_alloc(b, cfg.depth * cfg.io_size))) {
+			fprintf(stderr, "pollen-nvme-perf: worker %u: %s\n", i, strerror(errno));
+			ret = 1;
+			break;
+		}
+		for (unsigned k = 0; k < cfg.depth; k++)
+			w->ios[k] = (struct io){ .w = w, .buf = w->mem + (size_t)k * cfg.io_size };
+	}
+	if (!ret && !cfg.json) {
+		char ns[32] = "";
+
+		if (pl_blk_nsid(b))
+			snprintf(ns, sizeof(ns), " namespace %u", pl_blk_nsid(b));
+		printf("pollen-nvme-perf: %s, %zu-byte I/O, depth %u, %u worker(s), %u s, %s on %s%s "
+		       "(%u-byte blocks, %llu MiB used)\n", workload_name[cfg.w], cfg.io_size,
+		       cfg.depth, cfg.workers, cfg.seconds, pl_blk_backend_name(pl_blk_backend(b)),
+		       cfg.target, ns, bs, (unsigned long long)(cfg.range >> 20));
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	double t0 = now_s();
+	uint64_t tsc0 = ticks();
+	unsigned started = 0;
+	for (; !ret && started < cfg.workers; started++)
+		pthread_create(&ws[started].thread, NULL, run_worker, &ws[started]);
+	uint64_t last = 0;
+	for (unsigned s = 1; !ret && !stop && s <= cfg.seconds * 10; s++) {
+		usleep(100000);
+		if (s % 10 || cfg.json || cfg.quiet)
+			continue;
+		uint64_t total = 0;
+		for (unsigned i = 0; i < cfg.workers; i++)
+			total += __atomic_load_n(&ws[i].done, __ATOMIC_RELAXED);
+		printf("[%3us] %10.0f IOPS %9.1f MiB/s\n", s / 10, (double)(total - last),
+		       (double)(total - last) * (double)cfg.io_size / 1048576);
+		fflush(stdout);
+		last = total;
+	}
+	stop = 1;
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(ws[i].thread, NULL);
+	double secs = now_s() - t0;
+	uint64_t tsc1 = ticks();
+
+	struct result r = { .secs = secs, .ns_per_tick = secs * 1e9 / (double)(tsc1 - tsc0) };
+	hist_init(&r.hist);
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		hist_merge(&r.hist, &ws[i].hist);
+		r.errors += ws[i].errors;
+		r.verified += ws[i].verified;
+		r.mismatched += ws[i].mismatched;
+		r.mibs += (double)ws[i].bytes / secs / 1048576;
+	}
+	r.ios = r.hist.n;
+	r.iops = (double)r.hist.n / secs;
+	if (!ret) {
+		if (cfg.json)
+			print_json(b, ws, &r);
+		else
+			print_text(b, ws, &r);
+	}
+	for (unsigned i = 0; i < cfg.workers; i++) {
+		pl_blk_queue_destroy(ws[i].q);
+		pl_blk_buf_free(b, ws[i].mem);
+		free(ws[i].ios);
+	}
+	free(ws);
+	pl_blk_close(b);
+	return ret || r.errors || r.mismatched ? 1 : 0;
+}
