@@ -418,3 +418,69 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_nam
 	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "0000:00:03.0", out, sizeof(out)), 1);
 	cr_expect(strstr(out, "is not an NVMe controller"), "%s", out);
 }
+
+/* ---- pollen-nvme-perf ---- */
+
+static unsigned long long number_after(const char *out, const char *label)
+{
+	const char *at = strstr(out, label);
+
+	return at ? strtoull(at + strlen(label), NULL, 10) : ~0ull;
+}
+
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_its_back,
+		TESTBED_BARE)
+{
+	static char out[65536];
+	const char *range = "-r 1M --seed 5 --quiet -n 1 0000:00:02.0";
+	char args[256];
+
+	/* The pattern over the first MiB, then a clean read-back. */
+	snprintf(args, sizeof(args), "-w write -q 8 -t 1 --verify %s", range);
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	snprintf(args, sizeof(args), "-w randread -q 8 -t 1 --verify %s", range);
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, " 0 mismatched"), "%s", out);
+	cr_expect_gt(number_after(out, "verify: "), 100, "%s", out);
+
+	/* Behind its back: block 100 overwritten. */
+	testbed_setup(PL_IOMMU_AUTO, TESTBED_CONTEXT);
+	open_ctrl(NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
+	char *junk = dma(2 * MiB);
+	memset(junk, 0x5a, 512);
+	cr_assert_eq(pl_nvme_write_sync(qp, 1, junk, 100, 1, NULL), 0);
+	pl_nvme_qpair_destroy(qp);
+	pl_dma_free(tb.ctx, junk);
+	close_ctrl();
+	testbed_teardown();
+
+	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);
+	cr_expect_geq(number_after(out, "verified, "), 1, "no mismatch found: %s", out);
+	cr_expect(strstr(out, "verify: block 100 (byte 51200) differs at byte 0: 0x5a5a5a5a5a5a5a5a"),
+		  "%s", out);
+}
+
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verifies_while_sleeping_and_with_two_workers,
+		TESTBED_BARE)
+{
+	static char out[65536];
+
+	/* A mixed load prefills its range; poll-then-sleep takes MSI-X between bursts. */
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", "-w randrw -M 70 -q 4 -t 2 -r 4M --verify "
+			      "--sleep --quiet 0000:00:02.0", out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, " 0 mismatched"), "%s", out);
+	cr_expect_gt(number_after(out, "verify: "), 100, "%s", out);
+
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", "-w randrw -q 16 -c 2 -o 8k -t 2 -r 8M --verify "
+			      "--json -n 2 0000:00:02.0", out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "\"mismatched_blocks\": 0"), "%s", out);
+	cr_expect(strstr(out, "\"workers\": 2"), "%s", out);
+	cr_expect(strstr(out, "\"block_size\": 4096"), "%s", out);
+	cr_expect_gt(number_after(out, "\"verified_blocks\": "), 100, "%s", out);
+
+	/* Bad input: a size that is not whole blocks, an unknown workload. */
+	cr_expect_eq(run_tool("POLLEN_NVME_PERF", "-o 4k -n 2 -o 1000 0000:00:02.0", out, sizeof(out)), 2);
+	cr_expect(strstr(out, "want whole 4096-byte blocks"), "%s", out);
+	cr_expect_eq(run_tool("POLLEN_NVME_PERF", "-w sideways 0000:00:02.0", out, sizeof(out)), 2);
+}
