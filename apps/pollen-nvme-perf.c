@@ -434,6 +434,7 @@ bad:
 
 struct result {
 	double secs, iops, mibs, ns_per_tick;
+	size_t queue_bytes;	/* DMA memory of the queues alone */
 	uint64_t ios, errors, verified, mismatched;
 	struct histogram hist;
 };
@@ -484,8 +485,10 @@ static void print_text(struct pl_blk *b, struct worker *ws, const struct result 
 	if (cfg.verify)
 		printf("\nverify: %llu blocks verified, %llu mismatched\n",
 		       (unsigned long long)r->verified, (unsigned long long)r->mismatched);
-	printf("DMA memory: %.1f MiB (%s queues and buffers)\n",
-	       (double)pl_blk_dma_bytes(b) / 1048576, pl_blk_backend_name(pl_blk_backend(b)));
+	printf("DMA memory: %.1f MiB (%s queues %.1f MiB, I/O buffers %.1f MiB)\n",
+	       (double)pl_blk_dma_bytes(b) / 1048576, pl_blk_backend_name(pl_blk_backend(b)),
+	       (double)r->queue_bytes / 1048576,
+	       (double)(pl_blk_dma_bytes(b) - r->queue_bytes) / 1048576);
 	if (r->errors) {
 		for (unsigned i = 0; i < cfg.workers; i++)
 			if (ws[i].errors)
@@ -536,6 +539,7 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 	json_u64(&j, "verified_blocks", r->verified);
 	json_u64(&j, "mismatched_blocks", r->mismatched);
 	json_u64(&j, "dma_bytes", pl_blk_dma_bytes(b));
+	json_u64(&j, "dma_queue_bytes", r->queue_bytes);
 	json_end_object(&j);
 	json_array(&j, "workers");
 	for (unsigned i = 0; i < cfg.workers; i++) {
@@ -585,6 +589,7 @@ int main(int argc, char **argv)
 	}
 
 	struct worker *ws = calloc(cfg.workers, sizeof(*ws));
+	size_t queue_bytes = 0;
 	int ret = 0;
 	for (unsigned i = 0; i < cfg.workers && !ret; i++) {
 		struct worker *w = &ws[i];
@@ -600,8 +605,10 @@ int main(int argc, char **argv)
 		if (pl_blk_nvme(b))
 			pieces = (unsigned)((cfg.io_size + pl_nvme_max_transfer(pl_blk_nvme(b)) - 1) /
 					    pl_nvme_max_transfer(pl_blk_nvme(b)));
-		if (!(w->q = pl_blk_queue_create(b, cfg.depth * pieces)) ||
-		    !(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
+		size_t before = pl_blk_dma_bytes(b);
+		if ((w->q = pl_blk_queue_create(b, cfg.depth * pieces)))
+			queue_bytes += pl_blk_dma_bytes(b) - before;
+		if (!w->q || !(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
 		    !(w->mem = pl_blk_buf_alloc(b, cfg.depth * cfg.io_size))) {
 			fprintf(stderr, "pollen-nvme-perf: worker %u: %s\n", i, strerror(errno));
 			ret = 1;
@@ -647,7 +654,8 @@ int main(int argc, char **argv)
 	double secs = now_s() - t0;
 	uint64_t tsc1 = ticks();
 
-	struct result r = { .secs = secs, .ns_per_tick = secs * 1e9 / (double)(tsc1 - tsc0) };
+	struct result r = { .secs = secs, .ns_per_tick = secs * 1e9 / (double)(tsc1 - tsc0),
+			    .queue_bytes = queue_bytes };
 	hist_init(&r.hist);
 	for (unsigned i = 0; i < cfg.workers; i++) {
 		hist_merge(&r.hist, &ws[i].hist);

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE 4096
-
 static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint32_t blocks,
 		    const struct pl_nvme_ns **out)
 {
@@ -68,7 +66,7 @@ static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint6
 /*
  * The data pointer (4.3, 4.4): one SGL data block where SGLs are on (the region is
  * contiguous in IOVA, so one descriptor covers any buffer); else PRP1, and PRP2 either
- * the second page or a PRP list in the slot's own page.
+ * the second page or a PRP list in the slot's own list area.
  */
 static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid, uint64_t iova,
 		     uint32_t len)
@@ -93,10 +91,10 @@ static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid,
 		s->prp2 = next;
 		return;
 	}
-	uint64_t *list = (uint64_t *)(qp->pages + (size_t)cid * PAGE);
+	uint64_t *list = (uint64_t *)(qp->pages + (size_t)cid * qp->slot_bytes);
 	for (size_t i = 0; i * ps < rest; i++)
 		list[i] = next + i * ps;
-	s->prp2 = qp->pages_iova + (size_t)cid * PAGE;
+	s->prp2 = qp->pages_iova + (size_t)cid * qp->slot_bytes;
 }
 
 /* Takes a slot for the request and @pieces - 1 more, or none when they are not all free. */
@@ -206,13 +204,13 @@ int pl_nvme_deallocate(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, ui
 	if ((ret = check_ns(qp, nsid, lba, blocks, &ns)) ||
 	    (ret = take_slots(qp, 1, cb, arg, &cid)))
 		return ret;
-	/* The one range lives in the slot's own page. */
-	struct nvme_dsm_range *r = (struct nvme_dsm_range *)(qp->pages + (size_t)cid * PAGE);
+	/* The one range lives in the slot's own list area. */
+	struct nvme_dsm_range *r = (struct nvme_dsm_range *)(qp->pages + (size_t)cid * qp->slot_bytes);
 	*r = (struct nvme_dsm_range){ .nlb = blocks, .slba = lba };
 	struct nvme_sqe *s = next_sqe(qp, cid, cid);
 	s->opcode = NVME_NVM_DSM;
 	s->nsid = nsid;
-	s->prp1 = qp->pages_iova + (size_t)cid * PAGE;
+	s->prp1 = qp->pages_iova + (size_t)cid * qp->slot_bytes;
 	s->cdw10 = NVME_DSM_NR(0);
 	s->cdw11 = NVME_DSM_AD;
 	return 0;

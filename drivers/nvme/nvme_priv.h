@@ -51,9 +51,10 @@ struct pl_nvme_qpair {
 	unsigned nfree;
 	unsigned slots;			/* commands at once: CIDs 0 to slots - 1 */
 	unsigned cq_batch;		/* CQ head doorbells held back for so many entries */
-	/* one 4 KiB page per slot for its PRP list or DSM range: slot i at page i */
+	/* per slot, its PRP list or DSM range: slot i at pages + i * slot_bytes */
 	char *pages;
 	uint64_t pages_iova;
+	size_t slot_bytes;
 	char *mem;			/* the DMA region: rings, then pages */
 	uint64_t mem_iova;
 	size_t mem_len;

@@ -52,17 +52,29 @@ static void qpair_free(struct pl_nvme_qpair *qp)
 	free(qp);
 }
 
-/* Rings of @entries first, then a page per command slot: one region, one mapping. */
+/*
+ * Rings of @entries first, then a PRP list area per command slot: one region, one
+ * mapping. A list holds what one command can need past PRP1 (pages of the transfer limit;
+ * 1 KiB for QEMU's 512 KiB), packed four to a 4 KiB page at most, never across one.
+ */
 static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entries)
 {
 	struct pl_nvme_ctrl *c = qp->ctrl;
 	size_t sq_len = round_page(entries * sizeof(struct nvme_sqe));
 	size_t cq_len = round_page(entries * sizeof(struct nvme_cqe));
+	size_t list = c->max_xfer / c->page_size * sizeof(uint64_t);
+	struct pl_dma_span s;
 	uint64_t iova;
 
-	qp->mem_len = sq_len + cq_len + (size_t)slots * PAGE;
+	qp->slot_bytes = list < 64 ? 64 : list;	/* a DSM range fits too */
+	while (PAGE % qp->slot_bytes)
+		qp->slot_bytes += 64;
+	qp->mem_len = sq_len + cq_len + round_page((size_t)slots * qp->slot_bytes);
 	if (!(qp->mem = pl_dma_alloc(c->ctx, qp->mem_len, 0, &iova)))
 		return -errno;
+	/* What the pair takes is the hugepages the region rounds up to. */
+	if (!pl_dma_lookup(c->ctx, qp->mem, &s))
+		qp->mem_len = s.len;
 	memset(qp->mem, 0, sq_len + cq_len);
 	qp->mem_iova = iova;
 	qp->pages = qp->mem + sq_len + cq_len;

@@ -110,7 +110,8 @@ struct pl_nvme_qpair_opts {
 
 /**
  * pl_nvme_qpair_create() - a new I/O queue pair (Create I/O CQ, then SQ), with its rings
- * and one PRP list page per command slot allocated once, here. The rings hold @depth + 33
+ * and a PRP list per command slot (as long as the transfer limit needs, a 4 KiB page at
+ * most) allocated once, here, in hugepages. The rings hold @depth + 33
  * entries (up to CAP.MQES): one always empty, 32 for completions consumed but not yet
  * told to the controller, whose CQ head doorbell is written once per 32 of them.
  * Return: the queue pair, or NULL with errno set: ENOSPC when every granted pair is in
@@ -132,7 +133,7 @@ PL_API unsigned pl_nvme_qpair_slots(const struct pl_nvme_qpair *qp);
 PL_API unsigned pl_nvme_qpair_outstanding(const struct pl_nvme_qpair *qp);
 /* The eventfd its completion queue raises, or -1 without interrupts. */
 PL_API int pl_nvme_qpair_irq_fd(const struct pl_nvme_qpair *qp);
-/* Bytes of DMA memory the pair holds (rings and PRP list pages). */
+/* Bytes of DMA memory the pair holds (rings and PRP lists, in whole hugepages). */
 PL_API size_t pl_nvme_qpair_dma_bytes(const struct pl_nvme_qpair *qp);
 
 /** struct pl_nvme_cpl - how a command ended. */
