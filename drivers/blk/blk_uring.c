@@ -252,6 +252,12 @@ static int uring_submit(struct pl_blk_queue *bq, enum pl_blk_op op, void *buf, u
 		       bq->blk->name, buf, bq->blk->block_size);
 		return -EINVAL;
 	}
+	/* A polled ring takes only O_DIRECT reads and writes (the kernel's IOPOLL rule). */
+	if (q->iopoll && (op == PL_BLK_FLUSH || op == PL_BLK_TRIM)) {
+		pl_err("%s: %s on an IOPOLL queue: io_uring polls reads and writes only",
+		       bq->blk->name, op == PL_BLK_FLUSH ? "flush" : "trim");
+		return -EOPNOTSUPP;
+	}
 	if (!q->nfree || !(sqe = io_uring_get_sqe(&q->ring)))
 		return -EAGAIN;
 	unsigned slot = q->free[--q->nfree];

@@ -38,7 +38,8 @@ struct pl_blk_opts {
 	bool sgl;		/* pmd */
 	bool interrupts;	/* queues can sleep: pmd MSI-X, uring an eventfd */
 	bool sqpoll;		/* uring: a kernel thread polls the submission queue */
-	bool iopoll;		/* uring: polled completions (needs the device's poll queues) */
+	bool iopoll;		/* uring: polled completions (needs the device's poll queues;
+				 * reads and writes only: flush and trim get -EOPNOTSUPP) */
 };
 
 /**

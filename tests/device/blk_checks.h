@@ -6,9 +6,10 @@
 
 /*
  * Writes a self-describing pattern at offsets and sizes from one block to several
- * megabytes (many at once, as a batch), reads it back, trims and flushes, and checks
- * the interface's refusals; fails the case on the first difference.
+ * megabytes (many at once, as a batch), reads it back, trims and flushes (unless
+ * @reads_writes_only, when both must be refused), and checks the interface's refusals;
+ * fails the case on the first difference.
  */
-void blk_checks(struct pl_blk *b, uint32_t seed);
+void blk_checks(struct pl_blk *b, uint32_t seed, bool reads_writes_only);
 
 #endif

@@ -21,7 +21,7 @@ TESTBED_TEST(blk, pmd_passes_the_data_checks_on_both_namespaces, TESTBED_BARE)
 		cr_expect_eq(pl_blk_backend(b), PL_BLK_PMD);
 		cr_expect_eq(pl_blk_nsid(b), nsid);
 		cr_expect_eq(pl_blk_block_size(b), nsid == 1 ? 512 : 4096);
-		blk_checks(b, nsid * 10 + tb.backend);
+		blk_checks(b, nsid * 10 + tb.backend, false);
 		pl_blk_close(b);
 	}
 }

@@ -281,8 +281,24 @@ TESTBED_TEST(nvme_kernel, a_controller_the_kernel_holds_is_refused, TESTBED_CONT
 	cr_expect(kernel_disk(1, disk, sizeof(disk)));
 }
 
-/* The io_uring back end on the kernel's own block devices: the same checks as the PMD's. */
-Test(nvme_kernel, uring_passes_the_data_checks_on_the_kernels_disks, .fini = teardown)
+/*
+ * The io_uring back end on the kernel's own block devices: the same checks as the PMD's,
+ * plain, with a submission polling thread, and with polled completions (the boot gives
+ * the nvme driver a poll queue).
+ */
+struct uring_case {
+	bool sqpoll, iopoll;
+};
+
+ParameterizedTestParameters(nvme_kernel, uring_passes_the_data_checks_on_the_kernels_disks)
+{
+	static struct uring_case cases[] = { { false, false }, { true, false }, { false, true } };
+
+	return cr_make_param_array(struct uring_case, cases, 3);
+}
+
+ParameterizedTest(struct uring_case *u, nvme_kernel,
+		  uring_passes_the_data_checks_on_the_kernels_disks, .fini = teardown)
 {
 	char disk[32], path[64];
 
@@ -291,11 +307,12 @@ Test(nvme_kernel, uring_passes_the_data_checks_on_the_kernels_disks, .fini = tea
 	for (uint32_t nsid = 1; nsid <= 2; nsid++) {
 		cr_assert(kernel_disk(nsid, disk, sizeof(disk)));
 		snprintf(path, sizeof(path), "/dev/%s", disk);
-		struct pl_blk *b = pl_blk_open(path, NULL);
+		struct pl_blk *b = pl_blk_open(path, &(struct pl_blk_opts){ .sqpoll = u->sqpoll,
+									     .iopoll = u->iopoll });
 		cr_assert_not_null(b, "%s: %s", path, strerror(errno));
 		cr_expect_eq(pl_blk_backend(b), PL_BLK_URING);
 		cr_expect_eq(pl_blk_block_size(b), nsid == 1 ? 512 : 4096);
-		blk_checks(b, 300 + nsid);
+		blk_checks(b, 300 + nsid + 10 * u->sqpoll + 20 * u->iopoll, u->iopoll);
 		pl_blk_close(b);
 	}
 }
