@@ -44,10 +44,13 @@ static unsigned stash_take(struct pl_mempool *mp, void **objs, unsigned n, bool 
 	if (!mp->stash || !__atomic_load_n(&mp->stash_len, __ATOMIC_ACQUIRE))
 		return 0;
 	pthread_mutex_lock(&mp->lock);
-	if (n > mp->stash_len)
-		n = exact ? 0 : mp->stash_len;
-	mp->stash_len -= n;
-	memcpy(objs, &mp->stash[mp->stash_len], n * sizeof(void *));
+	unsigned len = mp->stash_len;	/* under the lock: only stores race with the peek above */
+
+	if (n > len)
+		n = exact ? 0 : len;
+	len -= n;
+	memcpy(objs, &mp->stash[len], n * sizeof(void *));
+	__atomic_store_n(&mp->stash_len, len, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&mp->lock);
 	return n;
 }
