@@ -99,6 +99,7 @@ struct worker {
 	uint16_t first_status;
 	int first_err;
 	bool draining;
+	bool finished;		/* its loop is over: nothing more will complete */
 	pthread_t thread;
 };
 
@@ -163,7 +164,8 @@ static void complete(void *arg, const struct pl_blk_cpl *cpl)
 	struct io *io = arg;
 	struct worker *w = io->w;
 
-	hist_add(&w->hist, ticks() - io->start);
+	uint64_t took = ticks() - io->start;
+
 	__atomic_store_n(&w->done, w->done + 1, __ATOMIC_RELAXED);
 	if (cpl->err) {
 		if (!w->errors++) {
@@ -173,6 +175,8 @@ static void complete(void *arg, const struct pl_blk_cpl *cpl)
 		w->draining = true;	/* an error stops the worker (pending: continue-on-error) */
 		return;
 	}
+	/* IOPS, MiB/s and latency count the I/Os that worked; errors are counted apart. */
+	hist_add(&w->hist, took);
 	w->bytes += cfg.io_size;
 	if (io->read && cfg.verify)
 		check(w, io->buf, io->offset, cfg.io_size);
@@ -245,7 +249,13 @@ static void *run_worker(void *arg)
 		}
 	}
 	pl_irq_waiter_free(waiter);
+	__atomic_store_n(&w->finished, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+static void prefill_done(void *arg, const struct pl_blk_cpl *cpl)
+{
+	*(int *)arg = cpl->err;
 }
 
 /* Writes the pattern over the range first, so that reads have something to verify. */
@@ -253,23 +263,33 @@ static int prefill(struct pl_blk *b, uint64_t range)
 {
 	struct worker w = { .b = b, .bs = pl_blk_block_size(b) };
 	size_t chunk = 1u << 20;
-	struct pl_blk_queue *q = pl_blk_queue_create(b, 4);
+	/* The buffer before the queue, so an io_uring queue registers it. */
 	char *buf = pl_blk_buf_alloc(b, chunk);
+	struct pl_blk_queue *q = buf ? pl_blk_queue_create(b, 1) : NULL;
 	int ret = 0;
 
-	if (!q || !buf)
-		return -ENOMEM;
+	if (!q) {
+		fprintf(stderr, "pollen-nvme-perf: prefill: %s\n", strerror(errno));
+		pl_blk_buf_free(b, buf);
+		return -1;
+	}
 	double t0 = now_s();
 	for (uint64_t off = 0; off < range && !ret; off += chunk) {
 		size_t len = range - off < chunk ? range - off : chunk;
+		int err = 0;
 
 		fill(&w, buf, off, len);
-		if ((ret = pl_blk_write(q, buf, off, len, NULL, NULL)))
-			break;
-		while (pl_blk_outstanding(q))
-			pl_blk_poll(q, 0);
+		ret = pl_blk_write(q, buf, off, len, prefill_done, &err);
+		while (!ret && pl_blk_outstanding(q))
+			if (pl_blk_poll(q, 0) < 0)
+				ret = -EIO;
+		if (!ret)
+			ret = err;
+		if (ret)
+			fprintf(stderr, "pollen-nvme-perf: prefill: writing %zu bytes at %llu: %s\n",
+				len, (unsigned long long)off, strerror(-ret));
 	}
-	if (!cfg.quiet && !cfg.json)
+	if (!ret && !cfg.quiet && !cfg.json)
 		printf("prefill: %llu MiB written with the verify pattern in %.1f s\n",
 		       (unsigned long long)(range >> 20), now_s() - t0);
 	pl_blk_queue_destroy(q);
@@ -516,7 +536,7 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 	json_bool(&j, "verify", cfg.verify);
 	json_bool(&j, "sleep", cfg.sleep);
 	json_bool(&j, "shadow_doorbells", pl_blk_nvme(b) && pl_nvme_shadow_doorbells(pl_blk_nvme(b)));
-	json_bool(&j, "sgl", cfg.blk.sgl);
+	json_bool(&j, "sgl", pl_blk_nvme(b) && pl_nvme_sgl(pl_blk_nvme(b)));
 	json_bool(&j, "sqpoll", cfg.blk.sqpoll);
 	json_bool(&j, "iopoll", cfg.blk.iopoll);
 	json_end_object(&j);
@@ -556,6 +576,8 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 		if (r->hist.count[bkt]) {
 			json_object(&j, NULL);
 			json_num(&j, "us", us(r, hist_floor(bkt)));
+			json_num(&j, "us_mid", us(r, hist_floor(bkt) + (bkt + 1 < HIST_BUCKETS ?
+					 hist_floor(bkt + 1) - hist_floor(bkt) : 0) / 2));
 			json_u64(&j, "count", r->hist.count[bkt]);
 			json_end_object(&j);
 		}
@@ -600,20 +622,20 @@ int main(int argc, char **argv)
 		/* A sequential worker walks its own slice of the range. */
 		w->seq_len = cfg.range / cfg.workers / cfg.io_size * cfg.io_size;
 		w->seq_start = (uint64_t)i * w->seq_len;
-		/* An I/O above the driver's transfer limit takes several command slots. */
-		unsigned pieces = 1;
-		if (pl_blk_nvme(b))
-			pieces = (unsigned)((cfg.io_size + pl_nvme_max_transfer(pl_blk_nvme(b)) - 1) /
-					    pl_nvme_max_transfer(pl_blk_nvme(b)));
-		size_t before = pl_blk_dma_bytes(b);
-		if ((w->q = pl_blk_queue_create(b, cfg.depth * pieces)))
-			queue_bytes += pl_blk_dma_bytes(b) - before;
-		if (!w->q || !(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
+		/* Buffers first: an io_uring queue registers those made before it. */
+		if (!(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
 		    !(w->mem = pl_blk_buf_alloc(b, cfg.depth * cfg.io_size))) {
 			fprintf(stderr, "pollen-nvme-perf: worker %u: %s\n", i, strerror(errno));
 			ret = 1;
 			break;
 		}
+		size_t before = pl_blk_dma_bytes(b);
+		if (!(w->q = pl_blk_queue_create(b, cfg.depth))) {
+			fprintf(stderr, "pollen-nvme-perf: worker %u: %s\n", i, strerror(errno));
+			ret = 1;
+			break;
+		}
+		queue_bytes += pl_blk_dma_bytes(b) - before;
 		for (unsigned k = 0; k < cfg.depth; k++)
 			w->ios[k] = (struct io){ .w = w, .buf = w->mem + (size_t)k * cfg.io_size };
 	}
@@ -637,7 +659,14 @@ int main(int argc, char **argv)
 		pthread_create(&ws[started].thread, NULL, run_worker, &ws[started]);
 	uint64_t last = 0;
 	for (unsigned s = 1; !ret && !stop && s <= cfg.seconds * 10; s++) {
+		bool all_done = true;
+
 		usleep(100000);
+		/* Workers that stopped on an error end the run early. */
+		for (unsigned i = 0; i < cfg.workers; i++)
+			all_done &= __atomic_load_n(&ws[i].finished, __ATOMIC_ACQUIRE);
+		if (all_done)
+			break;
 		if (s % 10 || cfg.json || cfg.quiet)
 			continue;
 		uint64_t total = 0;

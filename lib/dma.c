@@ -366,6 +366,7 @@ static int forget_region(struct pl_iommu *ctx, void *va, bool owned)
 		return ret;
 	pthread_mutex_lock(&ctx->lock);
 	drop_region(ctx, find_region(ctx, va));
+	__atomic_store_n(&ctx->regions_gone, ctx->regions_gone + 1, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&ctx->lock);
 	return 0;
 }
@@ -404,7 +405,8 @@ int pl_dma_lookup(struct pl_iommu *ctx, const void *va, struct pl_dma_span *out)
 	int i = find_region(ctx, va);
 	if (i >= 0) {
 		*out = (struct pl_dma_span){ ctx->regions[i].va, ctx->regions[i].len,
-					     ctx->regions[i].iova };
+					     ctx->regions[i].iova, &ctx->regions_gone,
+					     ctx->regions_gone };
 		ret = 0;
 	}
 	pthread_mutex_unlock(&ctx->lock);

@@ -96,6 +96,7 @@ struct pl_iommu {
 	struct pl_dma_region *regions;
 	int nregions;
 	size_t regions_cap;
+	uint64_t regions_gone;	/* regions freed or unregistered: stales cached spans */
 };
 
 /*

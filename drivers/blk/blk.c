@@ -71,6 +71,11 @@ const char *pl_blk_name(const struct pl_blk *b)
 	return b->name;
 }
 
+uint32_t pl_blk_nsid(const struct pl_blk *b)
+{
+	return b->nsid;
+}
+
 uint32_t pl_blk_block_size(const struct pl_blk *b)
 {
 	return b->block_size;
@@ -129,6 +134,10 @@ static int check_range(struct pl_blk_queue *q, uint64_t offset, size_t len)
 	struct pl_blk *b = q->blk;
 	uint64_t size = b->blocks * b->block_size;
 
+	if (len > PL_BLK_MAX_IO) {
+		pl_err("%s: %zu bytes in one I/O: at most %u", b->name, len, PL_BLK_MAX_IO);
+		return -EINVAL;
+	}
 	if (!len || (offset | len) % b->block_size || offset >= size || len > size - offset) {
 		pl_err("%s: %zu bytes at offset %llu: I/O is whole %u-byte blocks inside the "
 		       "device's %llu bytes", b->name, len, (unsigned long long)offset,

@@ -65,7 +65,7 @@ static int pmd_open(struct pl_blk *b, const char *target)
 		ret = -ENODEV;
 		goto err;
 	}
-	p->nsid = ns->nsid;
+	p->nsid = b->nsid = ns->nsid;
 	b->block_size = ns->block_size;
 	b->blocks = ns->blocks;
 	while ((1u << p->shift) < ns->block_size)
@@ -112,10 +112,20 @@ static void pmd_buf_free(struct pl_blk *b, void *buf)
 static struct pl_blk_queue *pmd_queue_create(struct pl_blk *b, unsigned depth)
 {
 	struct pmd *p = b->be;
-	struct pmd_queue *q = calloc(1, sizeof(*q));
-	/* One command slot per I/O: an I/O above the transfer limit takes several. */
-	struct pl_nvme_qpair_opts o = { .depth = depth, .interrupts = b->opts.interrupts };
+	/* Command slots for @depth of the largest I/O, each split at the transfer limit. */
+	size_t pieces = (PL_BLK_MAX_IO + pl_nvme_max_transfer(p->ctrl) - 1) /
+			pl_nvme_max_transfer(p->ctrl);
+	size_t slots = depth * pieces, most = pl_nvme_max_depth(p->ctrl) - 1;
 
+	if (depth > most) {
+		pl_err("%s: a queue of depth %u: the controller takes %zu commands at once",
+		       b->name, depth, most);
+		errno = EINVAL;
+		return NULL;
+	}
+	struct pl_nvme_qpair_opts o = { .depth = (unsigned)(slots < most ? slots : most),
+					.interrupts = b->opts.interrupts };
+	struct pmd_queue *q = calloc(1, sizeof(*q));
 	int err = ENOMEM;
 
 	if (!q || !(q->reqs = calloc(depth, sizeof(*q->reqs))) ||
@@ -175,12 +185,7 @@ static int pmd_submit(struct pl_blk_queue *bq, enum pl_blk_op op, void *buf, uin
 	uint64_t lba = offset >> p->shift, blocks = len >> p->shift;
 	int ret;
 
-	if (blocks > UINT32_MAX) {
-		pl_err("%s: %zu bytes in one I/O: at most 2^32 - 1 blocks", bq->blk->name, len);
-		return -EINVAL;
-	}
-	if (!q->nfree)
-		return -EAGAIN;
+	/* blk.c keeps to @depth I/Os, so a request slot is free. */
 	struct pmd_req *r = &q->reqs[q->free[--q->nfree]];
 	*r = (struct pmd_req){ cb, arg, q };
 	switch (op) {
@@ -215,11 +220,6 @@ static int pmd_poll(struct pl_blk_queue *bq, unsigned max)
 void *pl_blk_nvme(const struct pl_blk *b)
 {
 	return b->ops == &pl_blk_pmd_ops ? ((struct pmd *)b->be)->ctrl : NULL;
-}
-
-uint32_t pl_blk_nsid(const struct pl_blk *b)
-{
-	return b->ops == &pl_blk_pmd_ops ? ((struct pmd *)b->be)->nsid : 0;
 }
 
 const struct pl_blk_ops pl_blk_pmd_ops = {

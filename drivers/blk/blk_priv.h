@@ -29,6 +29,7 @@ struct pl_blk {
 	char name[256];
 	uint32_t block_size;
 	uint64_t blocks;
+	uint32_t nsid;		/* the NVMe namespace, where there is one */
 	size_t dma_bytes;
 	void *be;		/* the back end's own state */
 };

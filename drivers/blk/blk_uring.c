@@ -10,6 +10,7 @@
 #include <liburing.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <linux/nvme_ioctl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,12 @@ struct uring_dev {
 	pthread_mutex_t lock;	/* the buffer table: queues are made from any thread */
 	struct buf bufs[MAX_BUFS];
 	unsigned nbufs;
+	/*
+	 * Buffers freed so far. A ring keeps the pages it registered pinned: once any
+	 * buffer is freed, a queue's registrations may name memory that is gone (or a new
+	 * buffer at the same address), so the queue stops using them.
+	 */
+	unsigned freed;
 };
 
 struct uring_req {
@@ -46,6 +53,7 @@ struct uring_queue {
 	unsigned nfree;
 	struct buf bufs[MAX_BUFS];	/* the ones registered with this ring, by index */
 	unsigned nbufs;
+	unsigned freed_seen;		/* the device's count of freed buffers at registration */
 	unsigned queued;	/* SQEs not yet handed to the kernel */
 	bool iopoll;
 };
@@ -81,6 +89,9 @@ static int uring_open(struct pl_blk *b, const char *target)
 		}
 		b->block_size = (uint32_t)lbs;
 		b->blocks = bytes / (uint64_t)lbs;
+		/* An NVMe namespace says which it is: verify patterns name it either way. */
+		int nsid = ioctl(u->fd, NVME_IOCTL_ID);
+		b->nsid = nsid > 0 ? (uint32_t)nsid : 0;
 	} else if (S_ISREG(st.st_mode)) {
 		/* O_DIRECT on a file wants its device's alignment: 4 KiB covers them all. */
 		b->block_size = 4096;
@@ -143,6 +154,7 @@ static void uring_buf_free(struct pl_blk *b, void *buf)
 	pthread_mutex_lock(&u->lock);
 	for (unsigned i = 0; i < u->nbufs; i++)
 		if (u->bufs[i].va == buf) {
+			__atomic_store_n(&u->freed, u->freed + 1, __ATOMIC_RELEASE);
 			pl_hugepage_free(buf, u->bufs[i].len);
 			b->dma_bytes -= u->bufs[i].len;
 			u->bufs[i] = u->bufs[--u->nbufs];
@@ -181,6 +193,7 @@ static struct pl_blk_queue *uring_queue_create(struct pl_blk *b, unsigned depth)
 	}
 	pthread_mutex_lock(&u->lock);
 	q->nbufs = u->nbufs;
+	q->freed_seen = u->freed;
 	memcpy(q->bufs, u->bufs, u->nbufs * sizeof(*q->bufs));
 	pthread_mutex_unlock(&u->lock);
 	for (unsigned i = 0; i < q->nbufs; i++)
@@ -232,9 +245,13 @@ static void uring_queue_destroy(struct pl_blk_queue *bq)
 	free(q);
 }
 
-/* The registered buffer holding [@buf, +@len), or -1. */
+/* The registered buffer holding [@buf, +@len), or -1 (also once any buffer was freed). */
 static int buf_index(struct uring_queue *q, const char *buf, size_t len)
 {
+	struct uring_dev *u = q->base.blk->be;
+
+	if (__atomic_load_n(&u->freed, __ATOMIC_ACQUIRE) != q->freed_seen)
+		return -1;
 	for (unsigned i = 0; i < q->nbufs; i++)
 		if (buf >= q->bufs[i].va && buf + len <= q->bufs[i].va + q->bufs[i].len)
 			return (int)i;
@@ -258,8 +275,8 @@ static int uring_submit(struct pl_blk_queue *bq, enum pl_blk_op op, void *buf, u
 		       bq->blk->name, op == PL_BLK_FLUSH ? "flush" : "trim");
 		return -EOPNOTSUPP;
 	}
-	if (!q->nfree || !(sqe = io_uring_get_sqe(&q->ring)))
-		return -EAGAIN;
+	if (!(sqe = io_uring_get_sqe(&q->ring)))
+		return -EAGAIN;	/* blk.c keeps to the depth, so a request slot is free */
 	unsigned slot = q->free[--q->nfree];
 	int idx = buf ? buf_index(q, buf, len) : -1;
 
@@ -306,7 +323,6 @@ static int uring_poll(struct pl_blk_queue *bq, unsigned max)
 {
 	struct uring_queue *q = (struct uring_queue *)bq;
 	struct io_uring_cqe *cqe;
-	unsigned head, seen = 0;
 	int done = 0;
 
 	/* With IOPOLL, completions are found only by entering the kernel. */
@@ -314,23 +330,23 @@ static int uring_poll(struct pl_blk_queue *bq, unsigned max)
 		io_uring_submit(&q->ring);
 		q->queued = 0;
 	}
-	io_uring_for_each_cqe(&q->ring, head, cqe) {
+	while ((!max || (unsigned)done < max) && !io_uring_peek_cqe(&q->ring, &cqe)) {
 		unsigned slot = (unsigned)io_uring_cqe_get_data64(cqe);
 		struct uring_req *r = &q->reqs[slot];
 		struct pl_blk_cpl c = { .err = cqe->res < 0 ? cqe->res : 0 };
 
 		if (!c.err && r->len && (size_t)cqe->res != r->len)
 			c.err = -EIO;	/* a short transfer: past the end, or the medium failed */
-		seen++;
+		/* Seen before the callback, which may poll again and must not meet it twice. */
+		io_uring_cqe_seen(&q->ring, cqe);
+		pl_blk_cb cb = r->cb;
+		void *arg = r->arg;
 		q->free[q->nfree++] = slot;
 		bq->outstanding--;
 		done++;
-		if (r->cb)
-			r->cb(r->arg, &c);
-		if (max && (unsigned)done == max)
-			break;
+		if (cb)
+			cb(arg, &c);
 	}
-	io_uring_cq_advance(&q->ring, seen);
 	return done;
 }
 

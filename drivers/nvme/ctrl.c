@@ -122,7 +122,8 @@ static void describe_ns(struct pl_nvme_ctrl *c, struct pl_nvme_ns *ns, uint32_t 
 		.block_size = 1u << id->lbaf[f].lbads,
 		.metadata_size = id->lbaf[f].ms,
 		.lbaf = f,
-		.usable = id->lbaf[f].ms == 0 && id->lbaf[f].lbads >= 9,
+		.usable = id->lbaf[f].ms == 0 && id->lbaf[f].lbads >= 9 &&
+			  (1ul << id->lbaf[f].lbads) <= c->max_xfer,
 		.id = id,
 	};
 	if (!ns->usable)
@@ -175,8 +176,14 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 		.prp1 = c->dbbuf_shadow_iova,
 		.prp2 = c->dbbuf_ei_iova,
 	};
-	struct nvme_cqe cpl;
+	struct nvme_cqe cpl = { 0 };
 
+	/* The shadow page holds two doorbells per queue pair, DSTRD apart: all must fit. */
+	if ((c->io_queues + 1) * 2 * c->dstrd > 4096) {
+		pl_info("%s: %u queue pairs' shadow doorbells do not fit a page: MMIO doorbells",
+			pl_vfio_addr(c->dev), c->io_queues);
+		return;
+	}
 	pthread_mutex_lock(&c->admin_lock);
 	c->dbbuf = !pl_nvme_admin_locked(c, &cmd, &cpl);
 	pthread_mutex_unlock(&c->admin_lock);
@@ -288,8 +295,14 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 	}
 	/* No more queue pairs than BAR0 has doorbells for. */
 	unsigned doorbells = len > NVME_REG_DBS ? (len - NVME_REG_DBS) / (2 * c->dstrd) : 0;
+	if (doorbells < 2) {
+		pl_err("%s: BAR0 of %zu bytes has no room for an I/O queue's doorbells", info.addr,
+		       len);
+		ret = -ENODEV;
+		goto err;
+	}
 	if (c->opts.io_queues >= doorbells)
-		c->opts.io_queues = doorbells ? doorbells - 1 : 0;
+		c->opts.io_queues = doorbells - 1;
 
 	if ((ret = enable(c)))
 		goto err;
@@ -313,8 +326,11 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 		 c->max_xfer >> 10, c->dbbuf ? ", shadow doorbells" : "", c->sgl ? ", SGLs" : "");
 	return c;
 err:
-	if (c->dev && c->bar && !c->failed && c->admin_mem)
-		pl_mmio_write32(c->bar, NVME_REG_CC, 0);	/* nothing left pointing at our memory */
+	/* Disabled, and waited for, before its memory goes: nothing may still use it. */
+	if (c->dev && c->bar && c->admin_mem) {
+		pl_mmio_write32(c->bar, NVME_REG_CC, 0);
+		wait_ready(c, false, false);
+	}
 	release(c);
 	errno = -ret;
 	return NULL;

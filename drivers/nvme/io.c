@@ -39,8 +39,12 @@ static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint3
 /* The IOVA of [@va, +@len): by arithmetic on the last region used, a lookup on a miss. */
 static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint64_t *iova)
 {
-	if (va < qp->span_va || va - qp->span_va > (ptrdiff_t)qp->span_len ||
-	    len > qp->span_len - (size_t)(va - qp->span_va)) {
+	const char *start = qp->span.va;
+
+	/* A hit: inside the cached region, and no region has been freed since. */
+	if (!qp->span.gen_now || va < start || (size_t)(va - start) > qp->span.len ||
+	    len > qp->span.len - (size_t)(va - start) ||
+	    __atomic_load_n(qp->span.gen_now, __ATOMIC_ACQUIRE) != qp->span.gen) {
 		struct pl_dma_span s;
 
 		if (pl_dma_lookup(qp->ctrl->ctx, va, &s) ||
@@ -50,11 +54,9 @@ static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint6
 			       "end of its region", pl_vfio_addr(qp->ctrl->dev), (const void *)va, len);
 			return -EINVAL;
 		}
-		qp->span_va = s.va;
-		qp->span_len = s.len;
-		qp->span_iova = s.iova;
+		qp->span = s;
 	}
-	*iova = qp->span_iova + (uint64_t)(va - qp->span_va);
+	*iova = qp->span.iova + (uint64_t)(va - (const char *)qp->span.va);
 	if (*iova & 3) {
 		pl_err("%s: buffer %p is not 4-byte aligned, as PRPs and SGLs need",
 		       pl_vfio_addr(qp->ctrl->dev), (const void *)va);
@@ -103,6 +105,12 @@ static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, 
 {
 	if (qp->failed)
 		return -EIO;
+	if (pieces > qp->slots) {
+		pl_err("%s: a request of %u commands on queue pair %u of %u slots: it could never "
+		       "go out (make the pair deeper, or the request smaller)",
+		       pl_vfio_addr(qp->ctrl->dev), pieces, qp->q.qid, qp->slots);
+		return -EINVAL;
+	}
 	if (pieces > qp->nfree)
 		return -EAGAIN;
 	*parent = qp->free_cids[--qp->nfree];
@@ -250,19 +258,33 @@ static void sync_done(void *arg, const struct pl_nvme_cpl *cpl)
 
 #define SYNC_TIMEOUT_S 30
 
+/*
+ * Given up on (timeout, failed controller): the request may still complete later, or be
+ * completed at the pair's end; its callback must not find @w, which is about to go.
+ */
+static void forget_wait(struct pl_nvme_qpair *qp, struct sync_wait *w)
+{
+	for (unsigned cid = 0; cid < qp->slots; cid++)
+		if (qp->reqs[cid].arg == w)
+			qp->reqs[cid].cb = NULL;
+}
+
 static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *status)
 {
 	struct timespec start, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned n = 0; !w->done; n++) {
-		if (pl_nvme_poll(qp, 0) < 0)
+		if (pl_nvme_poll(qp, 0) < 0) {
+			forget_wait(qp, w);
 			return -EIO;
+		}
 		/* The clock only now and then: a completion takes microseconds. */
 		if (n % 4096 == 4095 && !clock_gettime(CLOCK_MONOTONIC, &now) &&
 		    now.tv_sec - start.tv_sec > SYNC_TIMEOUT_S) {
 			pl_err("%s: a command on queue pair %u did not complete within %d s",
 			       pl_vfio_addr(qp->ctrl->dev), qp->q.qid, SYNC_TIMEOUT_S);
+			forget_wait(qp, w);
 			return -ETIMEDOUT;
 		}
 	}

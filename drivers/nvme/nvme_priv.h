@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <pollen/dma.h>
 #include <pollen/iommu.h>
 #include <pollen/nvme.h>
 #include <pollen/vfio.h>
@@ -18,10 +19,12 @@
  * than one command goes out as pieces; each piece's slot names the first one (its
  * parent), which counts the pieces still out and keeps the first error.
  */
+#define PL_NVME_FREE_SLOT 0xffff	/* a slot's parent while it is free */
+
 struct pl_nvme_req {
 	pl_nvme_cb cb;
 	void *arg;
-	uint16_t parent;
+	uint16_t parent;	/* PL_NVME_FREE_SLOT while free */
 	uint16_t pending;	/* on the parent: pieces not yet completed */
 	uint16_t status;	/* on the parent: the first error, SCT << 8 | SC */
 	uint32_t dw0;
@@ -60,9 +63,7 @@ struct pl_nvme_qpair {
 	size_t mem_len;
 	const struct pl_nvme_ns *ns;	/* the namespace the last command went to */
 	/* the DMA region the last buffer was in: a hit costs no lookup */
-	const char *span_va;
-	size_t span_len;
-	uint64_t span_iova;
+	struct pl_dma_span span;
 	unsigned idle_polls;		/* empty polls since CSTS was last read */
 	int irq_fd;
 	bool failed;

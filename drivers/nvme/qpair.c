@@ -66,9 +66,9 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 	struct pl_dma_span s;
 	uint64_t iova;
 
-	qp->slot_bytes = list < 64 ? 64 : list;	/* a DSM range fits too */
-	while (PAGE % qp->slot_bytes)
-		qp->slot_bytes += 64;
+	/* A power of two from 64 (a DSM range fits) to a page: lists never cross one. */
+	for (qp->slot_bytes = 64; qp->slot_bytes < list; qp->slot_bytes *= 2)
+		;
 	qp->mem_len = sq_len + cq_len + round_page((size_t)slots * qp->slot_bytes);
 	if (!(qp->mem = pl_dma_alloc(c->ctx, qp->mem_len, 0, &iova)))
 		return -errno;
@@ -83,8 +83,10 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 	    !(qp->free_cids = calloc(slots, sizeof(*qp->free_cids))))
 		return -ENOMEM;
 	qp->slots = slots;
-	for (unsigned i = 0; i < slots; i++)
+	for (unsigned i = 0; i < slots; i++) {
 		qp->free_cids[qp->nfree++] = (uint16_t)(slots - 1 - i);
+		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
+	}
 	return 0;
 }
 
@@ -98,7 +100,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 
 	if (!o.depth)
 		o.depth = 256;
-	if (o.depth < 1 || o.depth >= pl_nvme_max_depth(c)) {
+	if (o.depth >= pl_nvme_max_depth(c) || o.depth >= PL_NVME_FREE_SLOT) {
 		pl_err("%s: a queue pair of depth %u: the controller allows 1 to %u",
 		       pl_vfio_addr(c->dev), o.depth, pl_nvme_max_depth(c) - 1);
 		errno = EINVAL;
@@ -108,6 +110,8 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 	unsigned entries = o.depth + 1 + CQ_BATCH;
 	if (entries > pl_nvme_max_depth(c))
 		entries = pl_nvme_max_depth(c);
+	if (entries > UINT16_MAX)	/* the queue size field's limit */
+		entries = UINT16_MAX;
 	if (o.interrupts && !c->irq_vectors) {
 		pl_err("%s: a queue pair with interrupts needs a controller opened with them "
 		       "(pl_nvme_opts.interrupts)", pl_vfio_addr(c->dev));
@@ -169,31 +173,23 @@ err_free:
 	return NULL;
 }
 
-/* Completes what the controller will not: each outstanding request once, with @status. */
+/*
+ * Completes what the controller will not: each outstanding request once, with @status.
+ * The pair has failed first, so a callback that submits again is refused.
+ */
 static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
 {
-	unsigned slots = qp->slots;
-	bool *out = calloc(slots, 1);
-
-	if (!out)
-		return;
-	for (unsigned i = 0; i < slots; i++)
-		out[i] = true;
-	for (unsigned i = 0; i < qp->nfree; i++)
-		out[qp->free_cids[i]] = false;
-	for (unsigned cid = 0; cid < slots; cid++) {
+	qp->failed = true;
+	for (unsigned cid = 0; cid < qp->slots; cid++) {
 		struct pl_nvme_req *r = &qp->reqs[cid];
 
-		if (!out[cid] || r->parent != cid)
+		if (r->parent != cid)	/* free, or a piece of another request */
 			continue;
 		struct pl_nvme_cpl cpl = { .status = status };
+		r->parent = PL_NVME_FREE_SLOT;
 		if (r->cb)
 			r->cb(r->arg, &cpl);
 	}
-	free(out);
-	qp->nfree = 0;
-	for (unsigned i = 0; i < slots; i++)
-		qp->free_cids[qp->nfree++] = (uint16_t)(slots - 1 - i);
 }
 
 static uint64_t now_ms(void)
@@ -218,12 +214,18 @@ void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
 		pl_warn("%s: queue pair %u deleted with %u command(s) outstanding",
 			pl_vfio_addr(c->dev), qp->q.qid, pl_nvme_qpair_outstanding(qp));
 
-	pthread_mutex_lock(&c->admin_lock);
 	/* The SQ first (which aborts what is still in it), then its CQ. */
-	if (!c->failed) {
+	pthread_mutex_lock(&c->admin_lock);
+	if (!c->failed)
 		queue_cmd(c, NVME_ADMIN_DELETE_SQ, qp->q.qid, 0, 0, 0);
+	pthread_mutex_unlock(&c->admin_lock);
+	/* What completed before the SQ went is reaped as it ended, not called aborted; its
+	 * callbacks run without the admin lock, which they may want. */
+	if (!c->failed && pl_nvme_qpair_outstanding(qp))
+		pl_nvme_poll(qp, 0);
+	pthread_mutex_lock(&c->admin_lock);
+	if (!c->failed)
 		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qp->q.qid, 0, 0, 0);
-	}
 	c->qid_used[qp->q.qid] = false;
 	c->qpairs[qp->q.qid] = NULL;
 	pthread_mutex_unlock(&c->admin_lock);
@@ -295,24 +297,31 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 		if ((uint16_t)(q->cq_head - q->cq_rung + q->depth) % q->depth >=
 		    (qp->cq_batch ? qp->cq_batch : 1))
 			pl_nvme_ring_cq(q);
-		if (cid >= qp->slots)
-			continue;	/* not ours: a controller bug; nothing to complete */
+		/* A CID that is not out is a controller's bug: nothing to complete. */
+		if (cid >= qp->slots || qp->reqs[cid].parent == PL_NVME_FREE_SLOT)
+			continue;
 		struct pl_nvme_req *r = &qp->reqs[cid];
-		struct pl_nvme_req *p = &qp->reqs[r->parent];
+		uint16_t parent = r->parent;
+		struct pl_nvme_req *p = &qp->reqs[parent];
 		if (status && !p->status)
 			p->status = status;
-		if (r != p)
+		if (r != p) {
+			r->parent = PL_NVME_FREE_SLOT;
 			qp->free_cids[qp->nfree++] = cid;
-		else
+		} else {
 			p->dw0 = dw0;
+		}
 		if (--p->pending)
 			continue;
 		/* The whole request is done: free its slot first, so the callback may reuse it. */
 		struct pl_nvme_cpl cpl = { .status = p->status, .dw0 = p->dw0 };
-		qp->free_cids[qp->nfree++] = r->parent;
+		pl_nvme_cb cb = p->cb;
+		void *arg = p->arg;
+		p->parent = PL_NVME_FREE_SLOT;
+		qp->free_cids[qp->nfree++] = parent;
 		done++;
-		if (p->cb)
-			p->cb(p->arg, &cpl);
+		if (cb)
+			cb(arg, &cpl);
 	}
 	/* What the callbacks submitted goes out now, in the same doorbell write as a batch. */
 	pl_nvme_ring_sq(q);

@@ -20,6 +20,7 @@ PL_BEGIN_DECLS
  * Each thread makes its own queue; a queue's calls take no lock. Offsets and lengths are
  * bytes, whole blocks; buffers come from pl_blk_buf_alloc() (DMA memory for the PMD,
  * registered buffers for io_uring), aligned to the block size for io_uring's O_DIRECT.
+ * The namespace ID (pl_blk_nsid) is known for both: an NVMe disk tells io_uring's.
  */
 struct pl_blk;
 struct pl_blk_queue;
@@ -56,12 +57,14 @@ PL_API uint32_t pl_blk_block_size(const struct pl_blk *b);
 PL_API uint64_t pl_blk_blocks(const struct pl_blk *b);
 /* The NVMe controller behind a pmd device (struct pl_nvme_ctrl *), else NULL. */
 PL_API void *pl_blk_nvme(const struct pl_blk *b);
-/* The namespace a pmd device drives, 0 for uring. */
+/* The NVMe namespace behind the device (pmd, or an NVMe disk through uring), else 0. */
 PL_API uint32_t pl_blk_nsid(const struct pl_blk *b);
 
 /*
  * Memory for I/O: DMA memory on the device's IOMMU context (pmd), or hugepages (4 KiB
- * pages if none) that queues made afterwards register with their rings (uring).
+ * pages if none) that queues made afterwards register with their rings (uring: so
+ * allocate buffers first, then queues; a queue stops using its registered buffers once
+ * any buffer is freed).
  * NULL with errno set when memory runs short (logged).
  */
 PL_API void *pl_blk_buf_alloc(struct pl_blk *b, size_t len);
@@ -77,7 +80,14 @@ struct pl_blk_cpl {
 
 typedef void (*pl_blk_cb)(void *arg, const struct pl_blk_cpl *cpl);
 
-/* A queue for the calling thread: @depth I/Os at once (0: 128). NULL with errno set. */
+/* The most one I/O may move. */
+#define PL_BLK_MAX_IO (8u << 20)
+
+/*
+ * A queue for the calling thread: @depth I/Os at once (0: 128), each of up to
+ * PL_BLK_MAX_IO (the PMD sizes its command slots for that, within the controller's
+ * deepest queue: past it, large I/Os at full depth may see -EAGAIN). NULL with errno set.
+ */
 PL_API struct pl_blk_queue *pl_blk_queue_create(struct pl_blk *b, unsigned depth);
 PL_API void pl_blk_queue_destroy(struct pl_blk_queue *q);
 /* I/Os that may be out at once on @q. */
@@ -86,7 +96,8 @@ PL_API unsigned pl_blk_queue_depth(const struct pl_blk_queue *q);
 /*
  * Queue an I/O; it goes to the device at the next pl_blk_kick() or pl_blk_poll().
  * Return: 0; -EAGAIN when the queue is full; -EINVAL for a range past the end, a length
- * or offset that is not whole blocks, or a buffer the back end cannot use (logged).
+ * or offset that is not whole blocks, a length over PL_BLK_MAX_IO, or a buffer the back
+ * end cannot use (logged).
  */
 PL_API int pl_blk_read(struct pl_blk_queue *q, void *buf, uint64_t offset, size_t len,
 		       pl_blk_cb cb, void *arg);

@@ -57,11 +57,18 @@ struct pl_dma_span {
 	void *va;
 	size_t len;
 	uint64_t iova;
+	/*
+	 * The context's count of regions taken away, and @gen its value at the lookup: a
+	 * cache of this span is still good while *@gen_now == @gen (a relaxed load).
+	 */
+	const uint64_t *gen_now;
+	uint64_t gen;
 };
 
 /**
  * pl_dma_lookup() - the region holding @va, for a caller that translates many addresses
- * in it by arithmetic (a driver's buffer cache) and comes back only on a miss.
+ * in it by arithmetic (a driver's buffer cache) and comes back only on a miss, or once
+ * a region has been freed (see struct pl_dma_span).
  * Return: 0 with @out set; -ENOENT when @va lies in no region.
  */
 PL_API int pl_dma_lookup(struct pl_iommu *ctx, const void *va, struct pl_dma_span *out);

@@ -35,8 +35,9 @@ void blk_checks(struct pl_blk *b, uint32_t seed, bool reads_writes_only)
 {
 	uint32_t bs = pl_blk_block_size(b);
 	uint64_t size = pl_blk_blocks(b) * bs;
-	struct pl_blk_queue *q = pl_blk_queue_create(b, 32);
+	/* The buffer first: an io_uring queue registers the buffers made before it. */
 	char *buf = pl_blk_buf_alloc(b, 8 * MiB);
+	struct pl_blk_queue *q = pl_blk_queue_create(b, 32);
 	struct tally t = { 0 };
 
 	cr_assert_not_null(q);

@@ -165,26 +165,29 @@ ParameterizedTest(struct mode_case *m, nvme, doorbell_and_pointer_modes_move_dat
 	char *buf = dma(2 * MiB);
 	struct done_count d = { 0 };
 
-	/* Many at once, so the queue wraps and the doorbells see batches. */
+	/* Many at once, so the queue wraps and the doorbells see batches; buffers start at
+	 * every dword of a page's first 64 bytes, so PRPs and SGLs see offsets. */
+#define AT(i) (buf + (i) * 12288 + ((i) % 16) * 4)
 	for (int round = 0; round < 8; round++) {
 		for (uint32_t i = 0; i < 60; i++) {
-			pattern_fill(buf + i * 8192, 1, 1000 + round * 60 * 16 + i * 16, 16, 512, round);
-			cr_assert_eq(pl_nvme_write(qp, 1, buf + i * 8192, 1000 + round * 60 * 16 + i * 16,
-						   16, count_done, &d), 0);
+			pattern_fill(AT(i), 1, 1000 + round * 60 * 16 + i * 16, 16, 512, round);
+			cr_assert_eq(pl_nvme_write(qp, 1, AT(i), 1000 + round * 60 * 16 + i * 16, 16,
+						   count_done, &d), 0);
 		}
 		wait_for(qp, &d, (round + 1) * 60);
 	}
 	cr_assert_eq(d.status, 0);
 	for (int round = 0; round < 8; round++) {
-		memset(buf, 0, 60 * 8192);
+		memset(buf, 0, 60 * 12288);
 		for (uint32_t i = 0; i < 60; i++)
-			cr_assert_eq(pl_nvme_read(qp, 1, buf + i * 8192, 1000 + round * 60 * 16 + i * 16,
-						  16, count_done, &d), 0);
+			cr_assert_eq(pl_nvme_read(qp, 1, AT(i), 1000 + round * 60 * 16 + i * 16, 16,
+						  count_done, &d), 0);
 		wait_for(qp, &d, 8 * 60 + (round + 1) * 60);
 		for (uint32_t i = 0; i < 60; i++)
-			cr_assert_eq(pattern_check(buf + i * 8192, 1, 1000 + round * 60 * 16 + i * 16, 16, 512,
-					   round), -1, "round %d request %u", round, i);
+			cr_assert_eq(pattern_check(AT(i), 1, 1000 + round * 60 * 16 + i * 16, 16, 512,
+						   round), -1, "round %d request %u", round, i);
 	}
+#undef AT
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
 	close_ctrl();
@@ -341,14 +344,21 @@ TESTBED_TEST(nvme, bad_input_is_refused_before_the_device, TESTBED_CONTEXT)
 	cr_expect(strstr(testbed_last_log(), "the controller allows 1 to"), "%s",
 		  testbed_last_log());
 
-	/* Full: -EAGAIN, and the request is not half queued. */
+	/* More commands than the pair has slots: never, and said so; full: -EAGAIN. */
 	struct pl_nvme_qpair *small = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){
 								   .depth = 2 });
 	cr_assert_not_null(small);
 	cr_expect_eq(pl_nvme_qpair_slots(small), 2);
 	uint32_t big = pl_nvme_max_transfer(ctrl) / 512 * 3;	/* three commands' worth */
-	cr_expect_eq(pl_nvme_read(small, 1, buf, 0, big, NULL, NULL), -EAGAIN);
-	cr_expect_eq(pl_nvme_qpair_outstanding(small), 0);
+	cr_expect_eq(pl_nvme_read(small, 1, buf, 0, big, NULL, NULL), -EINVAL);
+	cr_expect(strstr(testbed_last_log(), "it could never go out"), "%s", testbed_last_log());
+	cr_expect_eq(pl_nvme_qpair_outstanding(small), 0, "the refused request is half queued");
+	cr_assert_eq(pl_nvme_read(small, 1, buf, 0, 1, NULL, NULL), 0);
+	cr_assert_eq(pl_nvme_read(small, 1, buf, 1, 1, NULL, NULL), 0);
+	cr_expect_eq(pl_nvme_read(small, 1, buf, 2, 1, NULL, NULL), -EAGAIN);
+	while (pl_nvme_qpair_outstanding(small))
+		cr_assert_geq(pl_nvme_poll(small, 0), 0);
+	cr_expect_eq(pl_nvme_read(small, 1, buf, 2, 1, NULL, NULL), 0, "free again once reaped");
 	pl_nvme_qpair_destroy(small);
 
 	pl_nvme_qpair_destroy(qp);
@@ -415,26 +425,28 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_nam
 
 	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "-n 9", out, sizeof(out)), 1);
 	cr_expect(strstr(out, "namespace 9 is not active"), "%s", out);
-	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "0000:00:03.0", out, sizeof(out)), 1);
+	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", testbed_dev("e1000"), out, sizeof(out)), 1);
 	cr_expect(strstr(out, "is not an NVMe controller"), "%s", out);
 }
 
 /* ---- pollen-nvme-perf ---- */
 
+/* The number printed after @label; fails the case when the label is not there. */
 static unsigned long long number_after(const char *out, const char *label)
 {
 	const char *at = strstr(out, label);
 
-	return at ? strtoull(at + strlen(label), NULL, 10) : ~0ull;
+	cr_assert_not_null(at, "no '%s' in: %s", label, out);
+	return strtoull(at + strlen(label), NULL, 10);
 }
 
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_its_back,
 		TESTBED_BARE)
 {
 	static char out[65536];
-	const char *range = "-r 1M --seed 5 --quiet -n 1 0000:00:02.0";
-	char args[256];
+	char range[128], args[256];
 
+	snprintf(range, sizeof(range), "-r 1M --seed 5 --quiet -n 1 %s", testbed_dev("nvme"));
 	/* The pattern over the first MiB, then a clean read-back. */
 	snprintf(args, sizeof(args), "-w write -q 8 -t 1 --verify %s", range);
 	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
@@ -456,7 +468,7 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_
 	testbed_teardown();
 
 	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);
-	cr_expect_geq(number_after(out, "verified, "), 1, "no mismatch found: %s", out);
+	cr_expect_geq(number_after(out, " blocks verified, "), 1, "no mismatch found: %s", out);
 	cr_expect(strstr(out, "verify: block 100 (byte 51200) differs at byte 0: 0x5a5a5a5a5a5a5a5a"),
 		  "%s", out);
 }
@@ -465,22 +477,28 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verifies_while_sleeping_and_with_two_w
 		TESTBED_BARE)
 {
 	static char out[65536];
+	const char *nvme = testbed_dev("nvme");
+	char args[256];
 
 	/* A mixed load prefills its range; poll-then-sleep takes MSI-X between bursts. */
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", "-w randrw -M 70 -q 4 -t 2 -r 4M --verify "
-			      "--sleep --quiet 0000:00:02.0", out, sizeof(out)), 0, "%s", out);
+	snprintf(args, sizeof(args), "-w randrw -M 70 -q 4 -t 2 -r 4M --verify --sleep --quiet %s",
+		 nvme);
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, " 0 mismatched"), "%s", out);
 	cr_expect_gt(number_after(out, "verify: "), 100, "%s", out);
 
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", "-w randrw -q 16 -c 2 -o 8k -t 2 -r 8M --verify "
-			      "--json -n 2 0000:00:02.0", out, sizeof(out)), 0, "%s", out);
+	snprintf(args, sizeof(args), "-w randrw -q 16 -c 2 -o 8k -t 2 -r 8M --verify --json -n 2 %s",
+		 nvme);
+	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "\"mismatched_blocks\": 0"), "%s", out);
 	cr_expect(strstr(out, "\"workers\": 2"), "%s", out);
 	cr_expect(strstr(out, "\"block_size\": 4096"), "%s", out);
 	cr_expect_gt(number_after(out, "\"verified_blocks\": "), 100, "%s", out);
 
 	/* Bad input: a size that is not whole blocks, an unknown workload. */
-	cr_expect_eq(run_tool("POLLEN_NVME_PERF", "-o 4k -n 2 -o 1000 0000:00:02.0", out, sizeof(out)), 2);
+	snprintf(args, sizeof(args), "-n 2 -o 1000 %s", nvme);
+	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
 	cr_expect(strstr(out, "want whole 4096-byte blocks"), "%s", out);
-	cr_expect_eq(run_tool("POLLEN_NVME_PERF", "-w sideways 0000:00:02.0", out, sizeof(out)), 2);
+	snprintf(args, sizeof(args), "-w sideways %s", nvme);
+	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
 }
