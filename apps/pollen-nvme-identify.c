@@ -292,8 +292,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc && strlen(argv[optind]) >= sizeof(addr)) {
+		fprintf(stderr, "pollen-nvme-identify: '%s' is not a PCI address (DDDD:BB:DD.F)\n",
+			argv[optind]);
+		return 2;
+	}
 	if (optind < argc)
-		snprintf(addr, sizeof(addr), "%.12s", argv[optind]);
+		snprintf(addr, sizeof(addr), "%s", argv[optind]);	/* checked when opened */
 	else if (pl_pci_scan(first_nvme, addr) != 1) {
 		fprintf(stderr, "pollen-nvme-identify: no NVMe controller is bound to vfio-pci "
 			"(pollen-devbind --status; pollen-devbind --bind vfio-pci BDF)\n");
@@ -304,9 +309,8 @@ int main(int argc, char **argv)
 	if (!ctx)
 		return 1;
 	/* Many queue pairs asked for, so the answer says how many the controller grants. */
-	struct pl_nvme_ctrl *c = pl_nvme_open(ctx, argc > optind ? argv[optind] : addr,
-					      &(struct pl_nvme_opts){
-						      .io_queues = ASK_QUEUES });
+	struct pl_nvme_ctrl *c = pl_nvme_open(ctx, addr,
+					      &(struct pl_nvme_opts){ .io_queues = ASK_QUEUES });
 	if (!c) {
 		pl_iommu_close(ctx);
 		return 1;
