@@ -23,15 +23,20 @@ int pl_nvme_admin_init(struct pl_nvme_ctrl *c)
 {
 	unsigned depth = c->opts.admin_depth;
 
-	if (!(c->admin_mem = pl_dma_alloc(c->ctx, ADMIN_PAGES * PAGE, PL_DMA_4K, &c->admin_iova)))
-		return -errno;
-	memset(c->admin_mem, 0, ADMIN_PAGES * PAGE);
-	c->data = c->admin_mem + DATA_PAGE * PAGE;
-	c->data_iova = c->admin_iova + DATA_PAGE * PAGE;
-	c->dbbuf_shadow = (volatile uint32_t *)(c->admin_mem + SHADOW_PAGE * PAGE);
-	c->dbbuf_ei = (volatile uint32_t *)(c->admin_mem + EVENTIDX_PAGE * PAGE);
-	c->dbbuf_shadow_iova = c->admin_iova + SHADOW_PAGE * PAGE;
-	c->dbbuf_ei_iova = c->admin_iova + EVENTIDX_PAGE * PAGE;
+	if (!c->admin_mem) {
+		if (!(c->admin_mem = pl_dma_alloc(c->ctx, ADMIN_PAGES * PAGE, PL_DMA_4K,
+						  &c->admin_iova)))
+			return -errno;
+		memset(c->admin_mem, 0, ADMIN_PAGES * PAGE);
+		c->data = c->admin_mem + DATA_PAGE * PAGE;
+		c->data_iova = c->admin_iova + DATA_PAGE * PAGE;
+		c->dbbuf_shadow = (volatile uint32_t *)(c->admin_mem + SHADOW_PAGE * PAGE);
+		c->dbbuf_ei = (volatile uint32_t *)(c->admin_mem + EVENTIDX_PAGE * PAGE);
+		c->dbbuf_shadow_iova = c->admin_iova + SHADOW_PAGE * PAGE;
+		c->dbbuf_ei_iova = c->admin_iova + EVENTIDX_PAGE * PAGE;
+	}
+	/* After a reset the queues start empty again, phase tags and all. */
+	memset(c->admin_mem, 0, 2 * PAGE);
 	pl_nvme_queue_init(c, &c->admin, 0, depth, c->admin_mem + SQ_PAGE * PAGE,
 			   c->admin_mem + CQ_PAGE * PAGE);
 	/* 3.1.8-3.1.10: the admin queues are given to the controller while it is disabled. */
@@ -55,13 +60,39 @@ static uint64_t now_ms(void)
 	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* Reaps the admin CQ: AERs are put aside; true once @cid's completion is in @cpl. */
+static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
+{
+	struct pl_nvme_queue *q = &c->admin;
+	volatile struct nvme_cqe *e;
+	bool found = false;
+
+	while ((e = pl_nvme_next_cqe(q))) {
+		struct nvme_cqe got = *e;
+
+		pl_nvme_consume_cqe(q);
+		if (got.cid >= PL_NVME_AER_CID)
+			pl_nvme_aer_reaped_locked(c, &got);
+		else if (got.cid == cid && !found) {
+			*cpl = got;
+			found = true;
+		}
+		/* else an older command's, given up on */
+	}
+	pl_nvme_ring_cq(q);
+	return found;
+}
+
 int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl)
 {
 	struct pl_nvme_queue *q = &c->admin;
 
-	if (c->failed)
+	if (c->failed || pl_nvme_dead(c))
 		return -EIO;
-	cmd->cid = ++c->admin_cid;
+	/* CIDs count up below the AERs' */
+	if (++c->admin_cid >= PL_NVME_AER_CID)
+		c->admin_cid = 0;
+	cmd->cid = c->admin_cid;
 	q->sq[q->sq_tail] = *cmd;
 	q->sq_tail = (q->sq_tail + 1) % q->depth;
 	pl_nvme_ring_sq(q);
@@ -69,18 +100,8 @@ int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nv
 	uint64_t deadline = now_ms() + ADMIN_TIMEOUT_MS;
 	long sleep_ns = 1000;
 	for (;;) {
-		volatile struct nvme_cqe *e = pl_nvme_next_cqe(q);
-
-		if (e) {
-			struct nvme_cqe got = *e;
-
-			pl_nvme_consume_cqe(q);
-			pl_nvme_ring_cq(q);
-			if (got.cid != cmd->cid)
-				continue;	/* an older command's, given up on */
-			*cpl = got;
-			return NVME_CQE_STATUS(got.status) ? -EIO : 0;
-		}
+		if (reap(c, cmd->cid, cpl))
+			return NVME_CQE_STATUS(cpl->status) ? -EIO : 0;
 		if (pl_nvme_check_fatal(c))
 			return -EIO;
 		if (now_ms() > deadline) {
@@ -92,6 +113,32 @@ int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nv
 		if (sleep_ns < 1000000)
 			sleep_ns *= 2;
 	}
+}
+
+/* Reaps what the admin queue holds now, AERs included; admin_lock held. */
+void pl_nvme_admin_reap_locked(struct pl_nvme_ctrl *c)
+{
+	struct nvme_cqe unused;
+
+	if (!pl_nvme_dead(c))
+		reap(c, PL_NVME_AER_CID, &unused);
+}
+
+int pl_nvme_admin_data_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *s, void *data,
+			      size_t len, struct nvme_cqe *cpl)
+{
+	int ret;
+
+	/* Opcode bit 0: data to the controller; bit 1: data from it (5, figure 139). */
+	if (len && (s->opcode & 1))
+		memcpy(c->data, data, len);
+	s->flags &= ~NVME_PSDT_MASK;
+	s->prp1 = len ? c->data_iova : 0;
+	s->prp2 = 0;
+	ret = pl_nvme_admin_locked(c, s, cpl);
+	if (!ret && len && (s->opcode & 2))
+		memcpy(data, c->data, len);
+	return ret;
 }
 
 int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, void *data, size_t len,
@@ -106,20 +153,13 @@ int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, void *data
 		       pl_vfio_addr(c->dev) : "nvme", cmd->opcode, len, PAGE);
 		return -EINVAL;
 	}
-	/* Opcode bit 0: data to the controller; bit 1: data from it (5, figure 139). */
 	pthread_mutex_lock(&c->admin_lock);
-	if (len && (s.opcode & 1))
-		memcpy(c->data, data, len);
-	s.flags &= ~NVME_PSDT_MASK;
-	s.prp1 = len ? c->data_iova : 0;
-	s.prp2 = 0;
-	ret = pl_nvme_admin_locked(c, &s, &got);
-	if (!ret && len && (s.opcode & 2))
-		memcpy(data, c->data, len);
+	ret = pl_nvme_admin_data_locked(c, &s, data, len, &got);
 	pthread_mutex_unlock(&c->admin_lock);
-	if (ret == -EIO && !c->failed)
-		pl_err("%s: admin command 0x%02x failed with status %03x", pl_vfio_addr(c->dev),
-		       s.opcode, NVME_CQE_SCT_SC(got.status));
+	if (ret == -EIO && !c->failed && !pl_nvme_dead(c))
+		pl_err("%s: admin command 0x%02x failed: %s (status %03x)", pl_vfio_addr(c->dev),
+		       s.opcode, pl_nvme_status_name(NVME_CQE_SCT_SC(got.status)),
+		       NVME_CQE_SCT_SC(got.status));
 	if (cpl)
 		*cpl = got;
 	return ret;

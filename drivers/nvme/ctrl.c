@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SHUTDOWN_TIMEOUT_MS 10000	/* when RTD3E does not say */
 
@@ -24,9 +25,19 @@ bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
 	if (!(csts & NVME_CSTS_CFS) && csts != UINT32_MAX)
 		return false;
 	c->failed = true;
-	pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset; reopen it",
+	pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset",
 	       pl_vfio_addr(c->dev), csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
 	return true;
+}
+
+uint32_t pl_nvme_coarse_ms(void)
+{
+	struct timespec t;
+
+	/* The tick clock: served from the vDSO page whatever the clock source, never a
+	 * system call; a tick (4 to 10 ms) of resolution is plenty for timeouts. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint32_t)((uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000);
 }
 
 /* Waits for CSTS.RDY to read @ready, within CAP.TO (500 ms units), giving up on CFS. */
@@ -74,6 +85,14 @@ static int enable(struct pl_nvme_ctrl *c)
 	return wait_ready(c, true, true);
 }
 
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
 static int identify(struct pl_nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *out)
 {
 	struct nvme_sqe cmd = {
@@ -86,7 +105,7 @@ static int identify(struct pl_nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *ou
 }
 
 /* Set Features, Number of Queues: how many I/O queue pairs the controller grants. */
-static int set_queue_count(struct pl_nvme_ctrl *c)
+static int set_queue_count_locked(struct pl_nvme_ctrl *c)
 {
 	unsigned want = c->opts.io_queues;
 	struct nvme_sqe cmd = {
@@ -94,11 +113,15 @@ static int set_queue_count(struct pl_nvme_ctrl *c)
 		.cdw10 = NVME_FEAT_CDW10(NVME_FEAT_NUM_QUEUES),
 		.cdw11 = NVME_FEAT_NQ_CDW11(want - 1, want - 1),
 	};
-	struct nvme_cqe cpl;
-	int ret = pl_nvme_admin(c, &cmd, NULL, 0, &cpl);
+	struct nvme_cqe cpl = { 0 };
+	int ret = pl_nvme_admin_locked(c, &cmd, &cpl);
 
-	if (ret)
+	if (ret) {
+		if (ret == -EIO && !c->failed)
+			pl_err("%s: Set Features (Number of Queues) failed: %s", pl_vfio_addr(c->dev),
+			       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 		return ret;
+	}
 	unsigned sq = NVME_FEAT_NQ_NSQA(cpl.dw0) + 1, cq = NVME_FEAT_NQ_NCQA(cpl.dw0) + 1;
 	c->io_queues = sq < cq ? sq : cq;
 	if (c->io_queues > want)
@@ -161,6 +184,17 @@ out:
 	return ret;
 }
 
+static int dbbuf_config_locked(struct pl_nvme_ctrl *c, struct nvme_cqe *cpl)
+{
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_DBBUF_CONFIG,
+		.prp1 = c->dbbuf_shadow_iova,
+		.prp2 = c->dbbuf_ei_iova,
+	};
+
+	return pl_nvme_admin_locked(c, &cmd, cpl);
+}
+
 /* Doorbell Buffer Config (NVMe 1.3): shadow doorbells where the controller offers them. */
 static void setup_dbbuf(struct pl_nvme_ctrl *c)
 {
@@ -171,11 +205,6 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 			pl_vfio_addr(c->dev));
 		return;
 	}
-	struct nvme_sqe cmd = {
-		.opcode = NVME_ADMIN_DBBUF_CONFIG,
-		.prp1 = c->dbbuf_shadow_iova,
-		.prp2 = c->dbbuf_ei_iova,
-	};
 	struct nvme_cqe cpl = { 0 };
 
 	/* The shadow page holds two doorbells per queue pair, DSTRD apart: all must fit. */
@@ -185,7 +214,7 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 		return;
 	}
 	pthread_mutex_lock(&c->admin_lock);
-	c->dbbuf = !pl_nvme_admin_locked(c, &cmd, &cpl);
+	c->dbbuf = !dbbuf_config_locked(c, &cpl);
 	pthread_mutex_unlock(&c->admin_lock);
 	if (!c->dbbuf)
 		pl_warn("%s: Doorbell Buffer Config failed (status %03x): MMIO doorbells only",
@@ -210,9 +239,73 @@ static int setup_interrupts(struct pl_nvme_ctrl *c)
 	return ret;
 }
 
+/*
+ * 7.3.2: a controller level reset through CC.EN, which ends every command the controller
+ * holds without a completion. Queue pairs are made again by their owners (qpair.c), who
+ * see the generation change.
+ */
+int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
+{
+	struct timespec t0;
+	unsigned had = c->io_queues;
+	struct nvme_cqe cpl = { 0 };
+	int ret;
+
+	if (pl_nvme_dead(c))
+		return -EIO;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* First: owners stop using their queues from their next call on. */
+	__atomic_add_fetch(&c->gen, 1, __ATOMIC_ACQ_REL);
+	c->resets++;
+	c->aer_out = 0;
+	ret = enable(c);
+	if (!ret)
+		ret = set_queue_count_locked(c);
+	if (!ret && c->io_queues < had)
+		pl_warn("%s: after the reset the controller grants %u I/O queue pairs, not %u: "
+			"pairs above %u fail", pl_vfio_addr(c->dev), c->io_queues, had, c->io_queues);
+	if (!ret && c->dbbuf) {
+		memset((void *)c->dbbuf_shadow, 0, 4096);
+		memset((void *)c->dbbuf_ei, 0, 4096);
+		if ((ret = dbbuf_config_locked(c, &cpl)))
+			pl_err("%s: Doorbell Buffer Config failed after the reset: %s",
+			       pl_vfio_addr(c->dev), pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+	}
+	if (ret) {
+		pl_mmio_write32(c->bar, NVME_REG_CC, 0);
+		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
+		pl_err("%s: the controller did not come back from a reset (%s): it is failed; "
+		       "every call on it now fails (close it, and reopen to try again)",
+		       pl_vfio_addr(c->dev), strerror(-ret));
+		return -EIO;
+	}
+	pl_nvme_events_start_locked(c);
+	pl_info("%s: controller reset %u done in %.1f ms", pl_vfio_addr(c->dev), c->resets,
+		elapsed_ms(&t0));
+	return 0;
+}
+
+int pl_nvme_reset(struct pl_nvme_ctrl *c)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	int ret = pl_nvme_reset_locked(c);
+	pthread_mutex_unlock(&c->admin_lock);
+	return ret;
+}
+
+unsigned pl_nvme_resets(const struct pl_nvme_ctrl *c)
+{
+	return __atomic_load_n(&c->resets, __ATOMIC_RELAXED);
+}
+
+bool pl_nvme_failed(const struct pl_nvme_ctrl *c)
+{
+	return pl_nvme_dead(c);
+}
+
 static void shutdown_ctrl(struct pl_nvme_ctrl *c)
 {
-	if (c->failed)
+	if (c->failed || pl_nvme_dead(c))
 		return;
 	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
 	unsigned ms = c->id && c->id->rtd3e ? c->id->rtd3e / 1000 + 1 : SHUTDOWN_TIMEOUT_MS;
@@ -313,7 +406,10 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 	c->max_xfer = c->id->mdts ? c->page_size << c->id->mdts : by_prp;
 	if (c->max_xfer > by_prp)
 		c->max_xfer = by_prp;
-	if ((ret = set_queue_count(c)) || (ret = find_namespaces(c)))
+	pthread_mutex_lock(&c->admin_lock);
+	ret = set_queue_count_locked(c);
+	pthread_mutex_unlock(&c->admin_lock);
+	if (ret || (ret = find_namespaces(c)))
 		goto err;
 	setup_dbbuf(c);
 	c->sgl = c->opts.sgl && (c->id->sgls & NVME_CTRL_SGLS_MASK);
@@ -321,6 +417,9 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 		pl_info("%s: the controller takes no SGLs: PRPs it is", info.addr);
 	if ((ret = setup_interrupts(c)))
 		goto err;
+	pthread_mutex_lock(&c->admin_lock);
+	pl_nvme_events_start_locked(c);
+	pthread_mutex_unlock(&c->admin_lock);
 	pl_debug("%s: NVMe %u.%u, %u namespace(s), %u I/O queue pair(s), %zu KiB per command%s%s",
 		 info.addr, NVME_VS_MAJOR(c->vs), NVME_VS_MINOR(c->vs), c->nns, c->io_queues,
 		 c->max_xfer >> 10, c->dbbuf ? ", shadow doorbells" : "", c->sgl ? ", SGLs" : "");

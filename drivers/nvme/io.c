@@ -103,7 +103,10 @@ static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid,
 static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, void *arg,
 		      uint16_t *parent)
 {
-	if (qp->failed)
+	/* After a reset the pair is brought back first (its ended requests wait for poll). */
+	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
+		pl_nvme_qpair_recover(qp);
+	if (pl_unlikely(qp->failed))
 		return -EIO;
 	if (pieces > qp->slots) {
 		pl_err("%s: a request of %u commands on queue pair %u of %u slots: it could never "
@@ -117,20 +120,30 @@ static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, 
 	qp->reqs[*parent] = (struct pl_nvme_req){
 		.cb = cb, .arg = arg, .parent = *parent, .pending = (uint16_t)pieces,
 	};
+	if (pl_unlikely(qp->timeout_ms))
+		qp->reqs[*parent].t_sent = pl_nvme_coarse_ms();
 	return 0;
 }
 
-/* The next SQ entry, zeroed, for @cid of request @parent. */
-static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t cid, uint16_t parent)
+/* The next SQ entry, zeroed, for @cid of request @parent, and what the slot remembers of it. */
+static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t cid, uint16_t parent,
+				 uint8_t opcode, uint32_t nsid, uint64_t lba, uint32_t blocks)
 {
 	struct pl_nvme_queue *q = &qp->q;
 	struct nvme_sqe *s = &q->sq[q->sq_tail];
+	struct pl_nvme_req *r = &qp->reqs[cid];
 
 	if (++q->sq_tail == q->depth)
 		q->sq_tail = 0;
-	qp->reqs[cid].parent = parent;
+	r->parent = parent;
+	r->opcode = opcode;
+	r->nsid = nsid;
+	r->lba = lba;
+	r->blocks = blocks;
 	memset(s, 0, sizeof(*s));
 	s->cid = cid;
+	s->opcode = opcode;
+	s->nsid = nsid;
 	return s;
 }
 
@@ -157,10 +170,9 @@ static int submit_rw(struct pl_nvme_qpair *qp, uint8_t opcode, uint32_t nsid, co
 	for (unsigned i = 0; i < pieces; i++) {
 		uint16_t cid = i ? qp->free_cids[--qp->nfree] : parent;
 		uint32_t n = blocks - i * max < max ? blocks - i * max : max;
-		struct nvme_sqe *s = next_sqe(qp, cid, parent);
+		struct nvme_sqe *s = next_sqe(qp, cid, parent, opcode, nsid,
+					      lba + (uint64_t)i * max, n);
 
-		s->opcode = opcode;
-		s->nsid = nsid;
 		s->cdw10 = (uint32_t)(lba + (uint64_t)i * max);
 		s->cdw11 = (uint32_t)((lba + (uint64_t)i * max) >> 32);
 		s->cdw12 = NVME_RW_NLB(n - 1);
@@ -215,9 +227,7 @@ int pl_nvme_deallocate(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, ui
 	/* The one range lives in the slot's own list area. */
 	struct nvme_dsm_range *r = (struct nvme_dsm_range *)(qp->pages + (size_t)cid * qp->slot_bytes);
 	*r = (struct nvme_dsm_range){ .nlb = blocks, .slba = lba };
-	struct nvme_sqe *s = next_sqe(qp, cid, cid);
-	s->opcode = NVME_NVM_DSM;
-	s->nsid = nsid;
+	struct nvme_sqe *s = next_sqe(qp, cid, cid, NVME_NVM_DSM, nsid, lba, blocks);
 	s->prp1 = qp->pages_iova + (size_t)cid * qp->slot_bytes;
 	s->cdw10 = NVME_DSM_NR(0);
 	s->cdw11 = NVME_DSM_AD;
@@ -235,9 +245,25 @@ int pl_nvme_flush(struct pl_nvme_qpair *qp, uint32_t nsid, pl_nvme_cb cb, void *
 	}
 	if ((ret = take_slots(qp, 1, cb, arg, &cid)))
 		return ret;
-	struct nvme_sqe *s = next_sqe(qp, cid, cid);
-	s->opcode = NVME_NVM_FLUSH;
-	s->nsid = nsid;
+	next_sqe(qp, cid, cid, NVME_NVM_FLUSH, nsid, 0, 0);
+	return 0;
+}
+
+int pl_nvme_submit_raw(struct pl_nvme_qpair *qp, const struct nvme_sqe *cmd, pl_nvme_cb cb,
+		       void *arg)
+{
+	bool rw = cmd->opcode == NVME_NVM_READ || cmd->opcode == NVME_NVM_WRITE ||
+		  cmd->opcode == NVME_NVM_WRITE_ZEROES;
+	uint16_t cid;
+	int ret;
+
+	if ((ret = take_slots(qp, 1, cb, arg, &cid)))
+		return ret;
+	struct nvme_sqe *s = next_sqe(qp, cid, cid, cmd->opcode, cmd->nsid,
+				      rw ? (uint64_t)cmd->cdw11 << 32 | cmd->cdw10 : 0,
+				      rw ? (cmd->cdw12 & 0xffff) + 1 : 0);
+	*s = *cmd;
+	s->cid = cid;
 	return 0;
 }
 
@@ -267,6 +293,9 @@ static void forget_wait(struct pl_nvme_qpair *qp, struct sync_wait *w)
 	for (unsigned cid = 0; cid < qp->slots; cid++)
 		if (qp->reqs[cid].arg == w)
 			qp->reqs[cid].cb = NULL;
+	for (unsigned i = 0; i < qp->nlimbo; i++)
+		if (qp->limbo[i].arg == w)
+			qp->limbo[i].cb = NULL;
 }
 
 static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *status)
@@ -275,7 +304,7 @@ static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *st
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned n = 0; !w->done; n++) {
-		if (pl_nvme_poll(qp, 0) < 0) {
+		if (pl_nvme_poll(qp, 0) < 0 && !w->done) {
 			forget_wait(qp, w);
 			return -EIO;
 		}

@@ -13,6 +13,9 @@
 
 #define PL_NVME_MAX_NS 64	/* active namespaces kept; more are not listed */
 #define PL_NVME_MAX_QPAIRS 256	/* I/O queue pairs a controller may have */
+#define PL_NVME_MAX_AERS 4	/* Asynchronous Event Requests kept outstanding at most */
+#define PL_NVME_MAX_EVENTS 16	/* events held between two pl_nvme_poll_admin() calls */
+#define PL_NVME_AER_CID 0xff00	/* admin CIDs from here on are AERs; the others count up */
 
 /*
  * What a command slot holds while its command is out, indexed by CID. A request larger
@@ -27,8 +30,19 @@ struct pl_nvme_req {
 	uint16_t parent;	/* PL_NVME_FREE_SLOT while free */
 	uint16_t pending;	/* on the parent: pieces not yet completed */
 	uint16_t status;	/* on the parent: the first error, SCT << 8 | SC */
+	uint8_t opcode;
+	uint8_t flags;		/* REQ_* */
 	uint32_t dw0;
+	/* where the piece went (on the parent, once a piece failed: that piece) */
+	uint32_t nsid;
+	uint32_t blocks;
+	uint64_t lba;
+	uint32_t t_sent;	/* on the parent, with timeouts on: coarse ms when it went out */
 };
+
+#define REQ_TIMED_OUT	(1u << 0)	/* its time passed: it ends as PL_NVME_SC_TIMEOUT */
+#define REQ_ABORT_SENT	(1u << 1)	/* Abort sent; t_sent restarted for the wait on it */
+#define REQ_DNR		(1u << 2)	/* the error said do not retry */
 
 /* A submission and completion queue pair with its doorbells, admin or I/O. */
 struct pl_nvme_queue {
@@ -66,7 +80,16 @@ struct pl_nvme_qpair {
 	struct pl_dma_span span;
 	unsigned idle_polls;		/* empty polls since CSTS was last read */
 	int irq_fd;
-	bool failed;
+	uint32_t cq_flags;		/* Create I/O CQ's CDW11: made again so after a reset */
+	bool failed;			/* for good: the controller is */
+	/* resets: the controller's generation this pair's queues belong to */
+	uint32_t gen;
+	/* requests ended by a reset (or reaped while recovering), for pl_nvme_poll to deliver */
+	struct pl_nvme_req *limbo;
+	unsigned nlimbo;
+	/* timeouts */
+	unsigned timeout_ms;		/* 0: none */
+	uint32_t next_check;		/* coarse ms */
 };
 
 struct pl_nvme_ctrl {
@@ -81,7 +104,10 @@ struct pl_nvme_ctrl {
 	struct pl_nvme_opts opts;
 	bool dbbuf;			/* shadow doorbells in use */
 	bool sgl;			/* SGL data pointers in use */
-	bool failed;			/* CSTS.CFS seen */
+	bool failed;			/* CSTS.CFS seen: a reset is due */
+	bool dead;			/* a reset did not bring it back: every call fails */
+	uint32_t gen;			/* bumped by each reset (atomic: owners read it) */
+	unsigned resets;
 
 	pthread_mutex_t admin_lock;	/* the admin queue and the queue IDs */
 	struct pl_nvme_queue admin;
@@ -102,7 +128,23 @@ struct pl_nvme_ctrl {
 	bool qid_used[PL_NVME_MAX_QPAIRS + 1];
 	struct pl_nvme_qpair *qpairs[PL_NVME_MAX_QPAIRS + 1];
 	unsigned irq_vectors;		/* MSI-X vectors routed to eventfds, 0 when none */
+
+	/* Asynchronous Event Requests: CIDs PL_NVME_AER_CID + i, apart from the others' */
+	unsigned aer_max;		/* kept outstanding */
+	unsigned aer_out;
+	uint32_t events[PL_NVME_MAX_EVENTS];	/* dw0 of events reaped, not yet delivered */
+	unsigned nevents;
+	pl_nvme_event_cb event_cb;
+	void *event_arg;
 };
+
+static inline bool pl_nvme_dead(const struct pl_nvme_ctrl *c)
+{
+	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
+/* Coarse monotonic milliseconds: the vDSO's tick clock, no system call. */
+uint32_t pl_nvme_coarse_ms(void);
 
 /* queue.c: the doorbells and the completion ring, shared by the admin and I/O queues */
 void pl_nvme_queue_init(struct pl_nvme_ctrl *c, struct pl_nvme_queue *q, uint16_t qid,
@@ -117,13 +159,33 @@ void pl_nvme_consume_cqe(struct pl_nvme_queue *q);
 bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c);
 
 /* admin.c */
+/* Allocates the admin memory once, then (each time) empties the queues and tells CC's
+ * registers about them; the controller must be disabled. */
 int pl_nvme_admin_init(struct pl_nvme_ctrl *c);
 void pl_nvme_admin_fini(struct pl_nvme_ctrl *c);
-/* An admin command with the data page as its buffer; admin_lock held by the caller. */
+/* An admin command, waited for; admin_lock held by the caller. AERs completing
+ * meanwhile are kept for pl_nvme_poll_admin(). */
 int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl);
+/* The same with @len bytes of data through the admin data page. */
+int pl_nvme_admin_data_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, void *data,
+			      size_t len, struct nvme_cqe *cpl);
+void pl_nvme_admin_reap_locked(struct pl_nvme_ctrl *c);
+/* events.c: Asynchronous Event Configuration and the AERs sent; admin_lock held. */
+void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c);
+void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe);
+
+/* ctrl.c: a reset with admin_lock held */
+int pl_nvme_reset_locked(struct pl_nvme_ctrl *c);
 
 /* qpair.c */
 void pl_nvme_qpairs_destroy_all(struct pl_nvme_ctrl *c);
+/* Brings a pair back after a reset (its owner's thread), see pl_nvme_reset(). */
+void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp);
+
+static inline bool pl_nvme_qpair_stale(const struct pl_nvme_qpair *qp)
+{
+	return qp->gen != __atomic_load_n(&qp->ctrl->gen, __ATOMIC_ACQUIRE);
+}
 
 /* A completion's status word (phase tag off) as the callback sees it: SCT << 8 | SC. */
 static inline uint16_t pl_nvme_status(uint16_t cqe_status)

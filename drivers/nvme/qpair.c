@@ -21,6 +21,13 @@
  */
 #define CQ_BATCH 32
 
+/*
+ * Requests a reset ended wait in the pair's limbo for pl_nvme_poll() to complete them:
+ * room for a pair's worth, and a pair's worth more for a reset that comes while the
+ * callbacks of the last one are still being called.
+ */
+#define LIMBO_PER_SLOT 2
+
 static size_t round_page(size_t n)
 {
 	return (n + PAGE - 1) & ~(size_t)(PAGE - 1);
@@ -48,6 +55,7 @@ static void qpair_free(struct pl_nvme_qpair *qp)
 {
 	pl_dma_free(qp->ctrl->ctx, qp->mem);
 	free(qp->reqs);
+	free(qp->limbo);
 	free(qp->free_cids);
 	free(qp);
 }
@@ -80,7 +88,8 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 	qp->pages = qp->mem + sq_len + cq_len;
 	qp->pages_iova = iova + sq_len + cq_len;
 	if (!(qp->reqs = calloc(slots, sizeof(*qp->reqs))) ||
-	    !(qp->free_cids = calloc(slots, sizeof(*qp->free_cids))))
+	    !(qp->free_cids = calloc(slots, sizeof(*qp->free_cids))) ||
+	    !(qp->limbo = calloc(LIMBO_PER_SLOT * slots, sizeof(*qp->limbo))))
 		return -ENOMEM;
 	qp->slots = slots;
 	for (unsigned i = 0; i < slots; i++) {
@@ -88,6 +97,23 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
 	}
 	return 0;
+}
+
+/* 7.6.1: the CQ first, then the SQ that posts to it; admin_lock held. */
+static int make_queues_locked(struct pl_nvme_qpair *qp)
+{
+	struct pl_nvme_ctrl *c = qp->ctrl;
+	uint16_t qid = qp->q.qid, entries = qp->q.depth;
+	size_t sq_len = round_page(entries * sizeof(struct nvme_sqe));
+	int ret;
+
+	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_CQ, qid, entries, qp->mem_iova + sq_len,
+			     qp->cq_flags)))
+		return ret;
+	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_SQ, qid, entries, qp->mem_iova,
+			     NVME_SQ_PC | NVME_SQ_QPRIO_MEDIUM | NVME_SQ_CQID(qid))))
+		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qid, 0, 0, 0);
+	return ret;
 }
 
 struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
@@ -124,6 +150,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 	}
 	qp->ctrl = c;
 	qp->irq_fd = -1;
+	qp->timeout_ms = o.timeout_ms;
 	if ((ret = qpair_memory(qp, o.depth, entries)))
 		goto err_free;
 
@@ -138,7 +165,6 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 		goto err_unlock;
 	}
 	size_t sq_len = round_page(entries * sizeof(struct nvme_sqe));
-	uint64_t sq_iova = qp->mem_iova, cq_iova = qp->mem_iova + sq_len;
 	uint32_t irq = 0;
 	if (o.interrupts) {
 		if (qid >= c->irq_vectors) {
@@ -152,14 +178,10 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 	}
 	pl_nvme_queue_init(c, &qp->q, qid, entries, qp->mem, qp->mem + sq_len);
 	qp->cq_batch = entries - 1 - o.depth;
-	/* 7.6.1: the CQ first, then the SQ that posts to it. */
-	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_CQ, qid, entries, cq_iova, NVME_CQ_PC | irq)))
+	qp->cq_flags = NVME_CQ_PC | irq;
+	qp->gen = c->gen;
+	if ((ret = make_queues_locked(qp)))
 		goto err_unlock;
-	if ((ret = queue_cmd(c, NVME_ADMIN_CREATE_SQ, qid, entries, sq_iova,
-			     NVME_SQ_PC | NVME_SQ_QPRIO_MEDIUM | NVME_SQ_CQID(qid)))) {
-		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qid, 0, 0, 0);
-		goto err_unlock;
-	}
 	c->qid_used[qid] = true;
 	c->qpairs[qid] = qp;
 	pthread_mutex_unlock(&c->admin_lock);
@@ -180,6 +202,14 @@ err_free:
 static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
 {
 	qp->failed = true;
+	for (unsigned i = 0; i < qp->nlimbo; i++) {
+		struct pl_nvme_req *l = &qp->limbo[i];
+		struct pl_nvme_cpl cpl = { .status = l->status, .opcode = l->opcode,
+					   .nsid = l->nsid, .lba = l->lba, .blocks = l->blocks };
+		if (l->cb)
+			l->cb(l->arg, &cpl);
+	}
+	qp->nlimbo = 0;
 	for (unsigned cid = 0; cid < qp->slots; cid++) {
 		struct pl_nvme_req *r = &qp->reqs[cid];
 
@@ -207,7 +237,8 @@ void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
 	struct pl_nvme_ctrl *c = qp->ctrl;
 	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
 
-	while (pl_nvme_qpair_outstanding(qp) && !qp->failed && now_ms() < deadline)
+	while ((pl_nvme_qpair_outstanding(qp) || qp->nlimbo) && !qp->failed &&
+	       now_ms() < deadline)
 		if (pl_nvme_poll(qp, 0) == 0)
 			nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
 	if (pl_nvme_qpair_outstanding(qp))
@@ -216,20 +247,20 @@ void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
 
 	/* The SQ first (which aborts what is still in it), then its CQ. */
 	pthread_mutex_lock(&c->admin_lock);
-	if (!c->failed)
+	if (!qp->failed && !pl_nvme_qpair_stale(qp))
 		queue_cmd(c, NVME_ADMIN_DELETE_SQ, qp->q.qid, 0, 0, 0);
 	pthread_mutex_unlock(&c->admin_lock);
 	/* What completed before the SQ went is reaped as it ended, not called aborted; its
 	 * callbacks run without the admin lock, which they may want. */
-	if (!c->failed && pl_nvme_qpair_outstanding(qp))
+	if (!qp->failed && pl_nvme_qpair_outstanding(qp))
 		pl_nvme_poll(qp, 0);
 	pthread_mutex_lock(&c->admin_lock);
-	if (!c->failed)
+	if (!qp->failed && !pl_nvme_qpair_stale(qp))
 		queue_cmd(c, NVME_ADMIN_DELETE_CQ, qp->q.qid, 0, 0, 0);
 	c->qid_used[qp->q.qid] = false;
 	c->qpairs[qp->q.qid] = NULL;
 	pthread_mutex_unlock(&c->admin_lock);
-	if (pl_nvme_qpair_outstanding(qp))
+	if (pl_nvme_qpair_outstanding(qp) || qp->nlimbo)
 		complete_all(qp, (uint16_t)NVME_SCT_SC(NVME_SCT_GENERIC, NVME_SC_ABORT_SQ_DEL));
 	qpair_free(qp);
 }
@@ -277,15 +308,222 @@ void pl_nvme_kick(struct pl_nvme_qpair *qp)
 /* Every 4096 empty polls the controller's status is read: a failure is noticed, cheaply. */
 #define CSTS_EVERY 4096
 
+static inline struct pl_nvme_cpl cpl_of(const struct pl_nvme_req *p)
+{
+	return (struct pl_nvme_cpl){
+		.status = p->status, .dnr = p->flags & REQ_DNR, .opcode = p->opcode,
+		.dw0 = p->dw0, .nsid = p->nsid, .blocks = p->blocks, .lba = p->lba,
+	};
+}
+
+/*
+ * One command's completion: its slot freed, its request's first error kept (with where
+ * that piece went). Returns the request when this was its last piece, its slot freed
+ * too (read it before anything can submit again), else NULL.
+ */
+static inline struct pl_nvme_req *finish(struct pl_nvme_qpair *qp, uint16_t cid,
+					 uint16_t cqe_status, uint32_t dw0)
+{
+	/* A CID that is not out is a controller's bug: nothing to complete. */
+	if (pl_unlikely(cid >= qp->slots || qp->reqs[cid].parent == PL_NVME_FREE_SLOT))
+		return NULL;
+	struct pl_nvme_req *r = &qp->reqs[cid];
+	uint16_t parent = r->parent, status = pl_nvme_status(cqe_status);
+	struct pl_nvme_req *p = &qp->reqs[parent];
+
+	if (pl_unlikely(status) && !p->status) {
+		p->status = status;
+		if (NVME_CQE_DNR(cqe_status))
+			p->flags |= REQ_DNR;
+		p->opcode = r->opcode;
+		p->lba = r->lba;
+		p->blocks = r->blocks;
+	}
+	if (r != p) {
+		r->parent = PL_NVME_FREE_SLOT;
+		qp->free_cids[qp->nfree++] = cid;
+	} else {
+		p->dw0 = dw0;
+	}
+	if (--p->pending)
+		return NULL;
+	/* An Abort the driver sent ends a timed-out command: the caller sees the timeout. */
+	if (pl_unlikely(p->flags & REQ_TIMED_OUT) && p->status)
+		p->status = PL_NVME_SC_TIMEOUT;
+	p->parent = PL_NVME_FREE_SLOT;
+	qp->free_cids[qp->nfree++] = parent;
+	return p;
+}
+
+/* Puts an ended request aside for pl_nvme_poll(); called back at once if there is no room. */
+static void to_limbo(struct pl_nvme_qpair *qp, const struct pl_nvme_req *p)
+{
+	if (qp->nlimbo < LIMBO_PER_SLOT * qp->slots) {
+		qp->limbo[qp->nlimbo++] = *p;
+		return;
+	}
+	struct pl_nvme_cpl cpl = cpl_of(p);
+	if (p->cb)
+		p->cb(p->arg, &cpl);
+}
+
+static int deliver_limbo(struct pl_nvme_qpair *qp)
+{
+	int done = 0;
+
+	/* A callback may submit, and a submit after yet another reset may add to the limbo. */
+	for (unsigned i = 0; i < qp->nlimbo; i++) {
+		struct pl_nvme_req l = qp->limbo[i];
+		struct pl_nvme_cpl cpl = cpl_of(&l);
+
+		done++;
+		if (l.cb)
+			l.cb(l.arg, &cpl);
+	}
+	qp->nlimbo = 0;
+	return done;
+}
+
+void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
+{
+	struct pl_nvme_ctrl *c = qp->ctrl;
+	struct pl_nvme_queue *q = &qp->q;
+	volatile struct nvme_cqe *e;
+	unsigned reaped = 0, ended = 0;
+	struct pl_nvme_req *p;
+	int ret = -EIO;
+
+	/* What the controller completed before the reset did complete: as it ended. */
+	while ((e = pl_nvme_next_cqe(q))) {
+		uint16_t cid = e->cid, status = e->status;
+		uint32_t dw0 = e->dw0;
+
+		pl_nvme_consume_cqe(q);
+		if ((p = finish(qp, cid, status, dw0))) {
+			to_limbo(qp, p);
+			reaped++;
+		}
+	}
+	/* The rest ended with it, exactly once each; every slot is free again. */
+	pthread_mutex_lock(&c->admin_lock);
+	bool dead = pl_nvme_dead(c);
+	for (unsigned cid = 0; cid < qp->slots; cid++) {
+		p = &qp->reqs[cid];
+		if (p->parent == cid) {
+			p->status = dead ? PL_NVME_SC_FAILED :
+				    p->flags & REQ_TIMED_OUT ? PL_NVME_SC_TIMEOUT : PL_NVME_SC_RESET;
+			to_limbo(qp, p);
+			ended++;
+		}
+	}
+	qp->nfree = 0;
+	for (unsigned i = 0; i < qp->slots; i++) {
+		qp->free_cids[qp->nfree++] = (uint16_t)(qp->slots - 1 - i);
+		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
+	}
+	/* The same queues again, empty: ID, depth, memory and vector as before. */
+	qp->gen = c->gen;
+	if (!dead) {
+		memset((void *)q->cq, 0, (size_t)q->depth * sizeof(struct nvme_cqe));
+		pl_nvme_queue_init(c, q, q->qid, q->depth, q->sq, (void *)q->cq);
+		ret = make_queues_locked(qp);
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	if (ret) {
+		qp->failed = true;
+		pl_err("%s: queue pair %u could not be made again after the reset: it is failed",
+		       pl_vfio_addr(c->dev), q->qid);
+	} else {
+		pl_info("%s: queue pair %u back after reset %u: %u request(s) ended by it, %u "
+			"completed before it", pl_vfio_addr(c->dev), q->qid, c->resets, ended, reaped);
+	}
+}
+
+/* Resets the controller on the failure that this thread noticed, unless another did. */
+static void reset_failed(struct pl_nvme_ctrl *c)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	if (c->failed && !pl_nvme_dead(c))
+		pl_nvme_reset_locked(c);
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+static const char *op_name(uint8_t opcode)
+{
+	return opcode == NVME_NVM_READ ? "Read" : opcode == NVME_NVM_WRITE ? "Write" :
+	       opcode == NVME_NVM_FLUSH ? "Flush" : "command";
+}
+
+/* Aborts each outstanding piece of request @parent: false when one is not aborted. */
+static bool abort_request(struct pl_nvme_qpair *qp, uint16_t parent)
+{
+	bool all = true;
+
+	for (unsigned cid = 0; cid < qp->slots; cid++) {
+		if (qp->reqs[cid].parent != parent)
+			continue;
+		struct nvme_sqe cmd = {
+			.opcode = NVME_ADMIN_ABORT,
+			.cdw10 = NVME_ABORT_CDW10(qp->q.qid, cid),
+		};
+		struct nvme_cqe cpl = { 0 };
+		if (pl_nvme_admin(qp->ctrl, &cmd, NULL, 0, &cpl) || NVME_ABORT_NOT_ABORTED(cpl.dw0))
+			all = false;
+	}
+	return all;
+}
+
+/*
+ * A request past its time is aborted; one the controller did not end within as long
+ * again (or would not abort) takes a controller reset, which ends everything in flight.
+ */
+static void check_timeouts(struct pl_nvme_qpair *qp, uint32_t now)
+{
+	bool reset = false;
+
+	for (unsigned cid = 0; cid < qp->slots; cid++) {
+		struct pl_nvme_req *r = &qp->reqs[cid];
+
+		if (r->parent != cid || now - r->t_sent < qp->timeout_ms)
+			continue;
+		if (r->flags & REQ_ABORT_SENT) {
+			pl_warn("%s: queue pair %u: CID %u still not done %u ms after its Abort: "
+				"resetting the controller", pl_vfio_addr(qp->ctrl->dev), qp->q.qid,
+				cid, qp->timeout_ms);
+			reset = true;
+			continue;
+		}
+		r->flags |= REQ_TIMED_OUT | REQ_ABORT_SENT;
+		r->t_sent = now;
+		pl_warn("%s: queue pair %u: %s of %u block(s) at LBA %llu on namespace %u (CID %u) "
+			"did not complete within %u ms: aborting it", pl_vfio_addr(qp->ctrl->dev),
+			qp->q.qid, op_name(r->opcode), r->blocks, (unsigned long long)r->lba,
+			r->nsid, cid, qp->timeout_ms);
+		if (!abort_request(qp, (uint16_t)cid)) {
+			pl_warn("%s: the controller did not abort it: resetting the controller",
+				pl_vfio_addr(qp->ctrl->dev));
+			reset = true;
+		}
+	}
+	if (reset)
+		pl_nvme_reset(qp->ctrl);
+}
+
 int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 {
 	struct pl_nvme_queue *q = &qp->q;
 	volatile struct nvme_cqe *e;
 	int done = 0;
 
+	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
+		pl_nvme_qpair_recover(qp);
+	if (pl_unlikely(qp->nlimbo))
+		done = deliver_limbo(qp);
+	if (pl_unlikely(qp->failed))
+		return -EIO;
 	pl_nvme_ring_sq(q);
 	while ((!budget || (unsigned)done < budget) && (e = pl_nvme_next_cqe(q))) {
-		uint16_t cid = e->cid, status = pl_nvme_status(e->status);
+		uint16_t cid = e->cid, status = e->status;
 		uint32_t dw0 = e->dw0;
 
 		pl_nvme_consume_cqe(q);
@@ -297,38 +535,31 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 		if ((uint16_t)(q->cq_head - q->cq_rung + q->depth) % q->depth >=
 		    (qp->cq_batch ? qp->cq_batch : 1))
 			pl_nvme_ring_cq(q);
-		/* A CID that is not out is a controller's bug: nothing to complete. */
-		if (cid >= qp->slots || qp->reqs[cid].parent == PL_NVME_FREE_SLOT)
+		struct pl_nvme_req *p = finish(qp, cid, status, dw0);
+		if (!p)
 			continue;
-		struct pl_nvme_req *r = &qp->reqs[cid];
-		uint16_t parent = r->parent;
-		struct pl_nvme_req *p = &qp->reqs[parent];
-		if (status && !p->status)
-			p->status = status;
-		if (r != p) {
-			r->parent = PL_NVME_FREE_SLOT;
-			qp->free_cids[qp->nfree++] = cid;
-		} else {
-			p->dw0 = dw0;
-		}
-		if (--p->pending)
-			continue;
-		/* The whole request is done: free its slot first, so the callback may reuse it. */
-		struct pl_nvme_cpl cpl = { .status = p->status, .dw0 = p->dw0 };
+		/* The slot is free: what the callback needs is copied before it may reuse it. */
+		struct pl_nvme_cpl cpl = cpl_of(p);
 		pl_nvme_cb cb = p->cb;
 		void *arg = p->arg;
-		p->parent = PL_NVME_FREE_SLOT;
-		qp->free_cids[qp->nfree++] = parent;
 		done++;
 		if (cb)
 			cb(arg, &cpl);
 	}
 	/* What the callbacks submitted goes out now, in the same doorbell write as a batch. */
 	pl_nvme_ring_sq(q);
+	if (pl_unlikely(qp->timeout_ms) && pl_nvme_qpair_outstanding(qp)) {
+		uint32_t now = pl_nvme_coarse_ms();
+
+		if ((int32_t)(now - qp->next_check) >= 0) {
+			qp->next_check = now + (qp->timeout_ms / 4 ? qp->timeout_ms / 4 : 1);
+			check_timeouts(qp, now);
+		}
+	}
 	if (!done && pl_nvme_qpair_outstanding(qp) && ++qp->idle_polls >= CSTS_EVERY) {
 		qp->idle_polls = 0;
 		if (pl_nvme_check_fatal(qp->ctrl))
-			qp->failed = true;
+			reset_failed(qp->ctrl);
 	}
-	return qp->failed ? -EIO : done;
+	return done;
 }

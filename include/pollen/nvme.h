@@ -37,6 +37,12 @@ struct pl_nvme_opts {
 	bool shadow_doorbells;
 	bool sgl;		/* data as one SGL descriptor where the controller takes SGLs */
 	bool interrupts;	/* MSI-X vectors into eventfds, so queue pairs can sleep */
+	/*
+	 * Asynchronous Event Requests kept outstanding (up to 4, AERL permitting), with
+	 * SMART critical warnings and notices enabled; pl_nvme_poll_admin() delivers what
+	 * they report. Off: no AER is ever sent.
+	 */
+	bool no_events;
 };
 
 /**
@@ -70,6 +76,59 @@ PL_API size_t pl_nvme_max_transfer(const struct pl_nvme_ctrl *c);
 PL_API bool pl_nvme_shadow_doorbells(const struct pl_nvme_ctrl *c);
 /* Whether data pointers go out as SGLs. */
 PL_API bool pl_nvme_sgl(const struct pl_nvme_ctrl *c);
+
+/**
+ * pl_nvme_reset() - a controller level reset (thread-safe, blocking): the controller is
+ * disabled, which ends every command it holds, and brought back with its admin queue,
+ * features and events as they were. Each I/O queue pair comes back at its ID and depth
+ * on its owner's next call on it (submit or poll): its commands that were in flight are
+ * completed once, by pl_nvme_poll(), with PL_NVME_SC_RESET (PL_NVME_SC_TIMEOUT for one
+ * that had timed out), so callers may resubmit them. The driver resets by itself when a
+ * command times out and Abort does not end it, and when CSTS.CFS is seen.
+ * Return: 0; -EIO when the controller did not come back within CAP.TO: it is failed,
+ *         and every later call on it and its queue pairs is refused with -EIO (its
+ *         commands complete with PL_NVME_SC_FAILED). Logged.
+ */
+PL_API int pl_nvme_reset(struct pl_nvme_ctrl *c);
+/* Resets done on the controller, asked for or not. */
+PL_API unsigned pl_nvme_resets(const struct pl_nvme_ctrl *c);
+/* Whether the controller has failed for good (a reset did not bring it back). */
+PL_API bool pl_nvme_failed(const struct pl_nvme_ctrl *c);
+
+/**
+ * pl_nvme_get_log() - Get Log Page @lid (NVME_LOG_SMART, NVME_LOG_ERROR, ...) for @nsid
+ * (NVME_NSID_ALL for the controller), @len bytes (a multiple of 4, up to 4 KiB) into
+ * @buf. @rae keeps an asynchronous event the page reports masked (Retain Async Event).
+ * Return: 0, -EIO (@cpl-less: logged with the status's name), -EINVAL, -ETIMEDOUT.
+ */
+PL_API int pl_nvme_get_log(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *buf,
+			   size_t len, bool rae);
+
+/** struct pl_nvme_event - an Asynchronous Event, and the log page read to clear it. */
+struct pl_nvme_event {
+	uint8_t type;		/* NVME_AER_ERROR, NVME_AER_SMART, NVME_AER_NOTICE, ... */
+	uint8_t info;		/* NVME_AER_SMART_RELIABILITY and the like */
+	uint8_t lid;		/* the log page it names */
+	uint32_t dw0;		/* the whole completion dword */
+	const void *log;	/* that page as read (NULL if it could not be); valid in the call */
+	size_t log_len;
+};
+typedef void (*pl_nvme_event_cb)(void *arg, const struct pl_nvme_event *ev);
+
+/* The callback pl_nvme_poll_admin() calls per event; NULL: events are logged only. */
+PL_API void pl_nvme_set_event_cb(struct pl_nvme_ctrl *c, pl_nvme_event_cb cb, void *arg);
+
+/**
+ * pl_nvme_poll_admin() - reaps the admin queue (thread-safe; takes its lock, so not for
+ * the data path): each Asynchronous Event that completed is logged, its log page read
+ * (which lets the controller report that kind of event again), its AER sent again, and
+ * the callback called (without the lock held). An app calls it now and then, or when
+ * pl_nvme_admin_irq_fd() fires.
+ * Return: events delivered, or -EIO when the controller has failed.
+ */
+PL_API int pl_nvme_poll_admin(struct pl_nvme_ctrl *c);
+/* The eventfd the admin queue raises (MSI-X vector 0), or -1 without interrupts. */
+PL_API int pl_nvme_admin_irq_fd(const struct pl_nvme_ctrl *c);
 
 /** struct pl_nvme_ns - an active namespace, as Identify Namespace describes it. */
 struct pl_nvme_ns {
@@ -106,6 +165,13 @@ PL_API int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, voi
 struct pl_nvme_qpair_opts {
 	unsigned depth;		/* commands at once; 0: 256. The rings are a little deeper */
 	bool interrupts;	/* its completion queue raises an MSI-X vector (opts.interrupts) */
+	/*
+	 * A command not completed this long after it went out (0: never) is aborted (Abort);
+	 * if the controller does not end it within as long again, or says it will not, the
+	 * controller is reset. Either way the command completes with PL_NVME_SC_TIMEOUT.
+	 * Checked in pl_nvme_poll(), to a few milliseconds (the coarse clock, no system call).
+	 */
+	unsigned timeout_ms;
 };
 
 /**
@@ -136,11 +202,36 @@ PL_API int pl_nvme_qpair_irq_fd(const struct pl_nvme_qpair *qp);
 /* Bytes of DMA memory the pair holds (rings and PRP lists, in whole hugepages). */
 PL_API size_t pl_nvme_qpair_dma_bytes(const struct pl_nvme_qpair *qp);
 
+/*
+ * Pollen's own statuses, above any SCT << 8 | SC a controller can return (0x7ff at most):
+ * what the driver, not the controller, ended a command with.
+ */
+#define PL_NVME_SC_TIMEOUT	0x801	/* no completion within the pair's timeout_ms */
+#define PL_NVME_SC_RESET	0x802	/* in flight when the controller was reset: resubmit */
+#define PL_NVME_SC_FAILED	0x803	/* the controller failed and did not come back */
+
 /** struct pl_nvme_cpl - how a command ended. */
 struct pl_nvme_cpl {
-	uint16_t status;	/* SCT << 8 | SC (NVME_SCT_SC()): 0 is success */
+	uint16_t status;	/* SCT << 8 | SC (NVME_SCT_SC()), or PL_NVME_SC_*: 0 is success */
+	bool dnr;		/* the controller said: do not retry */
+	uint8_t opcode;		/* the command */
 	uint32_t dw0;		/* the command specific result */
+	/* where it went; for a request of several commands, the one that failed */
+	uint32_t nsid;
+	uint32_t blocks;
+	uint64_t lba;
 };
+
+/*
+ * The status's name as the NVMe specification gives it ("Unrecovered Read Error", "LBA
+ * Out of Range", ...) or Pollen's ("Command Timed Out"); never NULL.
+ */
+PL_API const char *pl_nvme_status_name(uint16_t status);
+/*
+ * One line for a failed command, e.g. "Read of 8 blocks at LBA 2048 on namespace 1:
+ * Unrecovered Read Error (SCT 2h SC 81h)". Return: as snprintf.
+ */
+PL_API int pl_nvme_cpl_describe(const struct pl_nvme_cpl *cpl, char *buf, size_t len);
 
 typedef void (*pl_nvme_cb)(void *arg, const struct pl_nvme_cpl *cpl);
 
@@ -165,6 +256,15 @@ PL_API int pl_nvme_deallocate(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t 
 			      uint32_t blocks, pl_nvme_cb cb, void *arg);
 PL_API int pl_nvme_flush(struct pl_nvme_qpair *qp, uint32_t nsid, pl_nvme_cb cb, void *arg);
 
+/**
+ * pl_nvme_submit_raw() - queue a command the caller built (any I/O opcode, its own data
+ * pointer as IOVAs; the CID is the driver's). Nothing is checked or translated: for
+ * commands the driver has no call for, and for tests of what the device does with them.
+ * Return: 0, -EAGAIN, -EIO as the other submit calls.
+ */
+PL_API int pl_nvme_submit_raw(struct pl_nvme_qpair *qp, const struct nvme_sqe *cmd,
+			      pl_nvme_cb cb, void *arg);
+
 /* Sends what was submitted since the last doorbell: one doorbell write, or none. */
 PL_API void pl_nvme_kick(struct pl_nvme_qpair *qp);
 
@@ -172,7 +272,9 @@ PL_API void pl_nvme_kick(struct pl_nvme_qpair *qp);
  * pl_nvme_poll() - send what was submitted, then reap up to @budget completions (0: all
  * there are), calling their callbacks; a callback may submit again. One SQ doorbell write
  * at most, and a CQ one per 32 completions.
- * Return: how many commands completed; -EIO once the controller has failed (CSTS.CFS).
+ * After a reset it first brings the pair back (see pl_nvme_reset()); with a timeout set
+ * it aborts what is overdue.
+ * Return: how many requests completed; -EIO once the controller has failed for good.
  */
 PL_API int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget);
 

@@ -343,6 +343,11 @@ enum nvme_nidt {
 #define NVME_QUEUE_CDW10(qid, qsize0) \
 	((uint32_t)(qsize0) << 16 | ((uint32_t)(qid) & 0xffff))
 
+/* Abort (5.1): CDW10 names the command, SQID in 15:0 and CID in 31:16. Completion dword 0
+ * bit 0 is set when the command was not aborted. */
+#define NVME_ABORT_CDW10(sqid, cid)	(((uint32_t)(sqid) & 0xffff) | (uint32_t)(cid) << 16)
+#define NVME_ABORT_NOT_ABORTED(dw0)	((uint32_t)(dw0) & 0x1)
+
 /* Create I/O CQ CDW11. */
 #define NVME_CQ_PC		(1u << 0)	/* physically contiguous */
 #define NVME_CQ_IEN		(1u << 1)	/* interrupts enabled */

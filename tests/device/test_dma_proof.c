@@ -1,9 +1,8 @@
 /*
- * DMA through the IOMMU, shown by a device: the NVMe writes its Identify data into our
- * hugepage memory at the IOVA Pollen mapped, and a command aimed at an unmapped IOVA is
- * refused by the IOMMU (the kernel logs a DMAR fault). The admin queue is the least the
- * NVMe 1.4 spec needs for one command (nvme_admin.c); the NVMe driver proper is in
- * drivers/nvme.
+ * DMA through the IOMMU, shown by a device on the NVMe driver's own path: a Read lands in
+ * our hugepage memory at the IOVA Pollen mapped, and a Read whose data pointer names an
+ * IOVA nothing maps is refused by the IOMMU (the kernel logs a DMAR fault), ends with an
+ * error status, and leaves the memory beside the mapping as it was.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -16,9 +15,10 @@
 
 #include <pollen/dma.h>
 #include <pollen/iommu.h>
+#include <pollen/nvme.h>
 #include <pollen/vfio.h>
 
-#include "nvme_admin.h"
+#include "pattern.h"
 #include "testbed.h"
 
 /* Whether the kernel has logged a DMAR fault for device @bdf at @iova since @kmsg's position. */
@@ -44,70 +44,121 @@ static bool dmar_fault_logged(int kmsg, const char *bdf, uint64_t iova)
 	return seen;
 }
 
+struct raw {
+	bool done;
+	struct pl_nvme_cpl cpl;
+};
+
+static void raw_done(void *arg, const struct pl_nvme_cpl *cpl)
+{
+	struct raw *r = arg;
+
+	r->cpl = *cpl;
+	r->done = true;
+}
+
+/* A Read of @blocks at LBA 0 of namespace 1 with the data pointer given as IOVAs. */
+static struct pl_nvme_cpl raw_read(struct pl_nvme_qpair *qp, uint64_t prp1, uint64_t prp2,
+				   uint32_t blocks)
+{
+	struct nvme_sqe cmd = {
+		.opcode = NVME_NVM_READ, .nsid = 1, .prp1 = prp1, .prp2 = prp2,
+		.cdw12 = NVME_RW_NLB(blocks - 1),
+	};
+	struct raw r = { 0 };
+
+	cr_assert_eq(pl_nvme_submit_raw(qp, &cmd, raw_done, &r), 0);
+	for (time_t end = time(NULL) + 30; !r.done;) {
+		cr_assert_geq(pl_nvme_poll(qp, 0), 0);
+		cr_assert_leq(time(NULL), end, "the stray read never ended");
+	}
+	return r.cpl;
+}
+
+static bool untouched(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] != 0xee)
+			return false;
+	return true;
+}
+
 /*
  * The kernel rate-limits DMAR fault messages (a burst of about three faults' worth), so
  * each back end gets a boot of its own: tests/device/meson.build runs this binary twice,
  * with POLLEN_IOMMU=iommufd and POLLEN_IOMMU=vfio, which PL_IOMMU_AUTO obeys.
  */
-TESTBED_TEST_ON(PL_IOMMU_AUTO, dma_proof, nvme_writes_through_the_mapping_and_not_beside_it,
-		"nvme")
+TESTBED_TEST_ON(PL_IOMMU_AUTO, dma_proof, nvme_reads_through_the_mapping_and_not_beside_it,
+		TESTBED_CONTEXT)
 {
-	const char *want = getenv("POLLEN_IOMMU"), *addr = pl_vfio_addr(tb.dev);
-	struct nvme_admin a;
+	const char *want = getenv("POLLEN_IOMMU"), *addr = testbed_dev("nvme");
 	uint64_t iova;
 
 	cr_assert_eq(pl_iommu_backend(tb.ctx), want && !strcmp(want, "vfio") ? PL_IOMMU_VFIO :
 					       PL_IOMMU_IOMMUFD, "POLLEN_IOMMU=%s not obeyed", want);
+	struct pl_nvme_ctrl *c = pl_nvme_open(tb.ctx, addr, NULL);
+	cr_assert_not_null(c);
+	/* A stray read may never end on its own (see below): the pair's timeout ends it. */
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(c, &(struct pl_nvme_qpair_opts){
+		.depth = 8, .timeout_ms = 1000 });
+	cr_assert_not_null(qp);
 	uint8_t *mem = pl_dma_alloc(tb.ctx, 2u << 20, 0, &iova);
 	cr_assert_not_null(mem);
-	nvme_admin_init(&a, tb.dev, tb.bar0, mem, iova);
-	uint8_t *data = mem + 8192;
-	uint64_t data_iova = iova + 8192;
 
-	/* Through the mapping: the controller's own Identify data lands in our memory. */
-	memset(data, 0xee, 4096);
-	cr_assert_eq(nvme_admin_identify(&a, data_iova), 0, "Identify failed");
-	struct nvme_id_ctrl *id = (struct nvme_id_ctrl *)data;
-	cr_expect_eq(id->vid, 0x1b36, "Identify VID %04x: not QEMU's", id->vid);
-	cr_expect_eq(memcmp(id->sn, "deadbeef", 8), 0, "serial number: %.20s", id->sn);
+	/* Through the mapping: what was written lands in our memory at the IOVA mapped. */
+	pattern_fill(mem, 1, 0, 8, 512, 3);
+	cr_assert_eq(pl_nvme_write_sync(qp, 1, mem, 0, 8, NULL), 0);
+	memset(mem, 0xee, 2u << 20);
+	struct pl_nvme_cpl ok = raw_read(qp, iova, 0, 8);
+	cr_assert_eq(ok.status, 0, "%s", pl_nvme_status_name(ok.status));
+	cr_expect_eq(pattern_check(mem, 1, 0, 8, 512, 3), -1, "the read did not land");
 
 	/* Beside it: an IOVA inside the ranges that nothing maps. */
 	int kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
 	cr_assert_geq(kmsg, 0);
 	lseek(kmsg, 0, SEEK_END);
 	uint64_t stray = iova + (64u << 20);
-	cr_assert_eq(pl_dma_iova(tb.ctx, mem), iova);
-	memset(data, 0xee, 4096);
-	unsigned status = nvme_admin_identify(&a, stray);
-	/*
-	 * The IOMMU's refusal shows in the kernel's DMAR fault log. QEMU 7.2's NVMe model
-	 * still completes the command with success (status %03x here): its completion is no
-	 * witness, the fault log and our untouched memory are.
-	 */
-	cr_log_info("completion status for the stray write: %03x", status);
-	cr_expect_eq(data[0], 0xee, "our memory changed");
+	testbed_expect_in_ranges(tb.ctx, stray, 4096);
+	memset(mem, 0xee, 2u << 20);
+	struct pl_nvme_cpl cpl = raw_read(qp, stray, 0, 8);
+	cr_log_info("a read into unmapped IOVA 0x%llx ended with: %s",
+		    (unsigned long long)stray, pl_nvme_status_name(cpl.status));
+	cr_expect_neq(cpl.status, 0, "a read into unmapped IOVA 0x%llx succeeded",
+		      (unsigned long long)stray);
+	cr_expect(untouched(mem, 2u << 20), "the memory beside the stray IOVA changed");
 	char bdf[8];
 	snprintf(bdf, sizeof(bdf), "%s", addr + 5);	/* "00:02.0" as the DMAR log says it */
 	cr_expect(dmar_fault_logged(kmsg, bdf, stray), "no DMAR fault logged for %s at 0x%llx",
 		  bdf, (unsigned long long)stray);
 
+	/* A PRP list the IOMMU refuses: the first page is ours, the list is not mapped. */
+	cpl = raw_read(qp, iova, stray, 24);
+	cr_log_info("a read with its PRP list at an unmapped IOVA ended with: %s",
+		    pl_nvme_status_name(cpl.status));
+	cr_expect_neq(cpl.status, 0);
+	cr_expect(untouched(mem, 2u << 20), "a refused read wrote into our memory");
+
 	/* The controller is still good for the next command. */
-	cr_expect_eq(nvme_admin_identify(&a, data_iova), 0);
-	cr_expect_eq(id->vid, 0x1b36);
+	ok = raw_read(qp, iova, 0, 8);
+	cr_expect_eq(ok.status, 0, "%s", pl_nvme_status_name(ok.status));
+	cr_expect_eq(pattern_check(mem, 1, 0, 8, 512, 3), -1);
 
 	/* Unmapping takes the IOVA away from the device: it faults where it wrote before. */
 	uint64_t iova2;
 	uint8_t *mem2 = pl_dma_alloc(tb.ctx, 2u << 20, 0, &iova2);
 	cr_assert_not_null(mem2);
-	cr_expect_eq(nvme_admin_identify(&a, iova2), 0);
-	cr_expect_eq(((struct nvme_id_ctrl *)mem2)->vid, 0x1b36,
-		     "Identify did not land in the second region");
+	ok = raw_read(qp, iova2, 0, 8);
+	cr_expect_eq(ok.status, 0);
+	cr_expect_eq(pattern_check(mem2, 1, 0, 8, 512, 3), -1, "the read missed the 2nd region");
 	pl_dma_free(tb.ctx, mem2);
 	lseek(kmsg, 0, SEEK_END);
-	nvme_admin_identify(&a, iova2);
+	cpl = raw_read(qp, iova2, 0, 8);
+	cr_expect_neq(cpl.status, 0, "a read into an unmapped region succeeded");
 	cr_expect(dmar_fault_logged(kmsg, bdf, iova2), "no DMAR fault after unmapping 0x%llx",
 		  (unsigned long long)iova2);
+	cr_log_info("%u controller reset(s) on the way", pl_nvme_resets(c));
 	close(kmsg);
-	nvme_admin_fini(&a);
+	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, mem);
+	pl_nvme_close(c);
 }

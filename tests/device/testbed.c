@@ -2,8 +2,14 @@
 #include "testbed.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <pollen/log.h>
 
@@ -108,4 +114,74 @@ void testbed_capture_log(void)
 const char *testbed_last_log(void)
 {
 	return last;
+}
+
+/*
+ * The monitor channel (tests/vm/run --monitor): one command line out on the guest's
+ * second serial port, the output back up to a line "@@end". The port is opened once
+ * for both, raw: a reply that arrived while it was closed would be lost.
+ */
+int testbed_monitor(char *out, size_t len, const char *fmt, ...)
+{
+	const char *port = getenv("POLLEN_TESTBED_MONITOR");
+	char cmd[512], buf[4096];
+	size_t got = 0;
+	va_list ap;
+	int fd, ret = -ETIMEDOUT;
+
+	if (!port)
+		return -ENODEV;
+	va_start(ap, fmt);
+	int n = vsnprintf(cmd, sizeof(cmd) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(cmd) - 1)
+		return -EINVAL;
+	cmd[n++] = '\n';
+	if ((fd = open(port, O_RDWR | O_NOCTTY)) < 0)
+		return -errno;
+	struct termios t;
+	if (!tcgetattr(fd, &t)) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	if (write(fd, cmd, (size_t)n) != n) {
+		ret = -EIO;
+		goto out;
+	}
+	for (int waited = 0; waited < 30000;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0) {
+			waited += 100;
+			continue;
+		}
+		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		buf[got] = 0;
+		char *end = strstr(buf, "@@end\n");
+		if (end) {
+			*end = 0;
+			if (out)
+				snprintf(out, len, "%s", buf);
+			ret = 0;
+			break;
+		}
+		if (got == sizeof(buf) - 1)
+			got = 0;	/* a flood: keep the tail only */
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+unsigned testbed_fault(const char *key)
+{
+	const char *f = getenv("POLLEN_TESTBED_FAULTS");
+	char want[32];
+
+	snprintf(want, sizeof(want), "%s=", key);
+	const char *at = f ? strstr(f, want) : NULL;
+	cr_assert_not_null(at, "the test bed has no '%s' fault (tests/vm/run --nvme-faults)", key);
+	return (unsigned)strtoul(at + strlen(want), NULL, 0);
 }

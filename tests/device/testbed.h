@@ -83,4 +83,15 @@ void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len);
 void testbed_capture_log(void);
 const char *testbed_last_log(void);
 
+/*
+ * Runs a QEMU monitor (HMP) command from inside the guest (tests/vm/run --monitor), its
+ * output into @out. Return: 0, -ENODEV without the monitor channel, -ETIMEDOUT.
+ */
+int testbed_monitor(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A number from the fault namespaces' description (tests/vm/run --nvme-faults), e.g.
+ * testbed_fault("slow"): its NSID; fails the case when the bed has none. */
+unsigned testbed_fault(const char *key);
+
 #endif

@@ -1,0 +1,211 @@
+/*
+ * Log pages and Asynchronous Events (NVMe 1.4, 5.2 and 5.14). AERs stay outstanding on
+ * the admin queue; whatever admin command is being waited for reaps their completions
+ * too, and pl_nvme_poll_admin() reads the page each names (which unmasks that kind of
+ * event), sends the AER again and tells the app.
+ */
+#include "nvme_priv.h"
+
+#include <pollen/irq.h>
+#include <pollen/log.h>
+#include <pollen/mmio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int get_log_locked(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *buf,
+			  size_t len, bool rae, struct nvme_cqe *cpl)
+{
+	uint32_t numd0 = (uint32_t)(len / 4 - 1);
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_GET_LOG_PAGE,
+		.nsid = nsid,
+		.cdw10 = NVME_LOG_CDW10(lid, numd0) | (rae ? NVME_LOG_RAE : 0),
+		.cdw11 = NVME_LOG_CDW11(numd0),
+	};
+
+	return pl_nvme_admin_data_locked(c, &cmd, buf, len, cpl);
+}
+
+int pl_nvme_get_log(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *buf, size_t len,
+		    bool rae)
+{
+	struct nvme_cqe cpl = { 0 };
+	int ret;
+
+	if (!len || len % 4 || len > 4096) {
+		pl_err("%s: log page 0x%02x of %zu bytes: want a multiple of 4 up to 4096",
+		       pl_vfio_addr(c->dev), lid, len);
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->admin_lock);
+	ret = get_log_locked(c, lid, nsid, buf, len, rae, &cpl);
+	pthread_mutex_unlock(&c->admin_lock);
+	if (ret == -EIO && !pl_nvme_dead(c))
+		pl_err("%s: Get Log Page 0x%02x: %s", pl_vfio_addr(c->dev), lid,
+		       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+	return ret;
+}
+
+/* Queued without waiting: its completion comes when the controller has something to say. */
+static void send_aers_locked(struct pl_nvme_ctrl *c)
+{
+	struct pl_nvme_queue *q = &c->admin;
+
+	while (c->aer_out < c->aer_max && !c->failed && !pl_nvme_dead(c)) {
+		struct nvme_sqe cmd = {
+			.opcode = NVME_ADMIN_ASYNC_EVENT_REQ,
+			.cid = (uint16_t)(PL_NVME_AER_CID + c->aer_out),
+		};
+
+		q->sq[q->sq_tail] = cmd;
+		q->sq_tail = (q->sq_tail + 1) % q->depth;
+		c->aer_out++;
+	}
+	pl_nvme_ring_sq(q);
+}
+
+void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
+{
+	if (c->opts.no_events)
+		return;
+	/* Every SMART critical warning the spec defines (bits 0-4), and the notices
+	 * the controller says it sends (OAES bits 8 and 9 match the feature's). */
+	uint32_t aec = NVME_AEC_SMART(0x1f) |
+		       (c->id->oaes & (NVME_AEC_NS_ATTR | NVME_AEC_FW_ACTIVATION));
+	struct nvme_sqe cmd = {
+		.opcode = NVME_ADMIN_SET_FEATURES,
+		.cdw10 = NVME_FEAT_CDW10(NVME_FEAT_ASYNC_EVENT_CONFIG),
+		.cdw11 = aec,
+	};
+	struct nvme_cqe cpl = { 0 };
+
+	if (pl_nvme_admin_locked(c, &cmd, &cpl))
+		pl_info("%s: Asynchronous Event Configuration 0x%x refused (%s): error events only",
+			pl_vfio_addr(c->dev), aec, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+	c->aer_max = c->id->aerl + 1u < PL_NVME_MAX_AERS ? c->id->aerl + 1u : PL_NVME_MAX_AERS;
+	c->aer_out = 0;
+	send_aers_locked(c);
+}
+
+void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe)
+{
+	uint16_t status = NVME_CQE_SCT_SC(cqe->status);
+
+	if (c->aer_out)
+		c->aer_out--;
+	if (status) {
+		/* Ended without an event (an abort, a limit): not sent again beyond what is out. */
+		if (status == NVME_SCT_SC(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT))
+			c->aer_max = c->aer_out;
+		pl_debug("%s: an AER ended with %s", pl_vfio_addr(c->dev),
+			 pl_nvme_status_name(status));
+		return;
+	}
+	if (c->nevents == PL_NVME_MAX_EVENTS) {
+		pl_warn("%s: asynchronous event 0x%08x dropped: %d wait for pl_nvme_poll_admin()",
+			pl_vfio_addr(c->dev), cqe->dw0, PL_NVME_MAX_EVENTS);
+		return;
+	}
+	c->events[c->nevents++] = cqe->dw0;
+}
+
+/* How much of the log page an event names is read to clear it. */
+static size_t log_len(const struct pl_nvme_ctrl *c, uint8_t lid)
+{
+	switch (lid) {
+	case NVME_LOG_ERROR: {
+		size_t n = ((size_t)c->id->elpe + 1) * sizeof(struct nvme_error_log_entry);
+		return n > 4096 ? 4096 : n;
+	}
+	case NVME_LOG_CHANGED_NS:
+		return 4096;
+	default:
+		return 512;
+	}
+}
+
+static const char *type_name(uint8_t type)
+{
+	switch (type) {
+	case NVME_AER_ERROR: return "error";
+	case NVME_AER_SMART: return "SMART / health";
+	case NVME_AER_NOTICE: return "notice";
+	case NVME_AER_IO_CMD_SET: return "I/O command set";
+	case NVME_AER_VENDOR: return "vendor specific";
+	default: return "reserved type";
+	}
+}
+
+struct got_event {
+	struct pl_nvme_event ev;
+	char *log;
+};
+
+int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
+{
+	struct got_event got[PL_NVME_MAX_EVENTS];
+	unsigned n = 0;
+
+	pthread_mutex_lock(&c->admin_lock);
+	if (pl_nvme_dead(c)) {
+		pthread_mutex_unlock(&c->admin_lock);
+		return -EIO;
+	}
+	pl_nvme_admin_reap_locked(c);
+	for (unsigned i = 0; i < c->nevents; i++) {
+		uint32_t dw0 = c->events[i];
+		struct got_event *g = &got[n++];
+		struct nvme_cqe cpl;
+
+		g->ev = (struct pl_nvme_event){
+			.type = (uint8_t)NVME_AER_TYPE(dw0), .info = (uint8_t)NVME_AER_INFO(dw0),
+			.lid = (uint8_t)NVME_AER_LID(dw0), .dw0 = dw0,
+		};
+		g->ev.log_len = log_len(c, g->ev.lid);
+		/* Read without RAE: that is what lets the controller report this kind again. */
+		if ((g->log = malloc(g->ev.log_len)) &&
+		    get_log_locked(c, g->ev.lid, NVME_NSID_ALL, g->log, g->ev.log_len, false, &cpl)) {
+			free(g->log);
+			g->log = NULL;
+		}
+		g->ev.log = g->log;
+		if (!g->log)
+			g->ev.log_len = 0;
+	}
+	c->nevents = 0;
+	send_aers_locked(c);
+	pl_nvme_event_cb cb = c->event_cb;
+	void *arg = c->event_arg;
+	pthread_mutex_unlock(&c->admin_lock);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct pl_nvme_event *ev = &got[i].ev;
+
+		if (ev->type == NVME_AER_SMART && ev->log)
+			pl_warn("%s: asynchronous event: %s (info 0x%02x), critical warning now 0x%02x",
+				pl_vfio_addr(c->dev), type_name(ev->type), ev->info,
+				((const struct nvme_smart_log *)ev->log)->critical_warning);
+		else
+			pl_warn("%s: asynchronous event: %s (info 0x%02x, log page 0x%02x)",
+				pl_vfio_addr(c->dev), type_name(ev->type), ev->info, ev->lid);
+		if (cb)
+			cb(arg, ev);
+		free(got[i].log);
+	}
+	return (int)n;
+}
+
+void pl_nvme_set_event_cb(struct pl_nvme_ctrl *c, pl_nvme_event_cb cb, void *arg)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	c->event_cb = cb;
+	c->event_arg = arg;
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+int pl_nvme_admin_irq_fd(const struct pl_nvme_ctrl *c)
+{
+	return c->irq_vectors ? pl_irq_fd(c->dev, 0) : -1;
+}

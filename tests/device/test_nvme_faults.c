@@ -1,0 +1,498 @@
+/*
+ * The NVMe driver when things go wrong, on the test bed's fault namespaces (tests/vm/run
+ * --nvme-faults: a throttled one and one whose reads at LBA 4096 fail) and its monitor
+ * channel (--monitor): resets under load, timeouts, media errors, asynchronous events,
+ * and a process killed mid-I/O.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pollen/dma.h>
+#include <pollen/nvme.h>
+
+#include "pattern.h"
+#include "testbed.h"
+
+#define KiB 1024u
+
+static struct pl_nvme_ctrl *ctrl;
+
+static void open_ctrl(const struct pl_nvme_opts *opts)
+{
+	cr_assert_not_null(ctrl = pl_nvme_open(tb.ctx, testbed_dev("nvme"), opts),
+			   "pl_nvme_open: %s", strerror(errno));
+}
+
+static void close_ctrl(void)
+{
+	pl_nvme_close(ctrl);
+	ctrl = NULL;
+}
+
+static void *dma(size_t len)
+{
+	uint64_t iova;
+	void *p = pl_dma_alloc(tb.ctx, len, 0, &iova);
+
+	cr_assert_not_null(p, "pl_dma_alloc: %s", strerror(errno));
+	return p;
+}
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* One request's record: how often, and how, it ended. */
+struct io {
+	int calls;
+	struct pl_nvme_cpl cpl;
+};
+
+static void io_done(void *arg, const struct pl_nvme_cpl *cpl)
+{
+	struct io *io = arg;
+
+	io->calls++;
+	io->cpl = *cpl;
+}
+
+/* Polls until every one of @n has ended once, failing the case after @ms. */
+static void wait_all(struct pl_nvme_qpair *qp, struct io *ios, int n, double ms)
+{
+	double end = now_ms() + ms;
+
+	for (;;) {
+		int done = 0;
+		for (int i = 0; i < n; i++)
+			done += ios[i].calls > 0;
+		if (done == n)
+			return;
+		int r = pl_nvme_poll(qp, 0);
+		cr_assert_geq(r, 0, "poll: %s", strerror(-r));
+		cr_assert_lt(now_ms(), end, "%d of %d requests still out after %.0f ms", n - done,
+			     n, ms);
+	}
+}
+
+/* ---- a reset while two threads have commands in flight ---- */
+
+#define INFLIGHT 32
+#define IO_BLOCKS 256		/* 128 KiB: big enough that the emulator is still busy */
+#define SLOW_READS 2		/* of the 32, reads on the throttled namespace: surely in flight */
+
+struct worker {
+	struct pl_nvme_qpair *qp;
+	unsigned index;
+	uint32_t slow;		/* the throttled namespace */
+	char *buf;		/* INFLIGHT buffers of IO_BLOCKS * 512 */
+	struct io ios[INFLIGHT];
+	int *in_flight;		/* raised once its commands went out */
+	unsigned ended_by_reset, succeeded, resubmitted;
+	char failure[256];
+};
+
+static uint64_t lba_of(const struct worker *w, int i)
+{
+	return (uint64_t)(w->index * INFLIGHT + (unsigned)i) * IO_BLOCKS;
+}
+
+/* Request @i: a read of the throttled namespace for the first few, else a write. */
+static int submit(struct worker *w, int i)
+{
+	size_t bytes = IO_BLOCKS * 512;
+
+	if (i < SLOW_READS)
+		return pl_nvme_read(w->qp, w->slow, w->buf + i * bytes, (uint64_t)i * 8, 8,
+				    io_done, &w->ios[i]);
+	return pl_nvme_write(w->qp, 1, w->buf + i * bytes, lba_of(w, i), IO_BLOCKS, io_done,
+			     &w->ios[i]);
+}
+
+static void *reset_worker(void *arg)
+{
+	struct worker *w = arg;
+	size_t bytes = IO_BLOCKS * 512;
+
+	for (int i = 0; i < INFLIGHT; i++) {
+		pattern_fill(w->buf + i * bytes, 1, lba_of(w, i), IO_BLOCKS, 512, 77);
+		if (submit(w, i)) {
+			snprintf(w->failure, sizeof(w->failure), "request %d not queued", i);
+			return NULL;
+		}
+	}
+	pl_nvme_kick(w->qp);
+	__atomic_add_fetch(w->in_flight, 1, __ATOMIC_RELEASE);
+	/* Each ends once; those the reset ended are sent again, as a caller would. */
+	double end = now_ms() + 60000;
+	for (;;) {
+		int done = 0;
+		for (int i = 0; i < INFLIGHT; i++) {
+			struct io *io = &w->ios[i];
+			if (io->calls > 1) {
+				snprintf(w->failure, sizeof(w->failure), "write %d ended %d times", i,
+					 io->calls);
+				return NULL;
+			}
+			if (io->calls && io->cpl.status == PL_NVME_SC_RESET) {
+				w->ended_by_reset++;
+				w->resubmitted++;
+				*io = (struct io){ 0 };
+				if (submit(w, i)) {
+					snprintf(w->failure, sizeof(w->failure), "resubmit %d refused", i);
+					return NULL;
+				}
+				continue;
+			}
+			if (io->calls && io->cpl.status) {
+				snprintf(w->failure, sizeof(w->failure), "write %d ended with %s", i,
+					 pl_nvme_status_name(io->cpl.status));
+				return NULL;
+			}
+			done += io->calls;
+		}
+		if (done == INFLIGHT)
+			break;
+		if (pl_nvme_poll(w->qp, 0) < 0 || now_ms() > end) {
+			snprintf(w->failure, sizeof(w->failure), "poll failed or timed out");
+			return NULL;
+		}
+	}
+	w->succeeded = INFLIGHT;
+	return NULL;
+}
+
+TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pairs_work_again,
+	     TESTBED_CONTEXT)
+{
+	uint32_t slow = testbed_fault("slow");
+	open_ctrl(NULL);
+	struct worker w[2] = { 0 };
+	pthread_t th[2];
+	int in_flight = 0;
+	size_t bytes = IO_BLOCKS * 512;
+
+	/* Data from before the reset, to find intact after it. */
+	struct pl_nvme_qpair *setup = pl_nvme_qpair_create(ctrl, NULL);
+	cr_assert_not_null(setup);
+	char *before = dma(64 * KiB);
+	pattern_fill(before, 1, 200000, 128, 512, 5);
+	cr_assert_eq(pl_nvme_write_sync(setup, 1, before, 200000, 128, NULL), 0);
+	pl_nvme_qpair_destroy(setup);
+
+	for (int i = 0; i < 2; i++) {
+		w[i].qp = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){ .depth = 64 });
+		cr_assert_not_null(w[i].qp);
+		w[i].index = (unsigned)i;
+		w[i].slow = slow;
+		w[i].buf = dma(INFLIGHT * bytes);
+		w[i].in_flight = &in_flight;
+	}
+	unsigned qid0 = pl_nvme_qpair_id(w[0].qp), qid1 = pl_nvme_qpair_id(w[1].qp);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, reset_worker, &w[i]), 0);
+	while (__atomic_load_n(&in_flight, __ATOMIC_ACQUIRE) < 2)
+		;
+	double t0 = now_ms();
+	cr_assert_eq(pl_nvme_reset(ctrl), 0);
+	double reset_ms = now_ms() - t0;
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	double recovered_ms = now_ms() - t0;
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(w[i].failure[0], 0, "queue pair %d: %s", i, w[i].failure);
+	cr_log_info("reset in %.1f ms; all %d requests done %.1f ms after it began; ended by the "
+		    "reset and sent again: %u and %u", reset_ms, 2 * INFLIGHT, recovered_ms,
+		    w[0].ended_by_reset, w[1].ended_by_reset);
+	cr_expect_geq(w[0].ended_by_reset + w[1].ended_by_reset, SLOW_READS,
+		      "the throttled reads were not ended by the reset");
+	cr_expect_eq(pl_nvme_resets(ctrl), 1);
+	cr_expect_eq(pl_nvme_qpair_id(w[0].qp), qid0, "the pair came back at another ID");
+	cr_expect_eq(pl_nvme_qpair_id(w[1].qp), qid1);
+	cr_expect_eq(pl_nvme_qpair_slots(w[0].qp), 64, "the pair came back at another depth");
+
+	/* Every block reads back: from before the reset, and written across it. */
+	char *back = dma(INFLIGHT * bytes);
+	for (int p = 0; p < 2; p++) {
+		memset(back, 0, INFLIGHT * bytes);
+		for (int i = SLOW_READS; i < INFLIGHT; i++) {
+			uint64_t lba = lba_of(&w[p], i);
+			cr_assert_eq(pl_nvme_read_sync(w[p].qp, 1, back + i * bytes, lba, IO_BLOCKS,
+						       NULL), 0);
+			long bad = pattern_check(back + i * bytes, 1, lba, IO_BLOCKS, 512, 77);
+			cr_expect_eq(bad, -1, "pair %d: block %ld of write %d does not read back",
+				     p, bad, i);
+		}
+	}
+	memset(back, 0, 64 * KiB);
+	cr_assert_eq(pl_nvme_read_sync(w[0].qp, 1, back, 200000, 128, NULL), 0);
+	cr_expect_eq(pattern_check(back, 1, 200000, 128, 512, 5), -1, "data from before lost");
+	for (int i = 0; i < 2; i++) {
+		pl_nvme_qpair_destroy(w[i].qp);
+		pl_dma_free(tb.ctx, w[i].buf);
+	}
+	pl_dma_free(tb.ctx, back);
+	pl_dma_free(tb.ctx, before);
+	close_ctrl();
+}
+
+/* ---- commands that never come back in time ---- */
+
+TESTBED_TEST(nvme_faults, commands_that_time_out_are_aborted_or_reset_and_the_next_io_works,
+	     TESTBED_CONTEXT)
+{
+	uint32_t slow = testbed_fault("slow");
+	open_ctrl(NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){
+		.depth = 16, .timeout_ms = 300 });
+	cr_assert_not_null(qp);
+	char *buf = dma(64 * KiB);
+	struct io ios[6] = { 0 };
+
+	/* Two commands a second pass the throttle: the later of six wait seconds. */
+	double t0 = now_ms();
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(pl_nvme_read(qp, slow, buf + i * 4096, (uint64_t)i * 8, 8, io_done,
+					  &ios[i]), 0);
+	wait_all(qp, ios, 6, 30000);
+	double took = now_ms() - t0;
+	int timed_out = 0, ok = 0;
+	for (int i = 0; i < 6; i++) {
+		cr_expect_eq(ios[i].calls, 1, "read %d ended %d times", i, ios[i].calls);
+		if (ios[i].cpl.status == PL_NVME_SC_TIMEOUT)
+			timed_out++;
+		else if (!ios[i].cpl.status)
+			ok++;
+		else
+			cr_expect_fail("read %d ended with %s", i,
+				       pl_nvme_status_name(ios[i].cpl.status));
+	}
+	cr_log_info("6 throttled reads, timeout 300 ms: %d timed out, %d done, all ended in "
+		    "%.0f ms, %u reset(s)", timed_out, ok, took, pl_nvme_resets(ctrl));
+	cr_expect_gt(timed_out, 0, "no read timed out");
+	cr_expect_eq(ios[5].cpl.status, PL_NVME_SC_TIMEOUT, "the last read did not time out");
+	cr_expect_eq(ios[5].cpl.nsid, slow);
+	cr_expect_eq(ios[5].cpl.lba, 40, "the timed-out read names LBA %llu",
+		     (unsigned long long)ios[5].cpl.lba);
+	cr_expect_eq(ios[5].cpl.opcode, NVME_NVM_READ);
+
+	/* The next I/O works, on the same pair. */
+	pattern_fill(buf, 1, 4096, 16, 512, 9);
+	cr_assert_eq(pl_nvme_write_sync(qp, 1, buf, 4096, 16, NULL), 0);
+	memset(buf, 0, 8192);
+	cr_assert_eq(pl_nvme_read_sync(qp, 1, buf, 4096, 16, NULL), 0);
+	cr_expect_eq(pattern_check(buf, 1, 4096, 16, 512, 9), -1);
+	pl_nvme_qpair_destroy(qp);
+	pl_dma_free(tb.ctx, buf);
+	close_ctrl();
+}
+
+/* ---- media errors ---- */
+
+TESTBED_TEST(nvme_faults, an_injected_read_error_names_itself_and_its_lba_range, TESTBED_CONTEXT)
+{
+	uint32_t ns = testbed_fault("error");
+	uint64_t bad = testbed_fault("error_lba");
+	open_ctrl(NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
+	cr_assert_not_null(qp);
+	char *buf = dma(2u << 20);
+	struct io io = { 0 };
+	char line[256];
+
+	/* One command over the bad sector. */
+	cr_assert_eq(pl_nvme_read(qp, ns, buf, bad, 8, io_done, &io), 0);
+	wait_all(qp, &io, 1, 10000);
+	pl_nvme_cpl_describe(&io.cpl, line, sizeof(line));
+	cr_log_info("%s", line);
+	cr_expect_eq(io.cpl.status, NVME_SCT_SC(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ),
+		     "status %03x: %s", io.cpl.status, pl_nvme_status_name(io.cpl.status));
+	cr_expect_str_eq(pl_nvme_status_name(io.cpl.status), "Unrecovered Read Error");
+	cr_expect(strstr(line, "Read of 8 blocks at LBA 4096 on namespace"), "%s", line);
+	cr_expect_eq(io.cpl.lba, bad);
+	cr_expect_eq(io.cpl.blocks, 8);
+	cr_expect_eq(io.cpl.nsid, ns);
+
+	/* A request of several commands names the one that failed. 2048 blocks from 3000:
+	 * commands of 1024 (the 512 KiB limit), the second (4024-5047) holds 4096. */
+	io = (struct io){ 0 };
+	cr_assert_eq(pl_nvme_read(qp, ns, buf, 3000, 2048, io_done, &io), 0);
+	wait_all(qp, &io, 1, 10000);
+	cr_expect_eq(io.calls, 1);
+	cr_expect_eq(io.cpl.status, NVME_SCT_SC(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ));
+	cr_expect_eq(io.cpl.lba, 4024, "the failing piece at LBA %llu",
+		     (unsigned long long)io.cpl.lba);
+	cr_expect_eq(io.cpl.blocks, 1024);
+
+	/* Beside it all is well, and writes there work. */
+	uint16_t st = 0;
+	cr_expect_eq(pl_nvme_read_sync(qp, ns, buf, bad + 8, 8, &st), 0, "%s",
+		     pl_nvme_status_name(st));
+	cr_expect_eq(pl_nvme_write_sync(qp, ns, buf, bad, 8, &st), 0, "%s",
+		     pl_nvme_status_name(st));
+
+	/* The error log: QEMU 7.2 keeps no entries (its Get Log Page returns zeroes). */
+	struct nvme_error_log_entry log[4];
+	memset(log, 0xa5, sizeof(log));
+	size_t n = (size_t)pl_nvme_id_ctrl(ctrl)->elpe + 1;
+	if (n > 4)
+		n = 4;
+	cr_assert_eq(pl_nvme_get_log(ctrl, NVME_LOG_ERROR, NVME_NSID_ALL, log, n * sizeof(*log),
+				     false), 0);
+	if (log[0].error_count) {
+		cr_expect_eq(log[0].lba, bad, "error log entry names LBA %llu",
+			     (unsigned long long)log[0].lba);
+		cr_expect_eq(log[0].nsid, ns);
+	} else {
+		cr_log_info("the controller's error log is empty (QEMU 7.2 keeps none)");
+	}
+	pl_nvme_qpair_destroy(qp);
+	pl_dma_free(tb.ctx, buf);
+	close_ctrl();
+}
+
+/* ---- asynchronous events ---- */
+
+struct events {
+	int smart;
+	uint8_t warning;
+};
+
+static void on_event(void *arg, const struct pl_nvme_event *ev)
+{
+	struct events *e = arg;
+
+	if (ev->type == NVME_AER_SMART && ev->log) {
+		e->smart++;
+		e->warning = ((const struct nvme_smart_log *)ev->log)->critical_warning;
+	}
+}
+
+TESTBED_TEST(nvme_faults, a_smart_critical_warning_from_the_monitor_raises_an_event,
+	     TESTBED_CONTEXT)
+{
+	struct events ev = { 0 };
+	char out[256];
+
+	open_ctrl(NULL);
+	pl_nvme_set_event_cb(ctrl, on_event, &ev);
+	/* Nothing pending at first. */
+	cr_assert_eq(pl_nvme_poll_admin(ctrl), 0);
+	cr_assert_eq(testbed_monitor(out, sizeof(out), "qom-set /machine/peripheral/nvme0 "
+				     "smart_critical_warning %u", NVME_SMART_CRIT_TEMPERATURE), 0,
+		     "the monitor channel did not answer");
+	double end = now_ms() + 10000;
+	while (!ev.smart && now_ms() < end) {
+		cr_assert_geq(pl_nvme_poll_admin(ctrl), 0);
+		usleep(1000);
+	}
+	cr_expect_eq(ev.smart, 1, "no SMART event reached the callback");
+	cr_expect_eq(ev.warning & NVME_SMART_CRIT_TEMPERATURE, NVME_SMART_CRIT_TEMPERATURE,
+		     "the event's SMART log says warning 0x%02x", ev.warning);
+	struct nvme_smart_log smart;
+	cr_assert_eq(pl_nvme_get_log(ctrl, NVME_LOG_SMART, NVME_NSID_ALL, &smart, sizeof(smart),
+				     false), 0);
+	cr_expect_eq(smart.critical_warning & NVME_SMART_CRIT_TEMPERATURE,
+		     NVME_SMART_CRIT_TEMPERATURE);
+	/* Cleared again for whoever comes next; no event for a warning going away. */
+	cr_assert_eq(testbed_monitor(out, sizeof(out), "qom-set /machine/peripheral/nvme0 "
+				     "smart_critical_warning 0"), 0);
+	usleep(100000);
+	cr_expect_eq(pl_nvme_poll_admin(ctrl), 0);
+	cr_expect_eq(ev.smart, 1);
+	close_ctrl();
+}
+
+/* ---- a second process, and one killed mid-I/O ---- */
+
+#define KILL_BLOCKS 2048	/* 1 MiB at LBA 300000, written before the kill */
+
+/* The child: opens the controller, writes the known data, says so, then I/O until killed. */
+static void child_io(int ready_fd)
+{
+	struct pl_iommu *ctx = pl_iommu_open(tb.backend);
+	struct pl_nvme_ctrl *c = ctx ? pl_nvme_open(ctx, testbed_dev("nvme"), NULL) : NULL;
+	struct pl_nvme_qpair *qp = c ? pl_nvme_qpair_create(c, NULL) : NULL;
+	uint64_t iova;
+	char *buf = qp ? pl_dma_alloc(ctx, 4u << 20, 0, &iova) : NULL;
+
+	if (!buf)
+		_exit(2);
+	pattern_fill(buf, 1, 300000, KILL_BLOCKS, 512, 31);
+	if (pl_nvme_write_sync(qp, 1, buf, 300000, KILL_BLOCKS, NULL))
+		_exit(3);
+	if (write(ready_fd, "x", 1) != 1)
+		_exit(4);
+	struct io ios[32] = { 0 };
+	for (unsigned n = 0;; n++) {
+		for (int i = 0; i < 32; i++)
+			if (ios[i].calls || n == 0) {
+				ios[i].calls = 0;
+				pl_nvme_write(qp, 1, buf + 2u * 1024 * 1024 + i * 4096u,
+					      400000 + (uint64_t)i * 8, 8, io_done, &ios[i]);
+			}
+		pl_nvme_poll(qp, 0);
+	}
+}
+
+TESTBED_TEST(nvme_faults, a_second_process_is_told_in_use_and_after_a_kill_the_next_run_works,
+	     TESTBED_BARE)
+{
+	int pipefd[2];
+
+	cr_assert_eq(pipe(pipefd), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(pipefd[0]);
+		child_io(pipefd[1]);
+	}
+	close(pipefd[1]);
+	char x;
+	cr_assert_eq(read(pipefd[0], &x, 1), 1, "the child did not get going");
+	close(pipefd[0]);
+	usleep(200000);		/* well into its I/O */
+
+	/* Held by the child: a clear refusal. */
+	testbed_setup(tb.backend, TESTBED_CONTEXT);
+	testbed_capture_log();
+	errno = 0;
+	struct pl_nvme_ctrl *c = pl_nvme_open(tb.ctx, testbed_dev("nvme"), NULL);
+	int err = errno;
+	cr_expect_null(c, "a second open of a controller in use succeeded");
+	cr_expect_eq(err, EBUSY, "errno %d (%s)", err, strerror(err));
+	cr_expect(strstr(testbed_last_log(), "in use"), "said: %s", testbed_last_log());
+	if (c)
+		pl_nvme_close(c);
+
+	/* Killed mid-I/O: nothing is left that this run cannot take back. */
+	kill(pid, SIGKILL);
+	int wst;
+	cr_assert_eq(waitpid(pid, &wst, 0), pid);
+	cr_assert(WIFSIGNALED(wst), "the child ended before the kill (status %d)",
+		  WEXITSTATUS(wst));
+	double t0 = now_ms();
+	open_ctrl(NULL);
+	cr_log_info("reopened %.1f ms after the kill", now_ms() - t0);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
+	cr_assert_not_null(qp);
+	char *buf = dma(KILL_BLOCKS * 512);
+	cr_assert_eq(pl_nvme_read_sync(qp, 1, buf, 300000, KILL_BLOCKS, NULL), 0);
+	cr_expect_eq(pattern_check(buf, 1, 300000, KILL_BLOCKS, 512, 31), -1,
+		     "what the killed process wrote does not read back");
+	pattern_fill(buf, 1, 300000, 8, 512, 32);
+	cr_expect_eq(pl_nvme_write_sync(qp, 1, buf, 300000, 8, NULL), 0);
+	pl_nvme_qpair_destroy(qp);
+	pl_dma_free(tb.ctx, buf);
+	close_ctrl();
+}
