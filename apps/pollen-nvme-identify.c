@@ -18,11 +18,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: pollen-nvme-identify [BDF] [-n NSID] [--json]\n"
+		"usage: pollen-nvme-identify [BDF] [-n NSID] [--smart] [--error-log] [--fw-log] [--json]\n"
 		"Prints what the NVMe controller at BDF (bound to vfio-pci; default: the first\n"
 		"such) says of itself and of its active namespaces, in the layout of nvme id-ctrl\n"
-		"and nvme id-ns.\n"
+		"and nvme id-ns; or, with a log option, those log pages (as nvme smart-log,\n"
+		"error-log and fw-log).\n"
 		"  -n, --namespace NSID   only that namespace\n"
+		"  -s, --smart            the SMART / Health Information log\n"
+		"  -e, --error-log        the Error Information log (the entries in use)\n"
+		"  -f, --fw-log           the Firmware Slot Information log\n"
 		"  -j, --json             the same as JSON\n");
 }
 
@@ -248,6 +252,176 @@ static void json_ns(struct json *j, const struct pl_nvme_ns *ns)
 }
 
 /* The first NVMe controller bound to vfio-pci. */
+/* ---- log pages ---- */
+
+enum { LOG_SMART = 1, LOG_ERROR = 2, LOG_FW = 4 };
+#define MAX_ERRORS 64	/* entries read at most: 4 KiB */
+
+struct logs {
+	struct nvme_smart_log smart;
+	struct nvme_error_log_entry errors[MAX_ERRORS];
+	unsigned nerrors;	/* entries read */
+	struct nvme_fw_slot_log fw;
+};
+
+static int read_logs(struct pl_nvme_ctrl *c, unsigned which, struct logs *l)
+{
+	if ((which & LOG_SMART) &&
+	    pl_nvme_get_log(c, NVME_LOG_SMART, NVME_NSID_ALL, &l->smart, sizeof(l->smart), false))
+		return -1;
+	if (which & LOG_ERROR) {
+		l->nerrors = pl_nvme_id_ctrl(c)->elpe + 1u;
+		if (l->nerrors > MAX_ERRORS)
+			l->nerrors = MAX_ERRORS;
+		if (pl_nvme_get_log(c, NVME_LOG_ERROR, NVME_NSID_ALL, l->errors,
+				    l->nerrors * sizeof(l->errors[0]), false))
+			return -1;
+	}
+	if ((which & LOG_FW) &&
+	    pl_nvme_get_log(c, NVME_LOG_FW_SLOT, NVME_NSID_ALL, &l->fw, sizeof(l->fw), false))
+		return -1;
+	return 0;
+}
+
+static const struct bit_name crit_warn[] = {
+	{ NVME_SMART_CRIT_SPARE, "spare below threshold" },
+	{ NVME_SMART_CRIT_TEMPERATURE, "temperature" },
+	{ NVME_SMART_CRIT_RELIABILITY, "reliability degraded" },
+	{ NVME_SMART_CRIT_READ_ONLY, "read only" },
+	{ NVME_SMART_CRIT_VOLATILE_BACKUP, "volatile memory backup failed" },
+	{ NVME_SMART_CRIT_PMR_READ_ONLY, "PMR read only" },
+	{ 0, NULL },
+};
+
+static unsigned temp_k(const struct nvme_smart_log *s)
+{
+	return s->temperature[0] | (unsigned)s->temperature[1] << 8;
+}
+
+static void print_smart(const struct nvme_smart_log *s)
+{
+	char h[32];
+
+	printf("SMART / Health Information\n");
+	printf("critical_warning        : 0x%02x", s->critical_warning);
+	for (const struct bit_name *b = crit_warn; b->name; b++)
+		if (s->critical_warning & b->bit)
+			printf(" [%s]", b->name);
+	printf("\n");
+	printf("temperature             : %u K (%d C)\n", temp_k(s), (int)temp_k(s) - 273);
+	printf("available_spare         : %u%%\n", s->avail_spare);
+	printf("available_spare_threshold: %u%%\n", s->spare_thresh);
+	printf("percentage_used         : %u%%\n", s->percent_used);
+	printf("data_units_read         : %.0f (%s)\n", u128(s->data_units_read),
+	       human(u128(s->data_units_read) * 512000, h, sizeof(h)));
+	printf("data_units_written      : %.0f (%s)\n", u128(s->data_units_written),
+	       human(u128(s->data_units_written) * 512000, h, sizeof(h)));
+	printf("host_read_commands      : %.0f\n", u128(s->host_reads));
+	printf("host_write_commands     : %.0f\n", u128(s->host_writes));
+	printf("controller_busy_time    : %.0f min\n", u128(s->ctrl_busy_time));
+	printf("power_cycles            : %.0f\n", u128(s->power_cycles));
+	printf("power_on_hours          : %.0f\n", u128(s->power_on_hours));
+	printf("unsafe_shutdowns        : %.0f\n", u128(s->unsafe_shutdowns));
+	printf("media_errors            : %.0f\n", u128(s->media_errors));
+	printf("num_err_log_entries     : %.0f\n", u128(s->num_err_log_entries));
+}
+
+static void print_errors(const struct logs *l)
+{
+	unsigned used = 0;
+
+	printf("Error Information (%u entries)\n", l->nerrors);
+	for (unsigned i = 0; i < l->nerrors; i++) {
+		const struct nvme_error_log_entry *e = &l->errors[i];
+		uint16_t st = NVME_CQE_SCT_SC(e->status_field);
+
+		if (!e->error_count)
+			continue;
+		used++;
+		printf("entry %-3u error_count %llu sqid %u cmdid %u status 0x%03x (%s) lba %llu "
+		       "nsid %u\n", i, (unsigned long long)e->error_count, e->sqid, e->cmdid, st,
+		       pl_nvme_status_name(st), (unsigned long long)e->lba, e->nsid);
+	}
+	if (!used)
+		printf("no entries in use\n");
+}
+
+static void print_fw(const struct nvme_fw_slot_log *f)
+{
+	char rev[9];
+
+	printf("Firmware Slot Information\n");
+	printf("active slot             : %u\n", NVME_FW_AFI_ACTIVE(f->afi));
+	if (NVME_FW_AFI_NEXT(f->afi))
+		printf("slot at next reset      : %u\n", NVME_FW_AFI_NEXT(f->afi));
+	for (int i = 0; i < 7; i++)
+		if (f->frs[i][0])
+			printf("slot %d                  : %s\n", i + 1,
+			       field(f->frs[i], sizeof(f->frs[i]), rev));
+}
+
+static void json_logs(struct json *j, unsigned which, const struct logs *l)
+{
+	char rev[9];
+
+	if (which & LOG_SMART) {
+		const struct nvme_smart_log *s = &l->smart;
+
+		json_object(j, "smart");
+		json_u64(j, "critical_warning", s->critical_warning);
+		json_u64(j, "temperature_kelvin", temp_k(s));
+		json_u64(j, "available_spare", s->avail_spare);
+		json_u64(j, "available_spare_threshold", s->spare_thresh);
+		json_u64(j, "percentage_used", s->percent_used);
+		json_num(j, "data_units_read", u128(s->data_units_read));
+		json_num(j, "data_units_written", u128(s->data_units_written));
+		json_num(j, "host_read_commands", u128(s->host_reads));
+		json_num(j, "host_write_commands", u128(s->host_writes));
+		json_num(j, "controller_busy_time", u128(s->ctrl_busy_time));
+		json_num(j, "power_cycles", u128(s->power_cycles));
+		json_num(j, "power_on_hours", u128(s->power_on_hours));
+		json_num(j, "unsafe_shutdowns", u128(s->unsafe_shutdowns));
+		json_num(j, "media_errors", u128(s->media_errors));
+		json_num(j, "num_err_log_entries", u128(s->num_err_log_entries));
+		json_end_object(j);
+	}
+	if (which & LOG_ERROR) {
+		json_array(j, "error_log");
+		for (unsigned i = 0; i < l->nerrors; i++) {
+			const struct nvme_error_log_entry *e = &l->errors[i];
+			uint16_t st = NVME_CQE_SCT_SC(e->status_field);
+
+			if (!e->error_count)
+				continue;
+			json_object(j, NULL);
+			json_u64(j, "error_count", e->error_count);
+			json_u64(j, "sqid", e->sqid);
+			json_u64(j, "cmdid", e->cmdid);
+			json_u64(j, "status", st);
+			json_str(j, "status_name", pl_nvme_status_name(st), 80);
+			json_u64(j, "lba", e->lba);
+			json_u64(j, "nsid", e->nsid);
+			json_end_object(j);
+		}
+		json_end_array(j);
+	}
+	if (which & LOG_FW) {
+		json_object(j, "firmware_slots");
+		json_u64(j, "active", NVME_FW_AFI_ACTIVE(l->fw.afi));
+		json_u64(j, "next", NVME_FW_AFI_NEXT(l->fw.afi));
+		json_array(j, "revisions");
+		for (int i = 0; i < 7; i++)
+			if (l->fw.frs[i][0]) {
+				json_object(j, NULL);
+				json_u64(j, "slot", (uint64_t)i + 1);
+				json_str(j, "revision", field(l->fw.frs[i], 8, rev), sizeof(rev));
+				json_end_object(j);
+			}
+		json_end_array(j);
+		json_end_object(j);
+	}
+}
+
 static int first_nvme(const struct pl_pci_info *info, void *arg)
 {
 	if (!pl_pci_is_nvme(info) || strcmp(info->driver, "vfio-pci"))
@@ -261,15 +435,19 @@ int main(int argc, char **argv)
 	static const struct option longs[] = {
 		{ "namespace", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "smart", no_argument, NULL, 's' },
+		{ "error-log", no_argument, NULL, 'e' },
+		{ "fw-log", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char addr[PL_PCI_ADDR_LEN] = "";
 	unsigned long nsid = 0;
 	bool as_json = false;
+	unsigned logs = 0;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "n:jh", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "n:jsefh", longs, NULL)) != -1) {
 		char *end;
 
 		switch (opt) {
@@ -283,6 +461,15 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			as_json = true;
+			break;
+		case 's':
+			logs |= LOG_SMART;
+			break;
+		case 'e':
+			logs |= LOG_ERROR;
+			break;
+		case 'f':
+			logs |= LOG_FW;
 			break;
 		case 'h':
 			usage(stdout);
@@ -316,7 +503,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int ret = 0;
-	if (nsid && !pl_nvme_ns(c, (uint32_t)nsid)) {
+	static struct logs l;
+	if (logs && read_logs(c, logs, &l)) {
+		ret = 1;	/* the failing page was named on stderr */
+	} else if (logs && as_json) {
+		struct json j = { .f = stdout };
+
+		json_object(&j, NULL);
+		json_str(&j, "address", pl_nvme_addr(c), 64);
+		json_logs(&j, logs, &l);
+		json_end_object(&j);
+	} else if (logs) {
+		if (logs & LOG_SMART)
+			print_smart(&l.smart);
+		if (logs & LOG_ERROR)
+			print_errors(&l);
+		if (logs & LOG_FW)
+			print_fw(&l.fw);
+	} else if (nsid && !pl_nvme_ns(c, (uint32_t)nsid)) {
 		fprintf(stderr, "pollen-nvme-identify: namespace %lu is not active on %s\n", nsid,
 			pl_nvme_addr(c));
 		ret = 1;

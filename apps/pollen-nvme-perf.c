@@ -58,7 +58,7 @@ static struct {
 	size_t io_size;
 	uint64_t range;		/* bytes of the device used; 0: all of it */
 	uint64_t seed;
-	bool verify, prefill, json, sleep, quiet;
+	bool verify, prefill, json, sleep, quiet, continue_on_error;
 	struct pl_blk_opts blk;
 } cfg = { .w = W_RANDREAD, .depth = 32, .workers = 1, .read_pct = 50, .seconds = 10,
 	  .io_size = 4096, .seed = 1 };
@@ -83,6 +83,38 @@ struct io {
 	bool read;
 };
 
+/* An error by kind: the NVMe status when there is one, else the errno. */
+#define MAX_KINDS 16
+struct error_kind {
+	uint16_t status;
+	int err;
+	uint64_t count;
+};
+
+static void count_kind(struct error_kind *k, unsigned *n, uint16_t status, int err,
+		       uint64_t count)
+{
+	for (unsigned i = 0; i < *n; i++)
+		if (k[i].status == status && (status || k[i].err == err)) {
+			k[i].count += count;
+			return;
+		}
+	if (*n < MAX_KINDS)
+		k[(*n)++] = (struct error_kind){ .status = status, .err = err, .count = count };
+}
+
+static const char *kind_name(const struct error_kind *k, char *buf, size_t len)
+{
+	if (!k->status)
+		snprintf(buf, len, "%s", strerror(-k->err));
+	else if (k->status > 0x7ff)
+		snprintf(buf, len, "%s", pl_nvme_status_name(k->status));
+	else
+		snprintf(buf, len, "%s (SCT %xh SC %02xh)", pl_nvme_status_name(k->status),
+			 k->status >> 8, k->status & 0xff);
+	return buf;
+}
+
 struct worker {
 	unsigned id;
 	struct pl_blk *b;
@@ -98,6 +130,8 @@ struct worker {
 	uint64_t bytes, errors, verified, mismatched;
 	uint16_t first_status;
 	int first_err;
+	struct error_kind kinds[MAX_KINDS];	/* errors counted by what they were */
+	unsigned nkinds;
 	bool draining;
 	bool finished;		/* its loop is over: nothing more will complete */
 	pthread_t thread;
@@ -172,7 +206,15 @@ static void complete(void *arg, const struct pl_blk_cpl *cpl)
 			w->first_err = cpl->err;
 			w->first_status = cpl->nvme_status;
 		}
-		w->draining = true;	/* an error stops the worker (pending: continue-on-error) */
+		count_kind(w->kinds, &w->nkinds, cpl->nvme_status, cpl->err, 1);
+		/* An error stops the worker, unless asked to go on: then the I/O's slot
+		 * goes to the next one, as fio's continue_on_error does. */
+		if (!cfg.continue_on_error || w->draining) {
+			w->draining = true;
+			return;
+		}
+		if (submit(io))
+			w->draining = true;
 		return;
 	}
 	/* IOPS, MiB/s and latency count the I/Os that worked; errors are counted apart. */
@@ -322,6 +364,10 @@ static void usage(FILE *f)
 		"                      empty (pmd: MSI-X; uring: an eventfd)\n"
 		"  --shadow-doorbells, --sgl  pmd: see pollen/nvme.h (both off: faster on QEMU)\n"
 		"  --sqpoll, --iopoll  uring: a submission polling thread, polled completions\n"
+		"  --continue-on-error count errors by kind and keep going (default: a worker\n"
+		"                      stops at its first error)\n"
+		"  --timeout-ms MS     pmd: a command not done in MS is aborted (then the\n"
+		"                      controller reset); counted as an error (default: none)\n"
 		"  --json              the results as JSON\n"
 		"  --quiet             no progress line\n");
 }
@@ -349,7 +395,7 @@ static int parse_size(const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_BACKEND = 256, O_VERIFY, O_PREFILL, O_SEED, O_SLEEP, O_SHADOW, O_SGL, O_SQPOLL,
-	       O_IOPOLL, O_JSON, O_QUIET };
+	       O_IOPOLL, O_JSON, O_QUIET, O_CONTINUE, O_TIMEOUT };
 	static const struct option longs[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "verify", no_argument, NULL, O_VERIFY },
@@ -362,6 +408,8 @@ static int parse_args(int argc, char **argv)
 		{ "iopoll", no_argument, NULL, O_IOPOLL },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "continue-on-error", no_argument, NULL, O_CONTINUE },
+		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -429,6 +477,15 @@ static int parse_args(int argc, char **argv)
 		case O_IOPOLL: cfg.blk.iopoll = true; break;
 		case O_JSON: cfg.json = true; break;
 		case O_QUIET: cfg.quiet = true; break;
+		case O_CONTINUE: cfg.continue_on_error = true; break;
+		case O_TIMEOUT: {
+			char *end;
+			unsigned long ms = strtoul(optarg, &end, 0);
+			if (*end || !ms || ms > 3600000)
+				goto bad;
+			cfg.blk.timeout_ms = (unsigned)ms;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -510,11 +567,20 @@ static void print_text(struct pl_blk *b, struct worker *ws, const struct result 
 	       (double)r->queue_bytes / 1048576,
 	       (double)(pl_blk_dma_bytes(b) - r->queue_bytes) / 1048576);
 	if (r->errors) {
+		struct error_kind all[MAX_KINDS];
+		unsigned n = 0;
+		char name[96];
+
 		for (unsigned i = 0; i < cfg.workers; i++)
-			if (ws[i].errors)
-				printf("worker %u: %llu error(s), the first %s (NVMe status %03x)\n", i,
-				       (unsigned long long)ws[i].errors, strerror(-ws[i].first_err),
-				       ws[i].first_status);
+			for (unsigned k = 0; k < ws[i].nkinds; k++)
+				count_kind(all, &n, ws[i].kinds[k].status, ws[i].kinds[k].err,
+					   ws[i].kinds[k].count);
+		printf("\nerrors: %llu%s\n", (unsigned long long)r->errors,
+		       cfg.continue_on_error ? " (continued past them)" : " (a worker stops at its "
+		       "first: --continue-on-error goes on)");
+		for (unsigned k = 0; k < n; k++)
+			printf("  %-56s %llu\n", kind_name(&all[k], name, sizeof(name)),
+			       (unsigned long long)all[k].count);
 	}
 }
 
@@ -567,6 +633,18 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 		json_u64(&j, "ios", ws[i].hist.n);
 		json_num(&j, "iops", (double)ws[i].hist.n / r->secs);
 		json_u64(&j, "errors", ws[i].errors);
+		json_array(&j, "error_kinds");
+		for (unsigned k = 0; k < ws[i].nkinds; k++) {
+			char name[96];
+
+			json_object(&j, NULL);
+			json_u64(&j, "nvme_status", ws[i].kinds[k].status);
+			json_str(&j, "name", kind_name(&ws[i].kinds[k], name, sizeof(name)),
+				 sizeof(name));
+			json_u64(&j, "count", ws[i].kinds[k].count);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
 		json_end_object(&j);
 	}
 	json_end_array(&j);

@@ -124,7 +124,8 @@ static struct pl_blk_queue *pmd_queue_create(struct pl_blk *b, unsigned depth)
 		return NULL;
 	}
 	struct pl_nvme_qpair_opts o = { .depth = (unsigned)(slots < most ? slots : most),
-					.interrupts = b->opts.interrupts };
+					.interrupts = b->opts.interrupts,
+					.timeout_ms = b->opts.timeout_ms };
 	struct pmd_queue *q = calloc(1, sizeof(*q));
 	int err = ENOMEM;
 
@@ -166,7 +167,11 @@ static void pmd_done(void *arg, const struct pl_nvme_cpl *cpl)
 {
 	struct pmd_req *r = arg;
 	struct pmd_queue *q = r->q;
-	struct pl_blk_cpl c = { .err = cpl->status ? -EIO : 0, .nvme_status = cpl->status };
+	struct pl_blk_cpl c = {
+		.err = !cpl->status ? 0 : cpl->status == PL_NVME_SC_TIMEOUT ? -ETIMEDOUT :
+		       cpl->status == PL_NVME_SC_RESET ? -ECANCELED : -EIO,
+		.nvme_status = cpl->status,
+	};
 	pl_blk_cb cb = r->cb;
 	void *cb_arg = r->arg;
 

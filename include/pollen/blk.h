@@ -41,6 +41,7 @@ struct pl_blk_opts {
 	bool sqpoll;		/* uring: a kernel thread polls the submission queue */
 	bool iopoll;		/* uring: polled completions (needs the device's poll queues;
 				 * reads and writes only: flush and trim get -EOPNOTSUPP) */
+	unsigned timeout_ms;	/* pmd: per-command timeout (pl_nvme_qpair_opts); 0: none */
 };
 
 /**
@@ -74,7 +75,8 @@ PL_API size_t pl_blk_dma_bytes(const struct pl_blk *b);
 
 /** struct pl_blk_cpl - how an I/O ended. */
 struct pl_blk_cpl {
-	int err;		/* 0, or a negative errno (-EIO for a device error) */
+	int err;		/* 0, or a negative errno: -EIO for a device error, -ETIMEDOUT
+				 * for a timeout, -ECANCELED when a controller reset ended it */
 	uint16_t nvme_status;	/* pmd: the NVMe status (SCT << 8 | SC), 0 on success */
 };
 

@@ -383,27 +383,12 @@ TESTBED_TEST(nvme, opening_what_is_not_an_nvme_says_so, TESTBED_CONTEXT)
 }
 
 /* Runs a Pollen program the launcher copied in (its path in @env); returns its status. */
-static int run_tool(const char *env, const char *args, char *out, size_t len)
-{
-	const char *app = getenv(env);
-	char cmd[512];
-
-	cr_assert_not_null(app, "%s is not set", env);
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", app, args);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(out, 1, len - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_namespaces,
 		TESTBED_BARE)
 {
 	static char out[65536];
 
-	cr_assert_eq(run_tool("POLLEN_NVME_IDENTIFY", "", out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_IDENTIFY", "", out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "Serial number                deadbeef"), "%s", out);
 	cr_expect(strstr(out, "Model number                 QEMU NVMe Ctrl"), "%s", out);
 	cr_expect(strstr(out, "Max data transfer            512.0 KiB (MDTS 7)"), "%s", out);
@@ -416,30 +401,22 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_nam
 	cr_expect(strstr(out, "Usable by Pollen             no (formatted with metadata)"), "%s",
 		  out);
 
-	cr_assert_eq(run_tool("POLLEN_NVME_IDENTIFY", "-n 2 --json", out, sizeof(out)), 0, "%s",
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_IDENTIFY", "-n 2 --json", out, sizeof(out)), 0, "%s",
 		     out);
 	cr_expect(strstr(out, "\"serial\": \"deadbeef\""), "%s", out);
 	cr_expect(strstr(out, "\"nsid\": 2,"), "%s", out);
 	cr_expect(strstr(out, "\"block_size\": 4096,"), "%s", out);
 	cr_expect(!strstr(out, "\"nsid\": 1,"), "-n 2 listed namespace 1: %s", out);
 
-	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", "-n 9", out, sizeof(out)), 1);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_IDENTIFY", "-n 9", out, sizeof(out)), 1);
 	cr_expect(strstr(out, "namespace 9 is not active"), "%s", out);
-	cr_expect_eq(run_tool("POLLEN_NVME_IDENTIFY", testbed_dev("e1000"), out, sizeof(out)), 1);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_IDENTIFY", testbed_dev("e1000"), out, sizeof(out)), 1);
 	cr_expect(strstr(out, "is not an NVMe controller"), "%s", out);
 }
 
 /* ---- pollen-nvme-perf ---- */
 
 /* The number printed after @label; fails the case when the label is not there. */
-static unsigned long long number_after(const char *out, const char *label)
-{
-	const char *at = strstr(out, label);
-
-	cr_assert_not_null(at, "no '%s' in: %s", label, out);
-	return strtoull(at + strlen(label), NULL, 10);
-}
-
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_its_back,
 		TESTBED_BARE)
 {
@@ -449,11 +426,11 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_
 	snprintf(range, sizeof(range), "-r 1M --seed 5 --quiet -n 1 %s", testbed_dev("nvme"));
 	/* The pattern over the first MiB, then a clean read-back. */
 	snprintf(args, sizeof(args), "-w write -q 8 -t 1 --verify %s", range);
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	snprintf(args, sizeof(args), "-w randread -q 8 -t 1 --verify %s", range);
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, " 0 mismatched"), "%s", out);
-	cr_expect_gt(number_after(out, "verify: "), 100, "%s", out);
+	cr_expect_gt(testbed_number_after(out, "verify: "), 100, "%s", out);
 
 	/* Behind its back: block 100 overwritten. */
 	testbed_setup(PL_IOMMU_AUTO, TESTBED_CONTEXT);
@@ -467,8 +444,8 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_
 	close_ctrl();
 	testbed_teardown();
 
-	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);
-	cr_expect_geq(number_after(out, " blocks verified, "), 1, "no mismatch found: %s", out);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);
+	cr_expect_geq(testbed_number_after(out, " blocks verified, "), 1, "no mismatch found: %s", out);
 	cr_expect(strstr(out, "verify: block 100 (byte 51200) differs at byte 0: 0x5a5a5a5a5a5a5a5a"),
 		  "%s", out);
 }
@@ -483,22 +460,22 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verifies_while_sleeping_and_with_two_w
 	/* A mixed load prefills its range; poll-then-sleep takes MSI-X between bursts. */
 	snprintf(args, sizeof(args), "-w randrw -M 70 -q 4 -t 2 -r 4M --verify --sleep --quiet %s",
 		 nvme);
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, " 0 mismatched"), "%s", out);
-	cr_expect_gt(number_after(out, "verify: "), 100, "%s", out);
+	cr_expect_gt(testbed_number_after(out, "verify: "), 100, "%s", out);
 
 	snprintf(args, sizeof(args), "-w randrw -q 16 -c 2 -o 8k -t 2 -r 8M --verify --json -n 2 %s",
 		 nvme);
-	cr_assert_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "\"mismatched_blocks\": 0"), "%s", out);
 	cr_expect(strstr(out, "\"workers\": 2"), "%s", out);
 	cr_expect(strstr(out, "\"block_size\": 4096"), "%s", out);
-	cr_expect_gt(number_after(out, "\"verified_blocks\": "), 100, "%s", out);
+	cr_expect_gt(testbed_number_after(out, "\"verified_blocks\": "), 100, "%s", out);
 
 	/* Bad input: a size that is not whole blocks, an unknown workload. */
 	snprintf(args, sizeof(args), "-n 2 -o 1000 %s", nvme);
-	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
 	cr_expect(strstr(out, "want whole 4096-byte blocks"), "%s", out);
 	snprintf(args, sizeof(args), "-w sideways %s", nvme);
-	cr_expect_eq(run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
 }

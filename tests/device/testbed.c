@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -184,4 +185,27 @@ unsigned testbed_fault(const char *key)
 	const char *at = f ? strstr(f, want) : NULL;
 	cr_assert_not_null(at, "the test bed has no '%s' fault (tests/vm/run --nvme-faults)", key);
 	return (unsigned)strtoul(at + strlen(want), NULL, 0);
+}
+
+int testbed_run_tool(const char *env, const char *args, char *out, size_t len)
+{
+	const char *app = getenv(env);
+	char cmd[512];
+
+	cr_assert_not_null(app, "%s is not set", env);
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", app, args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = fread(out, 1, len - 1, p);
+	out[n] = 0;
+	int st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+unsigned long long testbed_number_after(const char *out, const char *label)
+{
+	const char *at = strstr(out, label);
+
+	cr_assert_not_null(at, "no '%s' in: %s", label, out);
+	return strtoull(at + strlen(label), NULL, 10);
 }

@@ -84,6 +84,14 @@ void testbed_capture_log(void);
 const char *testbed_last_log(void);
 
 /*
+ * Runs the tool named by environment variable @env (the boot copies it in) with @args,
+ * its stdout and stderr into @out. Return: its exit status.
+ */
+int testbed_run_tool(const char *env, const char *args, char *out, size_t len);
+/* The number after @label in @out; fails the case when @label is missing. */
+unsigned long long testbed_number_after(const char *out, const char *label);
+
+/*
  * Runs a QEMU monitor (HMP) command from inside the guest (tests/vm/run --monitor), its
  * output into @out. Return: 0, -ENODEV without the monitor channel, -ETIMEDOUT.
  */
