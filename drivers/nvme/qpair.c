@@ -393,7 +393,12 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 	struct pl_nvme_req *p;
 	int ret = -EIO;
 
-	/* What the controller completed before the reset did complete: as it ended. */
+	/*
+	 * Under the lock, so any reset is over: QEMU, for one, drains the I/O in flight
+	 * within its CC write and may post completions then. What the controller completed
+	 * before it was disabled did complete: reaped as it ended.
+	 */
+	pthread_mutex_lock(&c->admin_lock);
 	while ((e = pl_nvme_next_cqe(q))) {
 		uint16_t cid = e->cid, status = e->status;
 		uint32_t dw0 = e->dw0;
@@ -405,7 +410,6 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 		}
 	}
 	/* The rest ended with it, exactly once each; every slot is free again. */
-	pthread_mutex_lock(&c->admin_lock);
 	bool dead = pl_nvme_dead(c);
 	for (unsigned cid = 0; cid < qp->slots; cid++) {
 		p = &qp->reqs[cid];
