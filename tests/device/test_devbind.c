@@ -81,17 +81,7 @@ Test(devbind, a_driver_that_is_not_loaded_changes_nothing)
 /* Runs the pollen-devbind program the launcher copied in; returns its exit status. */
 static int devbind(char *out, size_t len, const char *args)
 {
-	char cmd[512];
-	const char *app = getenv("POLLEN_DEVBIND");
-
-	cr_assert_not_null(app, "POLLEN_DEVBIND is not set");
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", app, args);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(out, 1, len - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return testbed_run_tool("POLLEN_DEVBIND", args, out, len);
 }
 
 Test(devbind, the_program_binds_restores_and_reports)

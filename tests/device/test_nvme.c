@@ -17,22 +17,9 @@
 
 static struct pl_nvme_ctrl *ctrl;
 
-/* The fixture's context and, opened on it, the driver (the fixture opens no device). */
-static void open_ctrl(const struct pl_nvme_opts *opts)
-{
-	cr_assert_not_null(ctrl = pl_nvme_open(tb.ctx, testbed_dev("nvme"), opts),
-			   "pl_nvme_open: %s", strerror(errno));
-}
-
-static void close_ctrl(void)
-{
-	pl_nvme_close(ctrl);
-	ctrl = NULL;
-}
-
 TESTBED_TEST(nvme, brings_up_and_finds_three_namespaces, TESTBED_CONTEXT)
 {
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	const struct nvme_id_ctrl *id = pl_nvme_id_ctrl(ctrl);
 	cr_expect_eq(id->vid, 0x1b36, "VID %04x", id->vid);
 	cr_expect_eq(memcmp(id->sn, "deadbeef", 8), 0, "serial %.20s", id->sn);
@@ -54,16 +41,7 @@ TESTBED_TEST(nvme, brings_up_and_finds_three_namespaces, TESTBED_CONTEXT)
 	cr_expect_eq(n3->metadata_size, 8);
 	cr_expect(!n3->usable, "a namespace with metadata is not refused");
 	cr_expect_null(pl_nvme_ns(ctrl, 4));
-	close_ctrl();
-}
-
-static void *dma(size_t len)
-{
-	uint64_t iova;
-	void *p = pl_dma_alloc(tb.ctx, len, 0, &iova);
-
-	cr_assert_not_null(p, "pl_dma_alloc: %s", strerror(errno));
-	return p;
+	pl_nvme_close(ctrl);
 }
 
 struct done_count {
@@ -95,10 +73,10 @@ static void wait_for(struct pl_nvme_qpair *qp, struct done_count *d, int calls)
  */
 TESTBED_TEST(nvme, data_of_every_size_and_offset_reads_back, TESTBED_CONTEXT)
 {
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
 	cr_assert_not_null(qp);
-	char *wbuf = dma(4 * MiB), *rbuf = dma(4 * MiB);
+	char *wbuf = testbed_dma(4 * MiB), *rbuf = testbed_dma(4 * MiB);
 	static const size_t offsets[] = { 0, 4, 512, 2052, 4092 };
 	uint32_t max = pl_nvme_max_transfer(ctrl);
 	srand(7);
@@ -130,7 +108,7 @@ TESTBED_TEST(nvme, data_of_every_size_and_offset_reads_back, TESTBED_CONTEXT)
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, wbuf);
 	pl_dma_free(tb.ctx, rbuf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* Shadow doorbells and SGLs are the same data path with other doorbells and pointers. */
@@ -155,14 +133,14 @@ ParameterizedTest(struct mode_case *m, nvme, doorbell_and_pointer_modes_move_dat
 		  .fini = testbed_teardown)
 {
 	testbed_setup(m->backend, TESTBED_CONTEXT);
-	open_ctrl(&(struct pl_nvme_opts){ .shadow_doorbells = m->shadow, .sgl = m->sgl });
+	ctrl = testbed_nvme_open(&(struct pl_nvme_opts){ .shadow_doorbells = m->shadow, .sgl = m->sgl });
 	cr_expect_eq(pl_nvme_shadow_doorbells(ctrl), m->shadow,
 		     "QEMU's controller offers Doorbell Buffer Config");
 	cr_expect_eq(pl_nvme_sgl(ctrl), m->sgl, "QEMU's controller takes SGLs");
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){
 								.depth = 64 });
 	cr_assert_not_null(qp);
-	char *buf = dma(2 * MiB);
+	char *buf = testbed_dma(2 * MiB);
 	struct done_count d = { 0 };
 
 	/* Many at once, so the queue wraps and the doorbells see batches; buffers start at
@@ -190,14 +168,14 @@ ParameterizedTest(struct mode_case *m, nvme, doorbell_and_pointer_modes_move_dat
 #undef AT
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 TESTBED_TEST(nvme, deallocate_and_write_zeroes_read_back_as_zeroes, TESTBED_CONTEXT)
 {
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
-	char *buf = dma(2 * MiB), *zero = calloc(1, 64 * 4096);
+	char *buf = testbed_dma(2 * MiB), *zero = calloc(1, 64 * 4096);
 	struct done_count d = { 0 };
 
 	cr_assert_not_null(qp);
@@ -224,7 +202,7 @@ TESTBED_TEST(nvme, deallocate_and_write_zeroes_read_back_as_zeroes, TESTBED_CONT
 	free(zero);
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- several threads, a queue pair each ---- */
@@ -255,10 +233,10 @@ static void *verify_worker(void *arg)
 
 TESTBED_TEST(nvme, threads_with_a_queue_pair_each_verify_at_once, TESTBED_CONTEXT)
 {
-	open_ctrl(&(struct pl_nvme_opts){ .io_queues = 4 });
+	ctrl = testbed_nvme_open(&(struct pl_nvme_opts){ .io_queues = 4 });
 	struct worker w[4];
 	pthread_t t[4];
-	char *mem = dma(2 * MiB);
+	char *mem = testbed_dma(2 * MiB);
 
 	for (int i = 0; i < 4; i++) {
 		w[i] = (struct worker){ pl_nvme_qpair_create(ctrl, NULL), mem + i * 65536,
@@ -277,16 +255,16 @@ TESTBED_TEST(nvme, threads_with_a_queue_pair_each_verify_at_once, TESTBED_CONTEX
 		pl_nvme_qpair_destroy(w[i].qp);
 	}
 	pl_dma_free(tb.ctx, mem);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 TESTBED_TEST(nvme, a_completion_raises_its_queues_interrupt, TESTBED_CONTEXT)
 {
-	open_ctrl(&(struct pl_nvme_opts){ .interrupts = true, .io_queues = 2 });
+	ctrl = testbed_nvme_open(&(struct pl_nvme_opts){ .interrupts = true, .io_queues = 2 });
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){
 								.interrupts = true });
 	struct pl_irq_waiter *w = pl_irq_waiter_new();
-	char *buf = dma(2 * MiB);
+	char *buf = testbed_dma(2 * MiB);
 	struct done_count d = { 0 };
 
 	cr_assert_not_null(qp);
@@ -304,16 +282,16 @@ TESTBED_TEST(nvme, a_completion_raises_its_queues_interrupt, TESTBED_CONTEXT)
 	pl_irq_waiter_free(w);
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- bad input: a clear error, and nothing reaches the device ---- */
 
 TESTBED_TEST(nvme, bad_input_is_refused_before_the_device, TESTBED_CONTEXT)
 {
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
-	char *buf = dma(2 * MiB), heap[4096];
+	char *buf = testbed_dma(2 * MiB), heap[4096];
 	const struct pl_nvme_ns *ns1 = pl_nvme_ns(ctrl, 1);
 
 	cr_assert_not_null(qp);
@@ -363,7 +341,7 @@ TESTBED_TEST(nvme, bad_input_is_refused_before_the_device, TESTBED_CONTEXT)
 
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 TESTBED_TEST(nvme, opening_what_is_not_an_nvme_says_so, TESTBED_CONTEXT)
@@ -378,8 +356,8 @@ TESTBED_TEST(nvme, opening_what_is_not_an_nvme_says_so, TESTBED_CONTEXT)
 	cr_expect_eq(errno, ENODEV);
 	cr_expect(strstr(testbed_last_log(), "no such PCI device"), "%s", testbed_last_log());
 	/* The controller itself still opens afterwards. */
-	open_ctrl(NULL);
-	close_ctrl();
+	ctrl = testbed_nvme_open(NULL);
+	pl_nvme_close(ctrl);
 }
 
 /* Runs a Pollen program the launcher copied in (its path in @env); returns its status. */
@@ -434,14 +412,14 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_
 
 	/* Behind its back: block 100 overwritten. */
 	testbed_setup(PL_IOMMU_AUTO, TESTBED_CONTEXT);
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
-	char *junk = dma(2 * MiB);
+	char *junk = testbed_dma(2 * MiB);
 	memset(junk, 0x5a, 512);
 	cr_assert_eq(pl_nvme_write_sync(qp, 1, junk, 100, 1, NULL), 0);
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, junk);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 	testbed_teardown();
 
 	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);

@@ -24,27 +24,6 @@
 
 static struct pl_nvme_ctrl *ctrl;
 
-static void open_ctrl(const struct pl_nvme_opts *opts)
-{
-	cr_assert_not_null(ctrl = pl_nvme_open(tb.ctx, testbed_dev("nvme"), opts),
-			   "pl_nvme_open: %s", strerror(errno));
-}
-
-static void close_ctrl(void)
-{
-	pl_nvme_close(ctrl);
-	ctrl = NULL;
-}
-
-static void *dma(size_t len)
-{
-	uint64_t iova;
-	void *p = pl_dma_alloc(tb.ctx, len, 0, &iova);
-
-	cr_assert_not_null(p, "pl_dma_alloc: %s", strerror(errno));
-	return p;
-}
-
 static double now_ms(void)
 {
 	struct timespec t;
@@ -176,7 +155,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 	     TESTBED_CONTEXT)
 {
 	uint32_t slow = testbed_fault("slow");
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct worker w[2] = { 0 };
 	pthread_t th[2];
 	int in_flight = 0;
@@ -185,7 +164,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 	/* Data from before the reset, to find intact after it. */
 	struct pl_nvme_qpair *setup = pl_nvme_qpair_create(ctrl, NULL);
 	cr_assert_not_null(setup);
-	char *before = dma(64 * KiB);
+	char *before = testbed_dma(64 * KiB);
 	pattern_fill(before, 1, 200000, 128, 512, 5);
 	cr_assert_eq(pl_nvme_write_sync(setup, 1, before, 200000, 128, NULL), 0);
 	pl_nvme_qpair_destroy(setup);
@@ -195,7 +174,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 		cr_assert_not_null(w[i].qp);
 		w[i].index = (unsigned)i;
 		w[i].slow = slow;
-		w[i].buf = dma(INFLIGHT * bytes);
+		w[i].buf = testbed_dma(INFLIGHT * bytes);
 		w[i].in_flight = &in_flight;
 	}
 	unsigned qid0 = pl_nvme_qpair_id(w[0].qp), qid1 = pl_nvme_qpair_id(w[1].qp);
@@ -224,7 +203,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 	cr_expect_eq(pl_nvme_qpair_slots(w[0].qp), 64, "the pair came back at another depth");
 
 	/* Every block reads back: from before the reset, and written across it. */
-	char *back = dma(INFLIGHT * bytes);
+	char *back = testbed_dma(INFLIGHT * bytes);
 	for (int p = 0; p < 2; p++) {
 		memset(back, 0, INFLIGHT * bytes);
 		for (int i = SLOW_READS; i < INFLIGHT; i++) {
@@ -245,7 +224,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 	}
 	pl_dma_free(tb.ctx, back);
 	pl_dma_free(tb.ctx, before);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- commands that never come back in time ---- */
@@ -254,11 +233,11 @@ TESTBED_TEST(nvme_faults, commands_that_time_out_are_aborted_or_reset_and_the_ne
 	     TESTBED_CONTEXT)
 {
 	uint32_t slow = testbed_fault("slow");
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, &(struct pl_nvme_qpair_opts){
 		.depth = 16, .timeout_ms = 300 });
 	cr_assert_not_null(qp);
-	char *buf = dma(64 * KiB);
+	char *buf = testbed_dma(64 * KiB);
 	struct io ios[10] = { 0 };
 
 	/* Two commands a second pass the throttle, after a burst of up to four: the later
@@ -297,7 +276,7 @@ TESTBED_TEST(nvme_faults, commands_that_time_out_are_aborted_or_reset_and_the_ne
 	cr_expect_eq(pattern_check(buf, 1, 4096, 16, 512, 9), -1);
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- media errors ---- */
@@ -306,10 +285,10 @@ TESTBED_TEST(nvme_faults, an_injected_read_error_names_itself_and_its_lba_range,
 {
 	uint32_t ns = testbed_fault("error");
 	uint64_t bad = testbed_fault("error_lba");
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
 	cr_assert_not_null(qp);
-	char *buf = dma(2u << 20);
+	char *buf = testbed_dma(2u << 20);
 	struct io io = { 0 };
 	char line[256];
 
@@ -361,7 +340,7 @@ TESTBED_TEST(nvme_faults, an_injected_read_error_names_itself_and_its_lba_range,
 	}
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- asynchronous events ---- */
@@ -387,7 +366,7 @@ TESTBED_TEST(nvme_faults, a_smart_critical_warning_from_the_monitor_raises_an_ev
 	struct events ev = { 0 };
 	char out[256];
 
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	pl_nvme_set_event_cb(ctrl, on_event, &ev);
 	/* Nothing pending at first. */
 	cr_assert_eq(pl_nvme_poll_admin(ctrl), 0);
@@ -413,7 +392,7 @@ TESTBED_TEST(nvme_faults, a_smart_critical_warning_from_the_monitor_raises_an_ev
 	usleep(100000);
 	cr_expect_eq(pl_nvme_poll_admin(ctrl), 0);
 	cr_expect_eq(ev.smart, 1);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- a second process, and one killed mid-I/O ---- */
@@ -485,11 +464,11 @@ TESTBED_TEST(nvme_faults, a_second_process_is_told_in_use_and_after_a_kill_the_n
 	cr_assert(WIFSIGNALED(wst), "the child ended before the kill (status %d)",
 		  WEXITSTATUS(wst));
 	double t0 = now_ms();
-	open_ctrl(NULL);
+	ctrl = testbed_nvme_open(NULL);
 	cr_log_info("reopened %.1f ms after the kill", now_ms() - t0);
 	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
 	cr_assert_not_null(qp);
-	char *buf = dma(KILL_BLOCKS * 512);
+	char *buf = testbed_dma(KILL_BLOCKS * 512);
 	cr_assert_eq(pl_nvme_read_sync(qp, 1, buf, 300000, KILL_BLOCKS, NULL), 0);
 	cr_expect_eq(pattern_check(buf, 1, 300000, KILL_BLOCKS, 512, 31), -1,
 		     "what the killed process wrote does not read back");
@@ -497,7 +476,7 @@ TESTBED_TEST(nvme_faults, a_second_process_is_told_in_use_and_after_a_kill_the_n
 	cr_expect_eq(pl_nvme_write_sync(qp, 1, buf, 300000, 8, NULL), 0);
 	pl_nvme_qpair_destroy(qp);
 	pl_dma_free(tb.ctx, buf);
-	close_ctrl();
+	pl_nvme_close(ctrl);
 }
 
 /* ---- the tools ---- */

@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <pollen/dma.h>
 #include <pollen/log.h>
 
 const enum pl_iommu_backend testbed_backends[2] = { PL_IOMMU_IOMMUFD, PL_IOMMU_VFIO };
@@ -63,6 +64,23 @@ void testbed_reopen(const char *family)
 			   family, pl_iommu_backend_name(tb.backend), strerror(errno));
 	cr_assert_not_null(tb.bar0 = pl_vfio_bar_map(tb.dev, 0, &len), "%s BAR0: %s", family,
 			   strerror(errno));
+}
+
+struct pl_nvme_ctrl *testbed_nvme_open(const struct pl_nvme_opts *opts)
+{
+	struct pl_nvme_ctrl *c = pl_nvme_open(tb.ctx, testbed_dev("nvme"), opts);
+
+	cr_assert_not_null(c, "pl_nvme_open: %s", strerror(errno));
+	return c;
+}
+
+void *testbed_dma(size_t len)
+{
+	uint64_t iova;
+	void *p = pl_dma_alloc(tb.ctx, len, 0, &iova);
+
+	cr_assert_not_null(p, "pl_dma_alloc: %s", strerror(errno));
+	return p;
 }
 
 void testbed_setup(enum pl_iommu_backend be, const char *family)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <pollen/iommu.h>
+#include <pollen/nvme.h>
 #include <pollen/pci.h>
 #include <pollen/vfio.h>
 
@@ -78,6 +79,11 @@ void testbed_reopen(const char *family);
 
 /* Fails the case unless [@iova, +@len) lies inside one of @ctx's IOVA ranges. */
 void testbed_expect_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len);
+
+/* The bed's NVMe opened by the driver on tb.ctx; fails the case if it will not open. */
+struct pl_nvme_ctrl *testbed_nvme_open(const struct pl_nvme_opts *opts);
+/* @len bytes of DMA memory on tb.ctx; fails the case when there is none. */
+void *testbed_dma(size_t len);
 
 /* Captures the library's last error line, for checking what a user would read. */
 void testbed_capture_log(void);
