@@ -52,14 +52,6 @@ void pl_nvme_admin_fini(struct pl_nvme_ctrl *c)
 	c->admin_mem = NULL;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Reaps the admin CQ: AERs are put aside; true once @cid's completion is in @cpl. */
 static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
 {
@@ -93,18 +85,17 @@ int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nv
 	if (++c->admin_cid >= PL_NVME_AER_CID)
 		c->admin_cid = 0;
 	cmd->cid = c->admin_cid;
-	q->sq[q->sq_tail] = *cmd;
-	q->sq_tail = (q->sq_tail + 1) % q->depth;
+	pl_nvme_push_sqe(q, cmd);
 	pl_nvme_ring_sq(q);
 
-	uint64_t deadline = now_ms() + ADMIN_TIMEOUT_MS;
+	uint64_t deadline = pl_nvme_now_ms() + ADMIN_TIMEOUT_MS;
 	long sleep_ns = 1000;
 	for (;;) {
 		if (reap(c, cmd->cid, cpl))
 			return NVME_CQE_STATUS(cpl->status) ? -EIO : 0;
 		if (pl_nvme_check_fatal(c))
 			return -EIO;
-		if (now_ms() > deadline) {
+		if (pl_nvme_now_ms() > deadline) {
 			pl_err("%s: admin command 0x%02x (CID %u) did not complete within %d ms",
 			       pl_vfio_addr(c->dev), cmd->opcode, cmd->cid, ADMIN_TIMEOUT_MS);
 			return -ETIMEDOUT;

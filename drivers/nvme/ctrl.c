@@ -30,6 +30,14 @@ bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
 	return true;
 }
 
+uint64_t pl_nvme_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 uint32_t pl_nvme_coarse_ms(void)
 {
 	struct timespec t;
@@ -83,14 +91,6 @@ static int enable(struct pl_nvme_ctrl *c)
 			NVME_CC_AMS_RR | NVME_CC_SHN_NONE | NVME_CC_IOSQES(NVME_SQES_LOG2) |
 			NVME_CC_IOCQES(NVME_CQES_LOG2));
 	return wait_ready(c, true, true);
-}
-
-static double elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
 static int identify(struct pl_nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *out)
@@ -246,7 +246,7 @@ static int setup_interrupts(struct pl_nvme_ctrl *c)
  */
 int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 {
-	struct timespec t0;
+	struct timespec t0, t1;
 	unsigned had = c->io_queues;
 	struct nvme_cqe cpl = { 0 };
 	int ret;
@@ -280,8 +280,9 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 		return -EIO;
 	}
 	pl_nvme_events_start_locked(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pl_info("%s: controller reset %u done in %.1f ms", pl_vfio_addr(c->dev), c->resets,
-		elapsed_ms(&t0));
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
 

@@ -59,8 +59,7 @@ static void send_aers_locked(struct pl_nvme_ctrl *c)
 			.cid = (uint16_t)(PL_NVME_AER_CID + c->aer_out),
 		};
 
-		q->sq[q->sq_tail] = cmd;
-		q->sq_tail = (q->sq_tail + 1) % q->depth;
+		pl_nvme_push_sqe(q, &cmd);
 		c->aer_out++;
 	}
 	pl_nvme_ring_sq(q);

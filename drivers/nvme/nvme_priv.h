@@ -86,7 +86,7 @@ struct pl_nvme_qpair {
 	uint32_t gen;
 	/* requests ended by a reset (or reaped while recovering), for pl_nvme_poll to deliver */
 	struct pl_nvme_req *limbo;
-	unsigned nlimbo;
+	unsigned nlimbo, limbo_cap;
 	/* timeouts */
 	unsigned timeout_ms;		/* 0: none */
 	uint32_t next_check;		/* coarse ms */
@@ -143,12 +143,16 @@ static inline bool pl_nvme_dead(const struct pl_nvme_ctrl *c)
 	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
 }
 
+/* Monotonic milliseconds, for the control path's bounded waits. */
+uint64_t pl_nvme_now_ms(void);
 /* Coarse monotonic milliseconds: the vDSO's tick clock, no system call. */
 uint32_t pl_nvme_coarse_ms(void);
 
 /* queue.c: the doorbells and the completion ring, shared by the admin and I/O queues */
 void pl_nvme_queue_init(struct pl_nvme_ctrl *c, struct pl_nvme_queue *q, uint16_t qid,
 			uint16_t depth, void *sq, void *cq);
+/* Queues @cmd at the SQ's tail (the doorbell is rung apart). */
+void pl_nvme_push_sqe(struct pl_nvme_queue *q, const struct nvme_sqe *cmd);
 void pl_nvme_ring_sq(struct pl_nvme_queue *q);
 void pl_nvme_ring_cq(struct pl_nvme_queue *q);
 /* The next completion if its phase tag says it is new (read barrier taken), else NULL. */
@@ -173,6 +177,9 @@ void pl_nvme_admin_reap_locked(struct pl_nvme_ctrl *c);
 /* events.c: Asynchronous Event Configuration and the AERs sent; admin_lock held. */
 void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c);
 void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe);
+
+/* status.c: "Read", "Write" and the like, NULL for an opcode it does not name */
+const char *pl_nvme_opcode_name(uint8_t opcode);
 
 /* ctrl.c: a reset with admin_lock held */
 int pl_nvme_reset_locked(struct pl_nvme_ctrl *c);

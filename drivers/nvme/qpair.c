@@ -21,13 +21,6 @@
  */
 #define CQ_BATCH 32
 
-/*
- * Requests a reset ended wait in the pair's limbo for pl_nvme_poll() to complete them:
- * room for a pair's worth, and a pair's worth more for a reset that comes while the
- * callbacks of the last one are still being called.
- */
-#define LIMBO_PER_SLOT 2
-
 static size_t round_page(size_t n)
 {
 	return (n + PAGE - 1) & ~(size_t)(PAGE - 1);
@@ -60,6 +53,16 @@ static void qpair_free(struct pl_nvme_qpair *qp)
 	free(qp);
 }
 
+/* Every slot free, CID 0 on top of the stack. */
+static void free_all_slots(struct pl_nvme_qpair *qp)
+{
+	qp->nfree = 0;
+	for (unsigned i = 0; i < qp->slots; i++) {
+		qp->free_cids[qp->nfree++] = (uint16_t)(qp->slots - 1 - i);
+		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
+	}
+}
+
 /*
  * Rings of @entries first, then a PRP list area per command slot: one region, one
  * mapping. A list holds what one command can need past PRP1 (pages of the transfer limit;
@@ -89,13 +92,11 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 	qp->pages_iova = iova + sq_len + cq_len;
 	if (!(qp->reqs = calloc(slots, sizeof(*qp->reqs))) ||
 	    !(qp->free_cids = calloc(slots, sizeof(*qp->free_cids))) ||
-	    !(qp->limbo = calloc(LIMBO_PER_SLOT * slots, sizeof(*qp->limbo))))
+	    !(qp->limbo = calloc(slots, sizeof(*qp->limbo))))
 		return -ENOMEM;
 	qp->slots = slots;
-	for (unsigned i = 0; i < slots; i++) {
-		qp->free_cids[qp->nfree++] = (uint16_t)(slots - 1 - i);
-		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
-	}
+	qp->limbo_cap = slots;
+	free_all_slots(qp);
 	return 0;
 }
 
@@ -195,6 +196,14 @@ err_free:
 	return NULL;
 }
 
+static inline struct pl_nvme_cpl cpl_of(const struct pl_nvme_req *p)
+{
+	return (struct pl_nvme_cpl){
+		.status = p->status, .dnr = p->flags & REQ_DNR, .opcode = p->opcode,
+		.dw0 = p->dw0, .nsid = p->nsid, .blocks = p->blocks, .lba = p->lba,
+	};
+}
+
 /*
  * Completes what the controller will not: each outstanding request once, with @status.
  * The pair has failed first, so a callback that submits again is refused.
@@ -204,8 +213,7 @@ static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
 	qp->failed = true;
 	for (unsigned i = 0; i < qp->nlimbo; i++) {
 		struct pl_nvme_req *l = &qp->limbo[i];
-		struct pl_nvme_cpl cpl = { .status = l->status, .opcode = l->opcode,
-					   .nsid = l->nsid, .lba = l->lba, .blocks = l->blocks };
+		struct pl_nvme_cpl cpl = cpl_of(l);
 		if (l->cb)
 			l->cb(l->arg, &cpl);
 	}
@@ -222,23 +230,15 @@ static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
 	}
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
 {
 	if (!qp)
 		return;
 	struct pl_nvme_ctrl *c = qp->ctrl;
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	uint64_t deadline = pl_nvme_now_ms() + DRAIN_TIMEOUT_MS;
 
 	while ((pl_nvme_qpair_outstanding(qp) || qp->nlimbo) && !qp->failed &&
-	       now_ms() < deadline)
+	       pl_nvme_now_ms() < deadline)
 		if (pl_nvme_poll(qp, 0) == 0)
 			nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
 	if (pl_nvme_qpair_outstanding(qp))
@@ -308,14 +308,6 @@ void pl_nvme_kick(struct pl_nvme_qpair *qp)
 /* Every 4096 empty polls the controller's status is read: a failure is noticed, cheaply. */
 #define CSTS_EVERY 4096
 
-static inline struct pl_nvme_cpl cpl_of(const struct pl_nvme_req *p)
-{
-	return (struct pl_nvme_cpl){
-		.status = p->status, .dnr = p->flags & REQ_DNR, .opcode = p->opcode,
-		.dw0 = p->dw0, .nsid = p->nsid, .blocks = p->blocks, .lba = p->lba,
-	};
-}
-
 /*
  * One command's completion: its slot freed, its request's first error kept (with where
  * that piece went). Returns the request when this was its last piece, its slot freed
@@ -355,16 +347,30 @@ static inline struct pl_nvme_req *finish(struct pl_nvme_qpair *qp, uint16_t cid,
 	return p;
 }
 
-/* Puts an ended request aside for pl_nvme_poll(); called back at once if there is no room. */
+/*
+ * Puts an ended request aside for pl_nvme_poll() to call back: never called back here,
+ * under the admin lock. A pair's worth fits; a reset that comes while the last one's
+ * callbacks are still being called may need more, and the limbo grows (a fault path,
+ * not the data path). Only if memory runs out is the request called back at once.
+ */
 static void to_limbo(struct pl_nvme_qpair *qp, const struct pl_nvme_req *p)
 {
-	if (qp->nlimbo < LIMBO_PER_SLOT * qp->slots) {
-		qp->limbo[qp->nlimbo++] = *p;
-		return;
+	if (qp->nlimbo == qp->limbo_cap) {
+		struct pl_nvme_req *more = realloc(qp->limbo, 2 * qp->limbo_cap * sizeof(*more));
+
+		if (!more) {
+			struct pl_nvme_cpl cpl = cpl_of(p);
+
+			pl_err("%s: no memory to hold a request a reset ended: called back at once",
+			       pl_vfio_addr(qp->ctrl->dev));
+			if (p->cb)
+				p->cb(p->arg, &cpl);
+			return;
+		}
+		qp->limbo = more;
+		qp->limbo_cap *= 2;
 	}
-	struct pl_nvme_cpl cpl = cpl_of(p);
-	if (p->cb)
-		p->cb(p->arg, &cpl);
+	qp->limbo[qp->nlimbo++] = *p;
 }
 
 static int deliver_limbo(struct pl_nvme_qpair *qp)
@@ -420,11 +426,7 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 			ended++;
 		}
 	}
-	qp->nfree = 0;
-	for (unsigned i = 0; i < qp->slots; i++) {
-		qp->free_cids[qp->nfree++] = (uint16_t)(qp->slots - 1 - i);
-		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
-	}
+	free_all_slots(qp);
 	/* The same queues again, empty: ID, depth, memory and vector as before. */
 	qp->gen = c->gen;
 	if (!dead) {
@@ -450,12 +452,6 @@ static void reset_failed(struct pl_nvme_ctrl *c)
 	if (c->failed && !pl_nvme_dead(c))
 		pl_nvme_reset_locked(c);
 	pthread_mutex_unlock(&c->admin_lock);
-}
-
-static const char *op_name(uint8_t opcode)
-{
-	return opcode == NVME_NVM_READ ? "Read" : opcode == NVME_NVM_WRITE ? "Write" :
-	       opcode == NVME_NVM_FLUSH ? "Flush" : "command";
 }
 
 /* Aborts each outstanding piece of request @parent: false when one is not aborted. */
@@ -499,9 +495,10 @@ static void check_timeouts(struct pl_nvme_qpair *qp, uint32_t now)
 		}
 		r->flags |= REQ_TIMED_OUT | REQ_ABORT_SENT;
 		r->t_sent = now;
+		const char *op = pl_nvme_opcode_name(r->opcode);
 		pl_warn("%s: queue pair %u: %s of %u block(s) at LBA %llu on namespace %u (CID %u) "
 			"did not complete within %u ms: aborting it", pl_vfio_addr(qp->ctrl->dev),
-			qp->q.qid, op_name(r->opcode), r->blocks, (unsigned long long)r->lba,
+			qp->q.qid, op ? op : "a command", r->blocks, (unsigned long long)r->lba,
 			r->nsid, cid, qp->timeout_ms);
 		if (!abort_request(qp, (uint16_t)cid)) {
 			pl_warn("%s: the controller did not abort it: resetting the controller",

@@ -53,6 +53,12 @@ static void ring(volatile uint32_t *db, volatile uint32_t *shadow, volatile uint
 	pl_mmio_write32(db, 0, val);
 }
 
+void pl_nvme_push_sqe(struct pl_nvme_queue *q, const struct nvme_sqe *cmd)
+{
+	q->sq[q->sq_tail] = *cmd;
+	q->sq_tail = (uint16_t)((q->sq_tail + 1) % q->depth);
+}
+
 void pl_nvme_ring_sq(struct pl_nvme_queue *q)
 {
 	if (q->sq_tail == q->sq_rung)

@@ -127,7 +127,7 @@ const char *pl_nvme_status_name(uint16_t status)
 	return "Reserved Status";
 }
 
-static const char *opcode_name(uint8_t opcode)
+const char *pl_nvme_opcode_name(uint8_t opcode)
 {
 	switch (opcode) {
 	case NVME_NVM_FLUSH: return "Flush";
@@ -141,7 +141,7 @@ static const char *opcode_name(uint8_t opcode)
 
 int pl_nvme_cpl_describe(const struct pl_nvme_cpl *cpl, char *buf, size_t len)
 {
-	const char *op = opcode_name(cpl->opcode);
+	const char *op = pl_nvme_opcode_name(cpl->opcode);
 	char opbuf[24], where[96] = "";
 
 	if (!op) {
