@@ -1,0 +1,819 @@
+/*
+ * pollen-pktgen: a packet generator and checker in the habits of MoonGen and DPDK's pktgen.
+ * It sends sequenced, timestamped Ethernet/IPv4/UDP frames (pktgen_frame.h) from one port
+ * at full speed or a set rate, and receives them on another: each frame is checked byte
+ * by byte, and the receiver counts losses, reordering, duplicates and corruption and
+ * measures latency. The receiver runs in its own thread beside the sender, or alone, for
+ * a sender in another process (it then learns the sender's settings from its frames).
+ *
+ *   pollen-pktgen -p TX_ADDR [--rx RX_ADDR] [-s BYTES] [-r PPS] [-n N | -t S] [options]
+ *   pollen-pktgen --rx RX_ADDR [-n N] [-t S] [options]
+ *
+ * --json prints the summary as JSON on stdout; the lines for people (set-up, per second)
+ * then go to stderr, where -q drops the per-second ones. Exit status: 0 when it ran
+ * (losses and all: the numbers are the answer), 1 when a port or the IOMMU context would
+ * not open (the library has said why), 2 for bad arguments.
+ */
+#define _GNU_SOURCE
+#include <pollen/eth.h>
+#include <pollen/iommu.h>
+#include <pollen/log.h>
+#include <pollen/mempool.h>
+#include <pollen/pci.h>
+#include <pollen/pkt.h>
+#include <pollen/vfio.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "histogram.h"
+#include "json.h"
+#include "pktgen_frame.h"
+
+#define CACHE_SIZE 128
+#define CRC_LEN 4
+#define NS 1000000000ull
+#define MS 1000000ull
+
+static struct {
+	char tx_addr[PL_PCI_ADDR_LEN], rx_addr[PL_PCI_ADDR_LEN];
+	bool tx, rx, one_port;		/* one_port: -p and --rx name the same port */
+	unsigned size, burst, seconds, linger_ms;
+	double rate;
+	uint64_t count;
+	uint8_t dst_mac[6], src_mac[6];
+	bool dst_set, src_set, json, quiet;
+	struct pg_params fp;
+	enum pl_iommu_backend iommu;
+} cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200,
+	  .fp = { .src_ip = 0x0a000001, .dst_ip = 0x0a000002, .sport = 1024, .dport = 1024 } };
+
+static int stop;	/* signals seen: the first ends sending, a second the receiver's linger */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(&stop, 1, __ATOMIC_RELAXED);	/* lock-free: async-signal-safe */
+}
+
+static uint64_t clock_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);	/* the vDSO: no system call */
+	return (uint64_t)t.tv_sec * NS + (uint64_t)t.tv_nsec;
+}
+
+static void sleep_until(uint64_t ns)
+{
+	struct timespec t = { .tv_sec = (time_t)(ns / NS), .tv_nsec = (long)(ns % NS) };
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
+}
+
+/* Counters one thread writes and the per-second line reads. */
+static inline void add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* ---- the sender ---- */
+
+struct tx {
+	struct pl_eth_port *eth;
+	struct pl_mempool *pool;
+	uint8_t tmpl[PG_SIZE_MAX];
+	uint64_t sent, busy, pool_empty;	/* sent: what tx_burst took */
+	uint64_t start_ns, end_ns;		/* first and last burst */
+	bool done;
+};
+
+/* A burst not due yet: slow rates sleep (100 ms at most, to see a stop); fast ones spin. */
+static void pace(uint64_t now, uint64_t due, bool sleepy)
+{
+	if (sleepy && due - now > 50000)
+		sleep_until(due - now < 100 * MS ? due : now + 100 * MS);
+}
+
+static void *tx_main(void *arg)
+{
+	struct tx *t = arg;
+	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	const unsigned size = cfg.size;
+	/*
+	 * Marks a buffer that holds the template already (pl_pkt.user is the app's), so a
+	 * frame costs 22 bytes of writes. Not when the port also receives into this pool: a
+	 * buffer the driver took back from the RX ring could come with the mark and a frame
+	 * written over the template.
+	 */
+	const uint64_t cookie = cfg.one_port ? 0 : (uint64_t)size << 32 | PG_MAGIC;
+	/*
+	 * At a set rate a burst is what 10 us of it make (1 to -b frames), so frames leave
+	 * in clumps no longer than that; each burst is due when the frames before it are.
+	 */
+	unsigned per_burst = cfg.burst;
+	if (cfg.rate && cfg.rate / 100000 < per_burst)
+		per_burst = cfg.rate < 100000 ? 1 : (unsigned)(cfg.rate / 100000);
+	const double gap = cfg.rate ? 1e9 / cfg.rate : 0;
+	/* Under ~10k pps sleeping beats spinning; ask for wake-ups within 1 us, not 50. */
+	const bool sleepy = cfg.rate && cfg.rate < 10000;
+	if (sleepy)
+		prctl(PR_SET_TIMERSLACK, 1000UL);
+
+	uint64_t seq = 0, now = clock_ns();
+	unsigned off = 0, left = 0;
+	const uint64_t t0 = now;
+	const unsigned secs = cfg.seconds ? cfg.seconds : cfg.count ? 0 : 10;
+	const uint64_t end = secs ? t0 + secs * NS : UINT64_MAX;
+
+	t->start_ns = t0;
+	for (;; now = clock_ns()) {
+		/* At the end, frames built but not taken are dropped: seq == sent stays true. */
+		if (__atomic_load_n(&stop, __ATOMIC_RELAXED) || now >= end)
+			break;
+		if (!left) {
+			if (cfg.count && seq >= cfg.count)
+				break;
+			if (gap) {
+				uint64_t due = t0 + (uint64_t)((double)seq * gap);
+				if (now < due) {
+					pace(now, due, sleepy);
+					continue;
+				}
+			}
+			unsigned want = per_burst;
+			if (cfg.count && cfg.count - seq < want)
+				want = (unsigned)(cfg.count - seq);
+			if (pl_pkt_alloc_bulk(t->pool, pkts, want)) {
+				/* Sent packets the driver holds go back only when asked. */
+				pl_eth_tx_reclaim(t->eth, 0);
+				add(&t->pool_empty, 1);
+				continue;
+			}
+			/* One time stamp a burst: its frames leave together. */
+			for (unsigned k = 0; k < want; k++) {
+				struct pl_pkt *p = pkts[k];
+				uint8_t *f = pl_pkt_data(p);
+
+				if (p->user != cookie || !cookie) {
+					memcpy(f, t->tmpl, size);
+					p->user = cookie;
+				}
+				p->len = (uint16_t)size;
+				pg_stamp(f, size, seq + k, now);
+			}
+			seq += want;
+			off = 0;
+			left = want;
+		}
+		uint16_t took = pl_eth_tx_burst(t->eth, 0, pkts + off, (uint16_t)left);
+		off += took;
+		left -= took;
+		add(&t->sent, took);
+		if (left)
+			add(&t->busy, left);	/* a full ring: the same frames go again */
+		if (took)
+			t->end_ns = now;
+	}
+	if (left)
+		pl_pkt_free_bulk(pkts + off, left);
+	/*
+	 * The device sends what its ring holds on its own; freeing that makes the pool whole
+	 * and says, roughly, when the last frame is out: nothing freed for 20 ms (2 s at most).
+	 */
+	uint64_t drain = clock_ns(), quiet = drain;
+	for (now = drain; now - quiet < 20 * MS && now - drain < 2 * NS; now = clock_ns())
+		if (pl_eth_tx_reclaim(t->eth, 0))
+			quiet = now;
+	if (!t->end_ns)
+		t->end_ns = t0;
+	__atomic_store_n(&t->done, true, __ATOMIC_RELEASE);	/* pairs with rx_over() */
+	return NULL;
+}
+
+/* ---- the receiver ---- */
+
+struct rx {
+	struct pl_eth_port *eth;
+	const struct tx *tx;		/* the sender in this process, or NULL */
+	bool known;			/* the template: ours, or learned from the first frame */
+	struct pg_params fp;
+	uint8_t tmpl[PG_SIZE_MAX];
+	uint64_t good, bytes, other, corrupted;	/* good: frames that passed the check */
+	struct pg_seq seq;		/* what came of the sequence numbers */
+	uint64_t start_ns, first_ns, last_ns;	/* first and last good frame */
+	struct histogram lat;		/* ns */
+	bool done;
+};
+
+/*
+ * A receiver alone learns the sender's settings from the first frame with the magic;
+ * the template is rebuilt from them, and the frame must pass the check against it.
+ */
+static bool learn(struct rx *r, const uint8_t *f, unsigned len)
+{
+	uint64_t seq;
+	char mac[18];
+
+	if (!pg_learn(f, len, &r->fp))
+		return false;
+	pg_build_template(r->tmpl, &r->fp);
+	if (pg_check(f, len, r->tmpl, r->fp.size, &seq) != PG_OK)
+		return false;
+	r->known = true;
+	fprintf(cfg.json ? stderr : stdout, "pollen-pktgen: receiving from generator %u at %s: "
+		"%u-byte frames\n", r->fp.gen_id, pg_format_mac(r->fp.src, mac), r->fp.size);
+	return true;
+}
+
+/* Checks and counts a burst; returns how many of its frames were good. */
+static uint64_t take(struct rx *r, struct pl_pkt **pkts, unsigned n, uint64_t now)
+{
+	uint64_t good = 0, bytes = 0;
+
+	for (unsigned k = 0; k < n; k++) {
+		struct pl_pkt *p = pkts[k];
+		const uint8_t *f = pl_pkt_data(p);
+		uint64_t seq;
+
+		p->user = 0;	/* the device wrote here: no longer the sender's template */
+		if (!r->known && !learn(r, f, p->len)) {
+			add(pg_learn(f, p->len, &r->fp) ? &r->corrupted : &r->other, 1);
+			continue;
+		}
+		switch (pg_check(f, p->len, r->tmpl, r->fp.size, &seq)) {
+		case PG_OTHER:
+			add(&r->other, 1);
+			continue;
+		case PG_CORRUPT:
+			add(&r->corrupted, 1);
+			continue;
+		case PG_OK:
+			break;
+		}
+		good++;
+		bytes += p->len + CRC_LEN;
+		pg_seq_see(&r->seq, seq);
+		/* The 48-bit clocks wrap together: the difference modulo 2^48 is right. */
+		hist_add(&r->lat, (now - pg_frame_ts(f)) & PG_TS_MASK);
+	}
+	pl_pkt_free_bulk(pkts, n);
+	add(&r->good, good);
+	add(&r->bytes, bytes);
+	return good;
+}
+
+/*
+ * Sending is over when the sender here is done; for a receiver alone, at -t, at -n
+ * frames, at a signal, or when frames stopped coming. Then the receiver lingers until
+ * nothing arrived for --linger-ms, for 1 s + 10 lingers at most (traffic that never
+ * stops), or until a second signal.
+ */
+static bool rx_over(struct rx *r, uint64_t now, uint64_t *over)
+{
+	const uint64_t linger = cfg.linger_ms * MS;
+	const int sig = __atomic_load_n(&stop, __ATOMIC_RELAXED);
+
+	if (sig >= 2)
+		return true;
+	if (!*over) {
+		if (r->tx) {
+			if (!__atomic_load_n(&r->tx->done, __ATOMIC_ACQUIRE))
+				return false;
+			*over = r->tx->end_ns;
+		} else if (r->last_ns && now - r->last_ns >= linger) {
+			return true;	/* the sender stopped: that was the linger */
+		} else if (sig || (cfg.seconds && now - r->start_ns >= cfg.seconds * NS) ||
+			   (cfg.count && r->seq.unique >= cfg.count)) {
+			*over = now;
+		} else {
+			return false;
+		}
+	}
+	uint64_t since = r->last_ns > *over ? r->last_ns : *over;
+	return (now > since && now - since >= linger) ||
+	       (now > *over && now - *over >= NS + 10 * linger);
+}
+
+static void *rx_main(void *arg)
+{
+	struct rx *r = arg;
+	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	uint64_t over = 0, now;
+
+	for (unsigned idle = 0;;) {
+		uint16_t n = pl_eth_rx_burst(r->eth, 0, pkts, (uint16_t)cfg.burst);
+
+		if (n) {
+			/* One clock read a burst: its frames' latencies end together. */
+			now = clock_ns();
+			/* Rates and the linger go by good frames: others (noise) do not count. */
+			if (take(r, pkts, n, now)) {
+				if (!r->first_ns)
+					r->first_ns = now;
+				r->last_ns = now;
+			}
+		} else if (++idle % 64) {
+			continue;
+		} else {
+			now = clock_ns();
+		}
+		if (rx_over(r, now, &over))
+			break;
+	}
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: pollen-pktgen [-p TX_ADDR] [--rx RX_ADDR] [options]   (one of them at least)\n"
+		"  -p, --port ADDR     send from this port\n"
+		"  --rx ADDR           receive and check on this port (alone: a receiver for a sender\n"
+		"                      in another process; it learns the frames from the first one)\n"
+		"  -s, --size BYTES    frame size without the CRC, %u..%u (60)\n"
+		"  -r, --rate PPS      frames a second, e.g. 10000, 250k, 1.2M (default: full speed)\n"
+		"  -n, --count N       stop after N frames (a receiver alone: after N received)\n"
+		"  -t, --time S        stop after S seconds (10 unless -n; a receiver alone: none)\n"
+		"  -b, --burst N       frames per burst, 1..%d (32)\n"
+		"  --dst-mac MAC       default: the --rx port's MAC if in this process, else broadcast\n"
+		"  --src-mac MAC       default: the sending port's MAC\n"
+		"  --src-ip, --dst-ip  10.0.0.1, 10.0.0.2;  --sport, --dport  1024, 1024\n"
+		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
+		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
+		"  -q, --quiet         no per-second lines\n"
+		"  --json              the summary as JSON on stdout; other lines go to stderr\n"
+		"Mbit/s counts frame bytes with the 4-byte CRC (not preamble and gap). Latency needs\n"
+		"sender and receiver on one clock (one host); at full speed it includes the time\n"
+		"frames wait in the TX ring: set -r below the line's rate for the path's own.\n",
+		PG_SIZE_MIN, PG_SIZE_MAX, PL_ETH_MAX_BURST);
+}
+
+static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+	uint64_t v;
+
+	if (parse_u64(s, min, max, &v))
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int parse_addr(const char *s, char out[PL_PCI_ADDR_LEN])
+{
+	struct pl_pci_addr a;
+
+	if (pl_pci_addr_parse(s, &a))	/* says what is wrong */
+		return -1;
+	pl_pci_addr_format(&a, out);	/* canonical: the same port named twice shows */
+	return 0;
+}
+
+static int parse_ip(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return -1;
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static int parse_port(const char *s, uint16_t *out)
+{
+	unsigned v;
+
+	if (parse_uint(s, 0, 65535, &v))
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* Frames a second: 10000, 250k, 1.2M. */
+static int parse_rate(const char *s, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*end == 'k' || *end == 'K')
+		v *= 1e3, end++;
+	else if (*end == 'm' || *end == 'M')
+		v *= 1e6, end++;
+	if (end == s || *end || !(v >= 1 && v <= 1e9))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_iommu(const char *s, enum pl_iommu_backend *out)
+{
+	if (!strcmp(s, "iommufd"))
+		*out = PL_IOMMU_IOMMUFD;
+	else if (!strcmp(s, "vfio") || !strcmp(s, "legacy"))
+		*out = PL_IOMMU_VFIO;
+	else if (strcmp(s, "auto"))
+		return -1;
+	return 0;
+}
+
+static void bad_arg(int opt, const char *long_name)
+{
+	if (opt < 256)
+		fprintf(stderr, "pollen-pktgen: -%c %s: see --help\n", opt, optarg);
+	else
+		fprintf(stderr, "pollen-pktgen: --%s %s: see --help\n", long_name, optarg);
+}
+
+static int parse_args(int argc, char **argv)
+{
+	enum { O_RX = 256, O_DST, O_SRC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_LINGER, O_IOMMU,
+	       O_JSON };
+	static const struct option longs[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "rx", required_argument, NULL, O_RX },
+		{ "size", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "time", required_argument, NULL, 't' },
+		{ "burst", required_argument, NULL, 'b' },
+		{ "dst-mac", required_argument, NULL, O_DST },
+		{ "src-mac", required_argument, NULL, O_SRC },
+		{ "src-ip", required_argument, NULL, O_SRCIP },
+		{ "dst-ip", required_argument, NULL, O_DSTIP },
+		{ "sport", required_argument, NULL, O_SPORT },
+		{ "dport", required_argument, NULL, O_DPORT },
+		{ "linger-ms", required_argument, NULL, O_LINGER },
+		{ "iommu", required_argument, NULL, O_IOMMU },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int opt, li = -1;
+
+	while ((opt = getopt_long(argc, argv, "p:s:r:n:t:b:qh", longs, &li)) != -1) {
+		int bad = 0;
+
+		switch (opt) {
+		case 'p':
+		case O_RX:
+			if (parse_addr(optarg, opt == 'p' ? cfg.tx_addr : cfg.rx_addr))
+				return -1;	/* the library said what is wrong */
+			*(opt == 'p' ? &cfg.tx : &cfg.rx) = true;
+			break;
+		case 's': bad = parse_uint(optarg, PG_SIZE_MIN, PG_SIZE_MAX, &cfg.size); break;
+		case 'r': bad = parse_rate(optarg, &cfg.rate); break;
+		case 'n': bad = parse_u64(optarg, 1, UINT64_MAX, &cfg.count); break;
+		case 't': bad = parse_uint(optarg, 1, 1000000000, &cfg.seconds); break;
+		case 'b': bad = parse_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
+		case O_DST: bad = pg_parse_mac(optarg, cfg.dst_mac); cfg.dst_set = true; break;
+		case O_SRC: bad = pg_parse_mac(optarg, cfg.src_mac); cfg.src_set = true; break;
+		case O_SRCIP: bad = parse_ip(optarg, &cfg.fp.src_ip); break;
+		case O_DSTIP: bad = parse_ip(optarg, &cfg.fp.dst_ip); break;
+		case O_SPORT: bad = parse_port(optarg, &cfg.fp.sport); break;
+		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
+		case O_LINGER: bad = parse_uint(optarg, 1, 600000, &cfg.linger_ms); break;
+		case O_IOMMU: bad = parse_iommu(optarg, &cfg.iommu); break;
+		case 'q': cfg.quiet = true; break;
+		case O_JSON: cfg.json = true; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+		if (bad) {
+			bad_arg(opt, longs[li].name);
+			return -1;
+		}
+	}
+	if (optind != argc || (!cfg.tx && !cfg.rx)) {
+		fprintf(stderr, "pollen-pktgen: %s (see --help)\n", optind != argc ?
+			"unexpected arguments" : "send with -p ADDR, receive with --rx ADDR or both");
+		return -1;
+	}
+	cfg.one_port = cfg.tx && cfg.rx && !strcmp(cfg.tx_addr, cfg.rx_addr);
+	return 0;
+}
+
+/* ---- set-up ---- */
+
+/*
+ * The pool must be mapped before pl_eth_open() takes it, but a context under AUTO picks
+ * its back end only when the first device attaches, and a VFIO container has no IOMMU
+ * until a group joins: a mapping before that is refused (ENXIO). So the port's device is
+ * held through VFIO while its pool is made; the container keeps a table of its mappings
+ * and makes them again when the port opens for real.
+ */
+static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, bool promisc,
+				     unsigned threads, struct pl_mempool **pool)
+{
+	struct pl_vfio_dev *dev = NULL;
+	/*
+	 * Buffers: a full RX ring (the sender's is never polled and stays full) and a full TX
+	 * ring (512 each, the ports' default; sent packets wait in the TX ring to be freed),
+	 * a burst in hand and one the RX refill
+	 * may take ahead, and what each thread's cache keeps (1.5 x its size): the main
+	 * thread's (it fills the RX ring at start) and the workers'.
+	 */
+	unsigned n = 512 + 512 + 2 * cfg.burst + threads * CACHE_SIZE * 3 / 2;
+
+	if (pl_iommu_backend(ctx) != PL_IOMMU_IOMMUFD && !(dev = pl_vfio_open(ctx, addr)))
+		return NULL;
+	*pool = pl_pkt_pool_create(ctx, addr, n, 0, CACHE_SIZE);
+	pl_vfio_close(dev);
+	if (!*pool)
+		return NULL;
+
+	struct pl_eth_port *eth = pl_eth_open(ctx, addr, &(struct pl_eth_conf){ .pool = *pool,
+								      .promisc = promisc });
+	if (eth && pl_eth_start(eth)) {
+		pl_eth_close(eth);
+		eth = NULL;
+	}
+	if (!eth) {
+		pl_mempool_free(*pool);
+		*pool = NULL;
+		return NULL;
+	}
+	pl_eth_link_wait(eth, 5000);	/* a link still down is logged; go on */
+	return eth;
+}
+
+/* ---- results ---- */
+
+#define U(x) ((unsigned long long)(x))
+
+static double per_s(uint64_t n, uint64_t from, uint64_t to)
+{
+	return to > from ? (double)n * 1e9 / (double)(to - from) : 0;
+}
+
+static uint64_t lost(const struct rx *r)
+{
+	/* In one process the sender's count also shows frames lost after the last one seen. */
+	return pg_seq_lost(&r->seq, r->tx ? get(&r->tx->sent) : 0);
+}
+
+static void progress(FILE *f, unsigned sec, double dt, const struct tx *t, const struct rx *r,
+		     uint64_t last[3])
+{
+	fprintf(f, "[%3us]", sec);
+	if (t) {
+		uint64_t sent = get(&t->sent);
+		fprintf(f, " tx %.0f pps %.1f Mbit/s", (double)(sent - last[0]) / dt,
+			(double)(sent - last[0]) * (cfg.size + CRC_LEN) * 8 / dt / 1e6);
+		last[0] = sent;
+	}
+	if (r) {
+		uint64_t good = get(&r->good), bytes = get(&r->bytes);
+		fprintf(f, "%s rx %.0f pps %.1f Mbit/s lost %llu reordered %llu duplicated %llu "
+			"corrupted %llu other %llu", t ? " |" : "", (double)(good - last[1]) / dt,
+			(double)(bytes - last[2]) * 8 / dt / 1e6, U(lost(r)),
+			U(get(&r->seq.reordered)), U(get(&r->seq.duplicated)),
+			U(get(&r->corrupted)), U(get(&r->other)));
+		last[1] = good;
+		last[2] = bytes;
+	}
+	fprintf(f, "\n");
+	fflush(f);
+}
+
+static const double pcts[] = { 50, 90, 99, 99.9 };
+
+static void print_text(const struct tx *t, const struct rx *r, struct pl_eth_port *ports[2])
+{
+	printf("\n");
+	if (t) {
+		double pps = per_s(t->sent, t->start_ns, t->end_ns);
+		printf("tx: %llu frames in %.3f s: %.0f pps, %.1f Mbit/s (tx busy %llu, pool empty "
+		       "%llu)\n", U(t->sent), (double)(t->end_ns - t->start_ns) / 1e9, pps,
+		       pps * (cfg.size + CRC_LEN) * 8 / 1e6, U(t->busy), U(t->pool_empty));
+	}
+	if (r) {
+		printf("rx: %llu frames: %.0f pps; lost %llu, reordered %llu, duplicated %llu, "
+		       "corrupted %llu, other %llu; latency us", U(r->good),
+		       per_s(r->good, r->first_ns, r->last_ns), U(lost(r)), U(r->seq.reordered),
+		       U(r->seq.duplicated), U(r->corrupted), U(r->other));
+		for (unsigned i = 0; i < 4; i++)
+			printf(" p%g %.1f", pcts[i], hist_percentile(&r->lat, pcts[i]) / 1e3);
+		printf(" max %.1f\n", r->lat.n ? (double)r->lat.max / 1e3 : 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		struct pl_eth_stats s;
+
+		if (ports[i] && !pl_eth_stats(ports[i], &s))
+			printf("port %s (%s): rx %llu tx %llu, rx_missed %llu rx_no_desc %llu "
+			       "rx_nombuf %llu, errors rx %llu desc %llu tx %llu\n", pl_eth_addr(ports[i]),
+			       pl_eth_driver(ports[i]), U(s.rx_packets), U(s.tx_packets),
+			       U(s.rx_missed), U(s.rx_no_desc), U(s.rx_nombuf), U(s.rx_errors),
+			       U(s.rx_desc_errors), U(s.tx_errors));
+	}
+}
+
+static void print_json(const struct tx *t, const struct rx *r, struct pl_eth_port *ports[2])
+{
+	static const char *const keys[] = { "p50", "p90", "p99", "p999" };
+	struct json j = { .f = stdout };
+
+	json_object(&j, NULL);
+	json_u64(&j, "size", t ? cfg.size : r->fp.size);	/* 0: nothing came to learn it */
+	if (t) {
+		double pps = per_s(t->sent, t->start_ns, t->end_ns);
+		json_object(&j, "tx");
+		json_u64(&j, "packets", t->sent);
+		json_num(&j, "seconds", (double)(t->end_ns - t->start_ns) / 1e9);
+		json_num(&j, "pps", pps);
+		json_num(&j, "mbps", pps * (cfg.size + CRC_LEN) * 8 / 1e6);
+		json_u64(&j, "busy", t->busy);
+		json_u64(&j, "pool_empty", t->pool_empty);
+		json_end_object(&j);
+	}
+	if (r) {
+		json_object(&j, "rx");
+		json_u64(&j, "packets", r->good);
+		json_num(&j, "seconds", (double)(r->last_ns - r->first_ns) / 1e9);
+		json_num(&j, "pps", per_s(r->good, r->first_ns, r->last_ns));
+		json_num(&j, "mbps", per_s(r->bytes, r->first_ns, r->last_ns) * 8 / 1e6);
+		json_u64(&j, "lost", lost(r));
+		json_u64(&j, "reordered", r->seq.reordered);
+		json_u64(&j, "duplicated", r->seq.duplicated);
+		json_u64(&j, "corrupted", r->corrupted);
+		json_u64(&j, "other", r->other);
+		json_object(&j, "latency_us");
+		for (unsigned i = 0; i < 4; i++)
+			json_num(&j, keys[i], hist_percentile(&r->lat, pcts[i]) / 1e3);
+		json_num(&j, "max", r->lat.n ? (double)r->lat.max / 1e3 : 0);
+		json_end_object(&j);
+		json_end_object(&j);
+	}
+	json_array(&j, "ports");
+	for (unsigned i = 0; i < 2; i++) {
+		struct pl_eth_stats s;
+
+		if (!ports[i] || pl_eth_stats(ports[i], &s))
+			continue;
+		json_object(&j, NULL);
+		json_str(&j, "addr", pl_eth_addr(ports[i]), PL_PCI_ADDR_LEN);
+		json_str(&j, "driver", pl_eth_driver(ports[i]), 16);
+#define F(x) json_u64(&j, #x, s.x)
+		F(rx_packets); F(rx_bytes); F(tx_packets); F(tx_bytes); F(rx_missed); F(rx_no_desc);
+		F(rx_errors); F(rx_multicast); F(rx_broadcast); F(tx_collisions); F(rx_nombuf);
+		F(rx_desc_errors); F(tx_errors); F(sw_rx_packets); F(sw_tx_packets);
+#undef F
+		json_end_object(&j);
+	}
+	json_end_array(&j);
+	json_end_object(&j);
+}
+
+/* The frame: our MAC unless --src-mac; to the receiver here, or --dst-mac, or everyone. */
+static void describe_frames(struct pl_eth_port *txp, struct pl_eth_port *rxp, uint8_t *tmpl)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	cfg.fp.size = cfg.size;
+	cfg.fp.gen_id = (uint16_t)getpid();
+	if (cfg.src_set)
+		memcpy(cfg.fp.src, cfg.src_mac, 6);
+	else
+		pl_eth_mac(txp, cfg.fp.src);
+	if (cfg.dst_set)
+		memcpy(cfg.fp.dst, cfg.dst_mac, 6);
+	else if (rxp && rxp != txp)
+		pl_eth_mac(rxp, cfg.fp.dst);
+	else
+		memcpy(cfg.fp.dst, bcast, 6);
+	pg_build_template(tmpl, &cfg.fp);
+}
+
+int main(int argc, char **argv)
+{
+	if (parse_args(argc, argv))
+		return 2;
+	FILE *human = cfg.json ? stderr : stdout;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	struct pl_iommu *ctx = pl_iommu_open(cfg.iommu);
+	if (!ctx)
+		return 1;	/* logged */
+	static struct tx t;
+	static struct rx r;
+	struct pl_mempool *pools[2] = { 0 };
+	struct pl_eth_port *txp = NULL, *rxp = NULL;
+	int ret = 0;
+	char mac[18];
+
+	/* A pool per port, so that each pool's buffers stay with the threads using it. */
+	if (cfg.tx && !(txp = open_port(ctx, cfg.tx_addr, cfg.one_port, cfg.one_port ? 3 : 2,
+					&pools[0])))
+		ret = 1;
+	if (!ret && cfg.rx && !(rxp = cfg.one_port ? txp :
+					open_port(ctx, cfg.rx_addr, true, 2, &pools[1])))
+		ret = 1;
+	if (!ret && cfg.rx && !(r.seq.seen = calloc(PG_SEQ_WINDOW / 64, sizeof(uint64_t)))) {
+		fprintf(stderr, "pollen-pktgen: no memory for the sequence window\n");
+		ret = 1;
+	}
+	struct pl_eth_port *ports[2] = { txp, rxp != txp ? rxp : NULL };
+
+	if (!ret && txp) {
+		t = (struct tx){ .eth = txp, .pool = pools[0] };
+		describe_frames(txp, rxp, t.tmpl);
+		fprintf(human, "pollen-pktgen: %s (%s) sends %u-byte frames (generator %u) to %s "
+			"at ", cfg.tx_addr, pl_eth_driver(txp), cfg.size, cfg.fp.gen_id,
+			pg_format_mac(cfg.fp.dst, mac));
+		if (cfg.rate)
+			fprintf(human, "%.0f pps\n", cfg.rate);
+		else
+			fprintf(human, "full speed\n");
+	}
+	if (!ret && rxp) {
+		r.eth = rxp;
+		r.tx = txp ? &t : NULL;
+		hist_init(&r.lat);
+		if (txp) {	/* the sender is here: its template is the model */
+			r.fp = cfg.fp;
+			memcpy(r.tmpl, t.tmpl, cfg.size);
+			r.known = true;
+		}
+		fprintf(human, "pollen-pktgen: %s (%s) receives and checks%s\n", cfg.rx_addr,
+			pl_eth_driver(rxp), txp ? "" : " frames from a sender elsewhere");
+	}
+	if (!ret) {
+		pthread_t tx_thread, rx_thread;
+		uint64_t now = clock_ns(), next = now + NS, last = now, counts[3] = { 0 };
+		unsigned sec = 0;
+
+		fflush(human);
+		r.start_ns = now;
+		/* The receiver first, so that it polls before the first frame arrives. */
+		if (rxp)
+			pthread_create(&rx_thread, NULL, rx_main, &r);
+		if (txp)
+			pthread_create(&tx_thread, NULL, tx_main, &t);
+		while ((txp && !__atomic_load_n(&t.done, __ATOMIC_ACQUIRE)) ||
+		       (rxp && !__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))) {
+			if ((now = clock_ns()) < next) {
+				sleep_until(next < now + 50 * MS ? next : now + 50 * MS);
+				continue;
+			}
+			if (!cfg.quiet)
+				progress(human, ++sec, (double)(now - last) / 1e9, txp ? &t : NULL,
+					 rxp ? &r : NULL, counts);
+			last = now;
+			next += NS;
+		}
+		if (txp)
+			pthread_join(tx_thread, NULL);
+		if (rxp)
+			pthread_join(rx_thread, NULL);
+		if (cfg.json)
+			print_json(txp ? &t : NULL, rxp ? &r : NULL, ports);
+		else
+			print_text(txp ? &t : NULL, rxp ? &r : NULL, ports);
+	}
+	for (unsigned i = 0; i < 2; i++)
+		if (ports[i])
+			pl_eth_stop(ports[i]);
+	for (unsigned i = 0; i < 2; i++) {
+		if (ports[i])
+			pl_eth_close(ports[i]);
+		pl_mempool_free(pools[i]);
+	}
+	free(r.seq.seen);
+	pl_iommu_close(ctx);
+	return ret;
+}

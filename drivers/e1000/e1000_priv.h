@@ -1,0 +1,130 @@
+/* The e1000 driver's insides: a port, its RX and TX queues, register access. */
+#ifndef PL_E1000_PRIV_H
+#define PL_E1000_PRIV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pollen/eth.h>
+#include <pollen/mmio.h>
+#include <pollen/vfio.h>
+
+#include "e1000_hw.h"
+#include "eth_priv.h"
+
+/* What tells the two programming models apart where they differ. */
+enum e1000_mac {
+	E1000_MAC_82540,	/* 82540EM and the 8254x parts that program like it */
+	E1000_MAC_82574,	/* 82574L, 82574LA, 82583V */
+};
+
+/*
+ * RX (legacy descriptors, 2 KiB buffers): every slot always holds a buffer, and the
+ * device owns the slots from RDH up to RDT - 1. RDT stays one behind the next slot
+ * software reads, because RDH == RDT means "no buffers" to the device (SDM 3.2.6).
+ * Frames are one descriptor each: LPE is off, so the device never writes more than 1522
+ * bytes. A descriptor without EOP means a frame that did not fit: it and the pieces
+ * after it up to EOP are recycled in place.
+ */
+#define E1000_RX_SPARE (2 * PL_ETH_MAX_BURST)
+
+struct e1000_rxq {
+	volatile struct e1000_rx_desc *ring;
+	struct pl_pkt **bufs;		/* the packet behind each descriptor */
+	struct pl_mempool *pool;
+	struct e1000_port *port;
+	uint16_t mask;			/* ring size - 1 (a power of two) */
+	uint16_t next;			/* next descriptor the device will fill */
+	uint16_t port_id;
+	bool in_frag;			/* discarding the rest of a frame that did not fit */
+	uint16_t nspare;		/* fresh buffers waiting for a descriptor */
+	struct pl_pkt *spare[E1000_RX_SPARE];
+	/* counted by the owner thread, read by pl_eth_stats() */
+	uint64_t packets, nombuf;
+	uint64_t err_frame, err_frag;	/* bad frames (CRC, symbol...), frames that did not fit */
+	uint64_t ring_iova;
+	uint32_t rdt_reg;		/* E1000_RDT_Q(n) */
+};
+
+/*
+ * TX: the device writes DD back only to descriptors with RS. RS goes on the last
+ * descriptor of every group (a burst's end, and every E1000_TX_RS_EVERY descriptors
+ * within a burst), and the group's first slot remembers where that is, so one status
+ * read reclaims a group and nothing is left unreported when sending stops.
+ */
+#define E1000_TX_RS_EVERY 32
+
+struct e1000_txq {
+	volatile struct e1000_tx_desc *ring;
+	struct pl_pkt **bufs;
+	uint16_t *group_end;		/* at a group's first slot: the slot carrying its RS */
+	struct e1000_port *port;
+	uint16_t mask;
+	uint16_t tail;			/* next descriptor to fill */
+	uint16_t clean;			/* oldest descriptor not yet reclaimed (a group's first) */
+	uint16_t max_len;		/* longest frame accepted, without its CRC */
+	uint64_t packets, errors;
+	uint64_t ring_iova;
+	uint32_t tdt_reg;		/* E1000_TDT_Q(n) */
+};
+
+struct e1000_port {
+	struct pl_eth_port eth;		/* first: the fast path's function pointers */
+	struct pl_vfio_dev *dev;
+	struct pl_iommu *ctx;
+	volatile void *bar;
+	enum e1000_mac mac_type;
+	uint16_t device_id;
+	struct pl_eth_conf conf;
+	bool running;
+	void *ring_mem;			/* every ring of the port, in one DMA region */
+	uint64_t ring_mem_iova;
+	uint32_t mta[E1000_MTA_NUM];	/* the multicast hash table, reapplied at start */
+	pthread_mutex_t lock;		/* control path: filters, statistics, start and stop */
+	struct pl_eth_stats hw;		/* the device's counters, accumulated */
+	struct pl_eth_stats sw_base;	/* the queues' counts at the last stats reset */
+	bool sticky_counters;		/* QEMU's e1000: some counters never clear (stats.c) */
+	uint32_t sticky_last[(E1000_STATS_LAST - E1000_STATS_FIRST) / 4 + 1];
+	struct e1000_rxq rxq[PL_ETH_MAX_QUEUES];
+	struct e1000_txq txq[PL_ETH_MAX_QUEUES];
+};
+
+static inline uint32_t e1000_read(const struct e1000_port *p, uint32_t reg)
+{
+	return pl_mmio_read32(p->bar, reg);
+}
+
+static inline void e1000_write(const struct e1000_port *p, uint32_t reg, uint32_t v)
+{
+	pl_mmio_write32((volatile void *)p->bar, reg, v);
+}
+
+static inline void e1000_flush(const struct e1000_port *p)
+{
+	/* A read of STATUS pushes posted (and, under KVM, coalesced) writes to the device. */
+	(void)e1000_read(p, E1000_STATUS);
+}
+
+/* rx.c */
+int e1000_rxq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova);
+int e1000_rxq_start(struct e1000_port *p, unsigned q);
+void e1000_rxq_stop(struct e1000_port *p, unsigned q);
+void e1000_rxq_free(struct e1000_port *p, unsigned q);
+uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n);
+
+/* tx.c */
+int e1000_txq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova);
+void e1000_txq_start(struct e1000_port *p, unsigned q);
+void e1000_txq_stop(struct e1000_port *p, unsigned q);
+void e1000_txq_free(struct e1000_port *p, unsigned q);
+uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n);
+unsigned e1000_tx_reclaim(struct e1000_txq *q);
+
+/* stats.c */
+void e1000_stats_clear_hw(struct e1000_port *p);
+void e1000_stats_read_locked(struct e1000_port *p);
+int e1000_stats(struct pl_eth_port *port, struct pl_eth_stats *out);
+void e1000_stats_reset(struct pl_eth_port *port);
+
+#endif

@@ -1,0 +1,173 @@
+/* The Ethernet interface: a NIC port opened by PCI address, bursts of packets in and out. */
+#ifndef POLLEN_ETH_H
+#define POLLEN_ETH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pollen/compiler.h>
+#include <pollen/iommu.h>
+#include <pollen/mempool.h>
+#include <pollen/pkt.h>
+
+PL_BEGIN_DECLS
+
+/*
+ * Apps speak only to this; the driver behind a port (e1000 for the 82540EM family and the
+ * 82574L) is chosen from the device's PCI IDs. A port has RX and TX queues; each queue
+ * belongs to one thread, and its bursts take no lock, make no system call and allocate
+ * nothing but packet buffers from the pool the port was given. The control calls (open,
+ * start, stop, link, promiscuous, statistics) are thread-safe and may block.
+ *
+ * Guarantees of the bursts (in the manner of DPDK's rte_eth_rx_burst/tx_burst):
+ * - pl_eth_rx_burst() hands over up to @n received frames, each in its own pl_pkt (data
+ *   is the frame from the destination MAC, without the CRC; port set). The caller owns
+ *   them. It refills the ring from the port's pool; when the pool runs dry it stops
+ *   taking frames (they wait in the ring, then the device drops and counts them as
+ *   missed) and counts rx_nombuf: traffic resumes once buffers come back.
+ * - pl_eth_tx_burst() queues up to @n packets, rings the device once, and returns how
+ *   many it took: the first that many are the driver's now (freed to their pools once
+ *   sent); the rest stay the caller's, to send again or free. A packet longer than the
+ *   port's largest frame, or empty, is taken and dropped (counted in tx_errors). Frames
+ *   shorter than 60 bytes are padded by the device.
+ */
+
+#define PL_ETH_ADDR_LEN 6
+#define PL_ETH_MAX_BURST 64		/* the most one burst moves: a pollen-fwd burst */
+#define PL_ETH_FRAME_MAX 1518		/* largest frame with its CRC, no VLAN tag */
+#define PL_ETH_MTU 1500
+
+struct pl_eth_port;
+
+struct pl_eth_conf {
+	struct pl_mempool *pool;	/* RX buffers come from here (pl_pkt_pool_create); it must
+					 * outlive the port, its data room at least 2048 bytes */
+	unsigned rx_queues, tx_queues;	/* 0: 1 */
+	unsigned rx_desc, tx_desc;	/* ring sizes, powers of two, 8 to 4096 (0: 512 each) */
+	bool promisc;			/* take every frame, whatever its destination */
+	bool allmulti;			/* take every multicast frame */
+};
+
+/**
+ * pl_eth_open() - take the NIC at PCI address @addr (bound to vfio-pci) on @ctx, reset
+ * it and set it up with @conf; it does not receive or send until pl_eth_start().
+ * Return: the port, or NULL with errno set and the reason logged: ENODEV when nothing
+ *         is at @addr or it is not a NIC Pollen drives, EINVAL for a malformed address or
+ *         a bad @conf, EBUSY when another process holds it, ENOMEM; a device still bound
+ *         to its kernel driver gets what pl_vfio_open() says.
+ */
+PL_API struct pl_eth_port *pl_eth_open(struct pl_iommu *ctx, const char *addr,
+				       const struct pl_eth_conf *conf);
+/* Stops the port if running, frees every buffer it holds and releases the device. */
+PL_API void pl_eth_close(struct pl_eth_port *port);
+
+/*
+ * Fills the RX rings and enables receive and transmit. 0 or a negative errno (-ENOBUFS
+ * when the pool cannot fill the rings). The link may still be coming up: see
+ * pl_eth_link_wait().
+ */
+PL_API int pl_eth_start(struct pl_eth_port *port);
+/*
+ * Disables receive and transmit, and frees the buffers in the rings (frames not yet
+ * taken, packets not yet sent). No burst may run on the port meanwhile.
+ */
+PL_API void pl_eth_stop(struct pl_eth_port *port);
+
+PL_API const char *pl_eth_addr(const struct pl_eth_port *port);	/* its PCI address */
+PL_API const char *pl_eth_driver(const struct pl_eth_port *port);	/* "e1000", "e1000e" */
+PL_API void pl_eth_mac(const struct pl_eth_port *port, uint8_t mac[PL_ETH_ADDR_LEN]);
+PL_API unsigned pl_eth_rx_queues(const struct pl_eth_port *port);
+PL_API unsigned pl_eth_tx_queues(const struct pl_eth_port *port);
+/* The port number given to received packets (pl_pkt.port); 0 unless set. */
+PL_API void pl_eth_set_port_id(struct pl_eth_port *port, uint16_t id);
+
+struct pl_eth_link {
+	bool up;
+	bool full_duplex;
+	unsigned speed_mbps;	/* 10, 100, 1000; 0 when down */
+};
+
+PL_API void pl_eth_link(struct pl_eth_port *port, struct pl_eth_link *out);
+/* Waits up to @timeout_ms for the link to come up: 0, or -ETIMEDOUT (logged). */
+PL_API int pl_eth_link_wait(struct pl_eth_port *port, unsigned timeout_ms);
+
+/*
+ * Receive filters: every frame (promiscuous), every multicast frame, or the multicast
+ * addresses listed (through the device's hash table; @n 0 clears it). 0 or -errno.
+ */
+PL_API int pl_eth_set_promisc(struct pl_eth_port *port, bool on);
+PL_API int pl_eth_set_allmulti(struct pl_eth_port *port, bool on);
+PL_API int pl_eth_set_mc_list(struct pl_eth_port *port, const uint8_t (*addrs)[PL_ETH_ADDR_LEN],
+			      unsigned n);
+
+/**
+ * struct pl_eth_stats - what a port counted since it was opened.
+ * The device's counters (packets, octets, missed, errors) are 32 bits wide and stick at
+ * their maximum; each pl_eth_stats() call adds them into these 64-bit totals, so call it
+ * at least every few minutes at line rate (pollen-fwd does every second). The driver's own
+ * counts (nombuf, tx_errors, the error kinds) are per queue, summed here.
+ */
+struct pl_eth_stats {
+	uint64_t rx_packets, rx_bytes;	/* good frames and their octets (the device's count) */
+	uint64_t tx_packets, tx_bytes;
+	uint64_t rx_missed;		/* dropped by the device: no room (MPC) */
+	uint64_t rx_no_desc;		/* arrived to an empty ring (RNBC; may also be missed) */
+	uint64_t rx_errors;		/* CRC, alignment, symbol, length, runt, oversize, jabber */
+	uint64_t rx_multicast, rx_broadcast;
+	uint64_t tx_collisions;		/* excessive or late: not sent */
+	/* the driver's */
+	uint64_t rx_nombuf;		/* frames left in the ring while the pool was dry */
+	uint64_t rx_desc_errors;	/* descriptors handed back with error bits: recycled */
+	uint64_t tx_errors;		/* packets refused: empty or longer than a frame */
+	uint64_t sw_rx_packets, sw_tx_packets;	/* what the bursts moved */
+};
+
+/* Reads and accumulates the device's counters. 0 or -errno. */
+PL_API int pl_eth_stats(struct pl_eth_port *port, struct pl_eth_stats *out);
+/* Zeroes the totals (and the device's counters). */
+PL_API void pl_eth_stats_reset(struct pl_eth_port *port);
+
+/*
+ * The fast path: a port carries, per queue, the driver's burst function and its queue,
+ * so a burst is one indirect call and nothing else (ixy's device.h, DPDK's
+ * rte_eth_fp_ops).
+ */
+typedef uint16_t (*pl_eth_burst_fn)(void *queue, struct pl_pkt **pkts, uint16_t n);
+
+#define PL_ETH_MAX_QUEUES 2
+
+/* The start of every port; the rest is the driver's. */
+struct pl_eth_fp {
+	pl_eth_burst_fn rx_burst, tx_burst;
+	void *rxq[PL_ETH_MAX_QUEUES];
+	void *txq[PL_ETH_MAX_QUEUES];
+};
+
+/* Up to @n (at most PL_ETH_MAX_BURST) received frames into @pkts; the count. */
+PL_INLINE uint16_t pl_eth_rx_burst(struct pl_eth_port *port, unsigned queue, struct pl_pkt **pkts,
+				   uint16_t n)
+{
+	const struct pl_eth_fp *fp = (const struct pl_eth_fp *)port;
+
+	return fp->rx_burst(fp->rxq[queue], pkts, n);
+}
+
+/* Sends up to @n packets from @pkts; returns how many it took (see above). */
+PL_INLINE uint16_t pl_eth_tx_burst(struct pl_eth_port *port, unsigned queue, struct pl_pkt **pkts,
+				   uint16_t n)
+{
+	const struct pl_eth_fp *fp = (const struct pl_eth_fp *)port;
+
+	return fp->tx_burst(fp->txq[queue], pkts, n);
+}
+
+/*
+ * Sent packets the driver still holds wait for the next tx_burst to free them; this frees
+ * what the device has finished with now (a sender that stops calls it so that its pool is
+ * whole again). Returns how many it freed. The TX queue's thread only.
+ */
+PL_API unsigned pl_eth_tx_reclaim(struct pl_eth_port *port, unsigned queue);
+
+PL_END_DECLS
+
+#endif
