@@ -28,6 +28,7 @@ enum e1000_mac {
  * after it up to EOP are recycled in place.
  */
 #define E1000_RX_SPARE (2 * PL_ETH_MAX_BURST)
+#define E1000_RX_FREE_THRESH 64		/* re-posted descriptors per RDT write (rx.c) */
 
 struct e1000_rxq {
 	volatile struct e1000_rx_desc *ring;
@@ -36,6 +37,8 @@ struct e1000_rxq {
 	struct e1000_port *port;
 	uint16_t mask;			/* ring size - 1 (a power of two) */
 	uint16_t next;			/* next descriptor the device will fill */
+	uint16_t held;			/* re-posted since the last RDT write */
+	uint16_t free_thresh;		/* RDT is written once held reaches this */
 	uint16_t port_id;
 	bool in_frag;			/* discarding the rest of a frame that did not fit */
 	uint16_t nspare;		/* fresh buffers waiting for a descriptor */

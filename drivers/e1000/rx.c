@@ -20,6 +20,7 @@ int e1000_rxq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova)
 	rq->pool = p->conf.pool;
 	rq->port = p;
 	rq->rdt_reg = E1000_RDT_Q(q);
+	rq->free_thresh = (uint16_t)(n / 4 < E1000_RX_FREE_THRESH ? n / 4 : E1000_RX_FREE_THRESH);
 	if (!(rq->bufs = calloc(n, sizeof(*rq->bufs)))) {
 		pl_err("%s: no memory for an RX ring of %u", p->eth.addr, n);
 		return -ENOMEM;
@@ -66,6 +67,7 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 		post(rq, (uint16_t)i);
 	}
 	rq->next = 0;
+	rq->held = 0;
 	rq->in_frag = false;
 	rq->port_id = p->eth.port_id;
 	e1000_write(p, E1000_RDBAL_Q(q), (uint32_t)rq->ring_iova);
@@ -163,15 +165,24 @@ uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		moved = true;
 	}
 	if (moved) {
+		rq->held += (uint16_t)((i - rq->next) & rq->mask);
 		rq->next = i;
 		rq->packets += nb;
-		pl_dma_wmb();	/* the re-posted descriptors, then the tail */
 		/*
-		 * One tail write per burst, one slot behind next (RDH == RDT means none). RDT is
-		 * in the range QEMU coalesces under KVM: the device may see it late, at the next
+		 * The tail is written once free_thresh descriptors have been re-posted, not at
+		 * every burst: in QEMU each RDT write flushes the NIC's net queue and wakes the
+		 * emulator's main loop, which then fights the vCPU for its big lock (half the
+		 * forwarding rate went there). The device keeps ring - 1 - free_thresh slots
+		 * at worst. RDT stays one behind next (RDH == RDT means none). It is in the
+		 * range QEMU coalesces under KVM: the device may see it late, at the next
 		 * register read (the statistics' every second, at worst); TCG sees it at once.
 		 */
-		pl_mmio_write32((volatile void *)rq->port->bar, rq->rdt_reg, (i - 1u) & rq->mask);
+		if (rq->held >= rq->free_thresh) {
+			rq->held = 0;
+			pl_dma_wmb();	/* the re-posted descriptors, then the tail */
+			pl_mmio_write32((volatile void *)rq->port->bar, rq->rdt_reg,
+					(i - 1u) & rq->mask);
+		}
 	}
 	return nb;
 }

@@ -70,11 +70,16 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 {
 	struct e1000_txq *tq = queue;
 	uint16_t mask = tq->mask, tail = tq->tail, group = tail, taken = 0;
+	/*
+	 * Reclaim at every burst, not only when the ring runs short: a sent packet goes back
+	 * to the pool while its header is still warm, so the buffers in use stay few. Under
+	 * the emulator that is most of the speed (the guest's TLB covers them): a 512-slot
+	 * ring left to fill before reclaiming forwarded half as fast as a 128-slot one.
+	 */
+	e1000_tx_reclaim(tq);
 	/* One slot always stays empty: TDH == TDT means nothing to send. */
 	unsigned room = mask - ((tail - tq->clean) & mask);
 
-	if (room < n)
-		room += e1000_tx_reclaim(tq);
 	if (n > room)
 		n = (uint16_t)room;
 	for (; taken < n; taken++) {
