@@ -27,7 +27,7 @@ enum e1000_mac {
  * bytes. A descriptor without EOP means a frame that did not fit: it and the pieces
  * after it up to EOP are recycled in place.
  */
-#define E1000_RX_SPARE (2 * PL_ETH_MAX_BURST)
+#define E1000_RX_SPARE PL_ETH_MAX_BURST
 #define E1000_RX_FREE_THRESH 64		/* re-posted descriptors per RDT write (rx.c) */
 
 struct e1000_rxq {
@@ -57,6 +57,8 @@ struct e1000_rxq {
  * read reclaims a group and nothing is left unreported when sending stops.
  */
 #define E1000_TX_RS_EVERY 32
+#define E1000_TX_SPLIT_SHIFT 21		/* frames crossing a 2 MiB page go as two (tx.c) */
+#define E1000_TX_SPLIT_MASK ((1ull << E1000_TX_SPLIT_SHIFT) - 1)
 
 struct e1000_txq {
 	volatile struct e1000_tx_desc *ring;

@@ -103,19 +103,18 @@ void e1000_rxq_free(struct e1000_port *p, unsigned q)
 	p->rxq[q].bufs = NULL;
 }
 
-/* Tops the spare buffers up for a burst of @n; an empty pool leaves them short. */
+/*
+ * Tops the spare buffers up to @n for a burst; from a pool running dry, as many as it
+ * has left (halving: the bulk call is all or none). Never more than a burst's worth, so
+ * a small pool is not hoarded here.
+ */
 static inline void refill_spare(struct e1000_rxq *rq, uint16_t n)
 {
-	if (rq->nspare >= n)
-		return;
-	/* A whole burst's worth at once keeps the pool calls few. */
-	if (!pl_pkt_alloc_bulk(rq->pool, rq->spare + rq->nspare, PL_ETH_MAX_BURST)) {
-		rq->nspare += PL_ETH_MAX_BURST;
-		return;
-	}
-	uint16_t want = n - rq->nspare;
-	if (!pl_pkt_alloc_bulk(rq->pool, rq->spare + rq->nspare, want))
-		rq->nspare += want;
+	for (uint16_t want = n - rq->nspare; want && rq->nspare < n; want /= 2)
+		if (!pl_pkt_alloc_bulk(rq->pool, rq->spare + rq->nspare, want)) {
+			rq->nspare += want;
+			return;
+		}
 }
 
 uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
@@ -128,7 +127,8 @@ uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		n = PL_ETH_MAX_BURST;
 	if (!(rq->ring[i].status & E1000_RXD_STAT_DD))
 		return 0;
-	refill_spare(rq, n);
+	if (rq->nspare < n)
+		refill_spare(rq, n);
 	while (nb < n) {
 		volatile struct e1000_rx_desc *d = &rq->ring[i];
 		uint8_t status = d->status;

@@ -56,11 +56,17 @@ unsigned e1000_tx_reclaim(struct e1000_txq *tq)
 		if (!(tq->ring[end].status & E1000_TXD_STAT_DD))
 			break;
 		pl_dma_rmb();	/* DD seen before the slots are reused */
-		uint16_t first = tq->clean, count = (uint16_t)(((end - first) & tq->mask) + 1);
-
-		/* A group never wraps the ring: tx_burst closes one at the ring's end. */
-		pl_pkt_free_bulk(&tq->bufs[first], count);
-		freed += count;
+		/* A group is at most E1000_TX_RS_EVERY slots, one more when it ends in a split. */
+		struct pl_pkt *done[E1000_TX_RS_EVERY + 1];
+		unsigned m = 0;
+		for (uint16_t k = tq->clean;; k = (k + 1) & tq->mask) {
+			if (tq->bufs[k])	/* a split frame's second slot holds none */
+				done[m++] = tq->bufs[k];
+			if (k == end)
+				break;
+		}
+		pl_pkt_free_bulk(done, m);
+		freed += m;
 		tq->clean = (end + 1) & tq->mask;
 	}
 	return freed;
@@ -70,6 +76,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 {
 	struct e1000_txq *tq = queue;
 	uint16_t mask = tq->mask, tail = tq->tail, group = tail, taken = 0;
+	const uint64_t errors0 = tq->errors;
 	/*
 	 * Reclaim at every burst, not only when the ring runs short: a sent packet goes back
 	 * to the pool while its header is still warm, so the buffers in use stay few. Under
@@ -80,9 +87,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 	/* One slot always stays empty: TDH == TDT means nothing to send. */
 	unsigned room = mask - ((tail - tq->clean) & mask);
 
-	if (n > room)
-		n = (uint16_t)room;
-	for (; taken < n; taken++) {
+	for (; taken < n && room; taken++) {
 		struct pl_pkt *pkt = pkts[taken];
 
 		if (pl_unlikely(!pkt->len || pkt->len > tq->max_len)) {
@@ -91,25 +96,54 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			pl_pkt_free(pkt);
 			continue;
 		}
+		uint64_t iova = pl_pkt_data_iova(pkt);
+		uint16_t len = pkt->len;
+
+		if (pl_unlikely((iova ^ (iova + len - 1)) >> E1000_TX_SPLIT_SHIFT)) {
+			/*
+			 * The frame crosses a 2 MiB page of its pool: QEMU's e1000e maps each TX
+			 * buffer whole and drops a frame whose buffer spans two IOMMU pages, so it
+			 * goes out as two descriptors, EOP on the second (its slot holds no packet).
+			 */
+			if (room < 2)
+				break;
+			uint16_t first = (uint16_t)(((iova | E1000_TX_SPLIT_MASK) + 1) - iova);
+			volatile struct e1000_tx_desc *d0 = &tq->ring[tail];
+
+			d0->addr = iova;
+			d0->length = first;
+			d0->cso = 0;
+			d0->css = 0;
+			d0->special = 0;
+			d0->status = 0;
+			d0->cmd = E1000_TXD_CMD_IFCS;
+			tq->bufs[tail] = pkt;
+			tail = (tail + 1) & mask;
+			room--;
+			iova += first;
+			len -= first;
+			pkt = NULL;
+		}
 		volatile struct e1000_tx_desc *d = &tq->ring[tail];
 		uint8_t cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS;
 		uint16_t next = (tail + 1) & mask;
 
 		tq->bufs[tail] = pkt;
 		/* Close the group every E1000_TX_RS_EVERY slots, and at the ring's end. */
-		if (((tail - group) & mask) == E1000_TX_RS_EVERY - 1 || next == 0) {
+		if (((tail - group) & mask) >= E1000_TX_RS_EVERY - 1 || next == 0) {
 			cmd |= E1000_TXD_CMD_RS;
 			tq->group_end[group] = tail;
 			group = next;
 		}
-		d->addr = pl_pkt_data_iova(pkt);
-		d->length = pkt->len;
+		d->addr = iova;
+		d->length = len;
 		d->cso = 0;
 		d->css = 0;
 		d->special = 0;
 		d->status = 0;
 		d->cmd = cmd;
 		tail = next;
+		room--;
 	}
 	if (tail != tq->tail) {
 		if (group != tail) {
@@ -119,7 +153,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			tq->ring[last].cmd |= E1000_TXD_CMD_RS;
 			tq->group_end[group] = last;
 		}
-		tq->packets += (tail - tq->tail) & mask;
+		tq->packets += taken - (tq->errors - errors0);
 		tq->tail = tail;
 		pl_dma_wmb();	/* the descriptors, then the tail that hands them over */
 		/*
@@ -138,7 +172,8 @@ void e1000_txq_stop(struct e1000_port *p, unsigned q)
 
 	e1000_tx_reclaim(tq);
 	while (tq->clean != tq->tail) {
-		pl_pkt_free(tq->bufs[tq->clean]);
+		if (tq->bufs[tq->clean])
+			pl_pkt_free(tq->bufs[tq->clean]);
 		tq->bufs[tq->clean] = NULL;
 		tq->clean = (tq->clean + 1) & tq->mask;
 	}

@@ -24,7 +24,8 @@ PL_BEGIN_DECLS
  *   is the frame from the destination MAC, without the CRC; port set). The caller owns
  *   them. It refills the ring from the port's pool; when the pool runs dry it stops
  *   taking frames (they wait in the ring, then the device drops and counts them as
- *   missed) and counts rx_nombuf: traffic resumes once buffers come back.
+ *   missed) and counts rx_nombuf: traffic resumes once buffers come back. The device is
+ *   told of refilled slots 64 at a time (fewer on rings under 256), not per burst.
  * - pl_eth_tx_burst() queues up to @n packets, rings the device once, and returns how
  *   many it took: the first that many are the driver's now (freed to their pools once
  *   sent); the rest stay the caller's, to send again or free. A packet longer than the
@@ -116,7 +117,8 @@ struct pl_eth_stats {
 	uint64_t rx_multicast, rx_broadcast;
 	uint64_t tx_collisions;		/* excessive or late: not sent */
 	/* the driver's */
-	uint64_t rx_nombuf;		/* frames left in the ring while the pool was dry */
+	uint64_t rx_nombuf;		/* buffer refills that failed (the pool was dry): each
+					 * left a frame waiting in the ring, as DPDK counts it */
 	uint64_t rx_desc_errors;	/* descriptors handed back with error bits: recycled */
 	uint64_t tx_errors;		/* packets refused: empty or longer than a frame */
 	uint64_t sw_rx_packets, sw_tx_packets;	/* what the bursts moved */

@@ -5,7 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pollen/eth.h>
 #include <pollen/iommu.h>
+#include <pollen/pkt.h>
 #include <pollen/vfio.h>
 
 #include "testbed.h"
@@ -85,4 +87,22 @@ TESTBED_TEST(open_errors, device_held_by_another_process, TESTBED_BARE)
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	tb.dev = pl_vfio_open(ctx, addr);
 	cr_expect_not_null(tb.dev, "%s still busy after its holder exited: %s", addr, strerror(errno));
+}
+
+TESTBED_TEST_ON(PL_IOMMU_IOMMUFD, open_errors, nic_left_to_its_kernel_driver, TESTBED_CONTEXT)
+{
+	const char *addr = testbed_dev("e1000e");
+	struct pl_mempool *pool = pl_pkt_pool_create(tb.ctx, "t", 256, 0, 0);
+	struct pl_eth_conf conf = { .pool = pool };
+
+	cr_assert_not_null(pool);
+	testbed_capture_log();
+	errno = 0;
+	cr_expect_null(pl_eth_open(tb.ctx, addr, &conf));
+	cr_expect_eq(errno, ENODEV);
+	cr_expect(strstr(testbed_last_log(), "bound to e1000e, not vfio-pci"), "logged: %s",
+		  testbed_last_log());
+	/* Its netdev is untouched: the kernel's driver still has it. */
+	cr_expect_str_eq(testbed_info(addr).driver, "e1000e");
+	pl_mempool_free(pool);
 }
