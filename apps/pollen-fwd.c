@@ -48,7 +48,7 @@ static struct {
 	unsigned nports, ndst, burst, seconds, pool, rx_desc, tx_desc, tx_first;
 	bool promisc, quiet, json;
 	enum pl_iommu_backend iommu;
-} cfg = { .burst = 32, .rx_desc = 512, .tx_desc = 512, .promisc = true };
+} cfg = { .burst = PL_ETH_MAX_BURST, .rx_desc = 512, .tx_desc = 512, .promisc = true };
 
 static int stop;	/* set by the signal handler: an atomic int is async-signal-safe */
 
@@ -96,7 +96,7 @@ static void usage(FILE *f)
 		"port sends back out of itself.\n"
 		"  -p, --ports LIST      PCI addresses, comma-separated\n"
 		"  -t, --time SECONDS    how long (default: until SIGINT or SIGTERM)\n"
-		"  -b, --burst N         frames per burst, 1..%d (32)\n"
+		"  -b, --burst N         frames per burst, 1..%d (64: fewer tail writes a frame)\n"
 		"  --dst-mac MAC[,MAC..] rewrite MACs: frames leaving port i get destination MAC i and\n"
 		"                        port i's own source MAC (default: sent unchanged, io mode)\n"
 		"  --no-promisc          take only frames for the port's MAC (default: every frame)\n"
@@ -104,7 +104,7 @@ static void usage(FILE *f)
 		"                        peer's MAC (or --dst-mac), so that ports wired back to back\n"
 		"                        keep them looping (testpmd's 'start tx_first')\n"
 		"  --pool N              packet buffers (default: enough for the rings and bursts)\n"
-		"  --rx-desc N, --tx-desc N  ring sizes, multiples of 8 (512)\n"
+		"  --rx-desc N, --tx-desc N  ring sizes, powers of two from 8 to 4096 (512)\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
 		"  -q, --quiet           no per-second lines\n"
 		"  --json                the summary as JSON on stdout; per-second lines go to stderr\n"

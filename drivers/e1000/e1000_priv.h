@@ -56,7 +56,7 @@ struct e1000_rxq {
  * within a burst), and the group's first slot remembers where that is, so one status
  * read reclaims a group and nothing is left unreported when sending stops.
  */
-#define E1000_TX_RS_EVERY 32
+#define E1000_TX_RS_EVERY 64
 #define E1000_TX_SPLIT_SHIFT 21		/* frames crossing a 2 MiB page go as two (tx.c) */
 #define E1000_TX_SPLIT_MASK ((1ull << E1000_TX_SPLIT_SHIFT) - 1)
 
@@ -89,6 +89,7 @@ struct e1000_port {
 	pthread_mutex_t lock;		/* control path: filters, statistics, start and stop */
 	struct pl_eth_stats hw;		/* the device's counters, accumulated */
 	struct pl_eth_stats sw_base;	/* the queues' counts at the last stats reset */
+	bool qemu_e1000;		/* QEMU's model of the 82540EM: its quirks apply */
 	bool sticky_counters;		/* QEMU's e1000: some counters never clear (stats.c) */
 	uint32_t sticky_last[(E1000_STATS_LAST - E1000_STATS_FIRST) / 4 + 1];
 	struct e1000_rxq rxq[PL_ETH_MAX_QUEUES];
