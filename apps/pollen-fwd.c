@@ -37,6 +37,7 @@
 #include "pktgen_frame.h"
 
 #define MAX_PORTS 16
+#define FWD_GATHER 4	/* RX bursts one TX burst may carry */
 #define CACHE_SIZE 256		/* per-thread pool cache: DPDK l2fwd's MEMPOOL_CACHE_SIZE */
 #define CRC_LEN 4
 #define CLOCK_EVERY 128		/* poll loops between two looks at the clock */
@@ -384,7 +385,7 @@ static void per_second(struct port *ports, unsigned n, double elapsed, double dt
  */
 static double forward(struct port *ports, unsigned n)
 {
-	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	struct pl_pkt *pkts[FWD_GATHER * PL_ETH_MAX_BURST];
 	const uint16_t burst = (uint16_t)cfg.burst;
 	const bool rewrite = cfg.ndst;
 	const uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
@@ -400,6 +401,14 @@ static double forward(struct port *ports, unsigned n)
 
 			if (!nb)
 				continue;
+			/*
+			 * Whatever else is waiting, up to FWD_GATHER bursts, goes out with the same
+			 * tail write: nothing waits for it, and on the emulated NICs a TX tail write
+			 * costs more than the frames it sends (256 frames looping a port: 750k pps
+			 * forwarded with a tail write a burst, 860k with this).
+			 */
+			for (unsigned g = 1; g < FWD_GATHER && nb == g * burst; g++)
+				nb += pl_eth_rx_burst(in->eth, 0, pkts + nb, burst);
 			uint64_t bytes = 0;
 			for (unsigned k = 0; k < nb; k++) {
 				bytes += pkts[k]->len;

@@ -1,0 +1,84 @@
+/* pollen-pktgen and pollen-fwd as a user runs them, on the test bed's NICs. */
+#include <stdio.h>
+#include <string.h>
+
+#include "testbed.h"
+
+struct run {
+	char tx[16], rx[16];
+	unsigned size;
+	char iommu[8];
+};
+
+static struct run runs[] = {
+	{ "0000:00:03.0", "0000:00:04.0", 60, "iommufd" },
+	{ "0000:00:04.0", "0000:00:03.0", 1514, "iommufd" },
+	{ "0000:00:03.0", "0000:00:04.0", 1514, "vfio" },
+	{ "0000:00:04.0", "0000:00:03.0", 60, "vfio" },
+};
+
+ParameterizedTestParameters(eth_tools, pktgen_frames_arrive_intact_and_none_lost)
+{
+	return cr_make_param_array(struct run, runs, sizeof(runs) / sizeof(runs[0]));
+}
+
+/*
+ * 5000 frames at 20k pps (a rate the emulation sustains) from one Pollen port to the
+ * other on hub 0, e1000 to e1000e and back, both back ends: every one arrives, in order,
+ * its bytes as sent, and the ports' counters say so.
+ */
+ParameterizedTest(struct run *r, eth_tools, pktgen_frames_arrive_intact_and_none_lost,
+		  .timeout = 120)
+{
+	static char out[16384];
+	char args[256];
+
+	snprintf(args, sizeof(args), "-p %s --rx %s -s %u -r 20k -n 5000 --iommu %s --json -q",
+		 r->tx, r->rx, r->size, r->iommu);
+	int st = testbed_run_tool("POLLEN_PKTGEN", args, out, sizeof(out));
+	cr_assert_eq(st, 0, "pollen-pktgen %s: status %d\n%s", args, st, out);
+	const char *rx = strstr(out, "\"rx\": {");
+	cr_assert_not_null(rx, "no rx object in: %s", out);
+	cr_expect_eq(testbed_number_after(out, "\"packets\": "), 5000, "sent");
+	cr_expect_eq(testbed_number_after(rx, "\"packets\": "), 5000, "received: %s", rx);
+	cr_expect_eq(testbed_number_after(rx, "\"lost\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"reordered\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"duplicated\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"corrupted\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"other\": "), 0);
+	/* The receiving port's device counted them too (ports[1] is the receiver). */
+	const char *port = strstr(out, r->rx);
+	port = port ? strstr(port + 1, r->rx) : NULL;	/* past the set-up line */
+	cr_assert_not_null(port, "no port entry for %s", r->rx);
+	cr_expect_eq(testbed_number_after(port, "\"rx_packets\": "), 5000);
+	cr_expect_eq(testbed_number_after(port, "\"rx_bytes\": "), 5000ull * (r->size + 4));
+}
+
+/* pollen-fwd loops frames between the two ports of hub 0 and says what it moved. */
+Test(eth_tools, fwd_forwards_and_reports, .timeout = 120)
+{
+	static char out[16384];
+	int st = testbed_run_tool("POLLEN_FWD", "-p 0000:00:03.0,0000:00:04.0 --tx-first 64 -t 2 "
+				  "--json -q", out, sizeof(out));
+
+	cr_assert_eq(st, 0, "status %d\n%s", st, out);
+	const char *total = strstr(out, "\"total\"");
+	cr_assert_not_null(total, "%s", out);
+	cr_expect_gt(testbed_number_after(total, "\"rx_packets\": "), 10000,
+		     "frames looping for 2 s: %s", total);
+}
+
+/* A wrong address, the NVMe, or a port given twice: a clear error, exit status 1 or 2. */
+Test(eth_tools, tools_refuse_what_is_not_a_nic)
+{
+	static char out[4096];
+
+	cr_expect_eq(testbed_run_tool("POLLEN_FWD", "-p 0000:00:02.0,0000:00:03.0 -t 1", out,
+				      sizeof(out)), 1, "%s", out);
+	cr_expect(strstr(out, "is not a NIC Pollen drives"), "%s", out);
+	cr_expect_eq(testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:1e.0 -n 10", out, sizeof(out)),
+		     1, "%s", out);
+	cr_expect(strstr(out, "no such PCI device"), "%s", out);
+	cr_expect_eq(testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 -s 40 -n 10", out,
+				      sizeof(out)), 2, "%s", out);
+}
