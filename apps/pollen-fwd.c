@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "json.h"
 #include "pktgen_frame.h"
 
@@ -115,19 +116,6 @@ static void usage(FILE *f)
 		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST);
 }
 
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 /* Splits @s at commas into @n items of @len bytes at most. */
 static int split(char *s, char **items, unsigned max, unsigned *n)
 {
@@ -182,26 +170,7 @@ bad:
 /* A ring size: the devices take multiples of 8 descriptors (128 bytes). */
 static int parse_desc(const char *s, unsigned *out)
 {
-	return parse_uint(s, 8, 4096, out) || *out % 8 ? -1 : 0;
-}
-
-static int parse_iommu(const char *s, enum pl_iommu_backend *out)
-{
-	if (!strcmp(s, "iommufd"))
-		*out = PL_IOMMU_IOMMUFD;
-	else if (!strcmp(s, "vfio") || !strcmp(s, "legacy"))
-		*out = PL_IOMMU_VFIO;
-	else if (strcmp(s, "auto"))
-		return -1;
-	return 0;
-}
-
-static void bad_arg(int opt, const char *long_name)
-{
-	if (opt < 256)
-		fprintf(stderr, "pollen-fwd: -%c %s: see --help\n", opt, optarg);
-	else
-		fprintf(stderr, "pollen-fwd: --%s %s: see --help\n", long_name, optarg);
+	return cli_uint(s, 8, 4096, out) || (*out & (*out - 1)) ? -1 : 0;	/* a power of two */
 }
 
 static int parse_args(int argc, char **argv)
@@ -237,13 +206,13 @@ static int parse_args(int argc, char **argv)
 			if (parse_macs(optarg))
 				return -1;
 			break;
-		case 't': bad = parse_uint(optarg, 1, 1000000000, &cfg.seconds); break;
-		case 'b': bad = parse_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
-		case O_TXFIRST: bad = parse_uint(optarg, 0, 1u << 20, &cfg.tx_first); break;
-		case O_POOL: bad = parse_uint(optarg, 64, 1u << 24, &cfg.pool); break;
+		case 't': bad = cli_uint(optarg, 1, 1000000000, &cfg.seconds); break;
+		case 'b': bad = cli_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
+		case O_TXFIRST: bad = cli_uint(optarg, 0, 1u << 20, &cfg.tx_first); break;
+		case O_POOL: bad = cli_uint(optarg, 64, 1u << 24, &cfg.pool); break;
 		case O_RXDESC: bad = parse_desc(optarg, &cfg.rx_desc); break;
 		case O_TXDESC: bad = parse_desc(optarg, &cfg.tx_desc); break;
-		case O_IOMMU: bad = parse_iommu(optarg, &cfg.iommu); break;
+		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
 		case O_NOPROMISC: cfg.promisc = false; break;
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;
@@ -255,7 +224,7 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 		if (bad) {
-			bad_arg(opt, longs[li].name);
+			cli_bad_arg("pollen-fwd", opt, longs[li].name);
 			return -1;
 		}
 	}
@@ -273,26 +242,6 @@ static int parse_args(int argc, char **argv)
 }
 
 /* ---- set-up ---- */
-
-/*
- * The pool must be mapped before pl_eth_open() takes it, but a context under AUTO picks
- * its back end only when the first device attaches, and a VFIO container has no IOMMU
- * until a group joins: a mapping before that is refused (ENXIO). So the first port's
- * device is held through VFIO while the pool is made. The back end stays settled after,
- * and the container keeps a table of its mappings and makes them again when the port
- * opens for real.
- */
-static struct pl_mempool *make_pool(struct pl_iommu *ctx, const char *first, unsigned n,
-				    unsigned cache)
-{
-	struct pl_vfio_dev *dev = NULL;
-
-	if (pl_iommu_backend(ctx) != PL_IOMMU_IOMMUFD && !(dev = pl_vfio_open(ctx, first)))
-		return NULL;
-	struct pl_mempool *pool = pl_pkt_pool_create(ctx, "pollen-fwd", n, 0, cache);
-	pl_vfio_close(dev);
-	return pool;
-}
 
 /*
  * --tx-first: @n frames out of port @i towards its peer, like testpmd's tx_first. They
@@ -549,12 +498,14 @@ int main(int argc, char **argv)
 
 	/*
 	 * Buffers, per port: a full RX ring (every descriptor holds one), a full TX ring (sent
-	 * packets wait there until a later burst frees them), the burst in the app's hands
-	 * between rx and tx, and a burst the RX refill may take ahead; then what the one
-	 * thread's cache can keep from the ring (up to 1.5 x its size). Frames that
-	 * --tx-first sets looping live in those ring slots: they need nothing more.
+	 * packets wait there until a later burst frees them), a burst in the app's hands
+	 * between rx and tx, and a burst the RX refill may take ahead; the gathered bursts
+	 * beyond the first (one port's at a time); then what the one thread's cache can keep
+	 * from the ring (up to 1.5 x its size). Frames that --tx-first sets looping live in
+	 * those ring slots: they need nothing more.
 	 */
-	unsigned n = cfg.nports * (cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst) + CACHE_SIZE * 3 / 2;
+	unsigned n = cfg.nports * (cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst) +
+		     (FWD_GATHER - 1) * cfg.burst + CACHE_SIZE * 3 / 2;
 
 	if (cfg.pool)
 		n = cfg.pool;
@@ -563,7 +514,7 @@ int main(int argc, char **argv)
 	struct pl_iommu *ctx = pl_iommu_open(cfg.iommu);
 	if (!ctx)
 		return 1;	/* logged */
-	struct pl_mempool *pool = make_pool(ctx, cfg.addr[0], n, cache);
+	struct pl_mempool *pool = cli_pkt_pool(ctx, cfg.addr[0], "pollen-fwd", n, cache);
 	if (!pool) {
 		pl_iommu_close(ctx);
 		return 1;

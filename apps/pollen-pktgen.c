@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "histogram.h"
 #include "json.h"
 #include "pktgen_frame.h"
@@ -366,28 +367,6 @@ static void usage(FILE *f)
 		PG_SIZE_MIN, PG_SIZE_MAX, PL_ETH_MAX_BURST);
 }
 
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	uint64_t v;
-
-	if (parse_u64(s, min, max, &v))
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 static int parse_addr(const char *s, char out[PL_PCI_ADDR_LEN])
 {
 	struct pl_pci_addr a;
@@ -412,7 +391,7 @@ static int parse_port(const char *s, uint16_t *out)
 {
 	unsigned v;
 
-	if (parse_uint(s, 0, 65535, &v))
+	if (cli_uint(s, 0, 65535, &v))
 		return -1;
 	*out = (uint16_t)v;
 	return 0;
@@ -432,25 +411,6 @@ static int parse_rate(const char *s, double *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-static int parse_iommu(const char *s, enum pl_iommu_backend *out)
-{
-	if (!strcmp(s, "iommufd"))
-		*out = PL_IOMMU_IOMMUFD;
-	else if (!strcmp(s, "vfio") || !strcmp(s, "legacy"))
-		*out = PL_IOMMU_VFIO;
-	else if (strcmp(s, "auto"))
-		return -1;
-	return 0;
-}
-
-static void bad_arg(int opt, const char *long_name)
-{
-	if (opt < 256)
-		fprintf(stderr, "pollen-pktgen: -%c %s: see --help\n", opt, optarg);
-	else
-		fprintf(stderr, "pollen-pktgen: --%s %s: see --help\n", long_name, optarg);
 }
 
 static int parse_args(int argc, char **argv)
@@ -490,19 +450,19 @@ static int parse_args(int argc, char **argv)
 				return -1;	/* the library said what is wrong */
 			*(opt == 'p' ? &cfg.tx : &cfg.rx) = true;
 			break;
-		case 's': bad = parse_uint(optarg, PG_SIZE_MIN, PG_SIZE_MAX, &cfg.size); break;
+		case 's': bad = cli_uint(optarg, PG_SIZE_MIN, PG_SIZE_MAX, &cfg.size); break;
 		case 'r': bad = parse_rate(optarg, &cfg.rate); break;
-		case 'n': bad = parse_u64(optarg, 1, UINT64_MAX, &cfg.count); break;
-		case 't': bad = parse_uint(optarg, 1, 1000000000, &cfg.seconds); break;
-		case 'b': bad = parse_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
+		case 'n': bad = cli_u64(optarg, 1, UINT64_MAX, &cfg.count); break;
+		case 't': bad = cli_uint(optarg, 1, 1000000000, &cfg.seconds); break;
+		case 'b': bad = cli_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
 		case O_DST: bad = pg_parse_mac(optarg, cfg.dst_mac); cfg.dst_set = true; break;
 		case O_SRC: bad = pg_parse_mac(optarg, cfg.src_mac); cfg.src_set = true; break;
 		case O_SRCIP: bad = parse_ip(optarg, &cfg.fp.src_ip); break;
 		case O_DSTIP: bad = parse_ip(optarg, &cfg.fp.dst_ip); break;
 		case O_SPORT: bad = parse_port(optarg, &cfg.fp.sport); break;
 		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
-		case O_LINGER: bad = parse_uint(optarg, 1, 600000, &cfg.linger_ms); break;
-		case O_IOMMU: bad = parse_iommu(optarg, &cfg.iommu); break;
+		case O_LINGER: bad = cli_uint(optarg, 1, 600000, &cfg.linger_ms); break;
+		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;
 		case 'h':
@@ -513,7 +473,7 @@ static int parse_args(int argc, char **argv)
 			return -1;
 		}
 		if (bad) {
-			bad_arg(opt, longs[li].name);
+			cli_bad_arg("pollen-pktgen", opt, longs[li].name);
 			return -1;
 		}
 	}
@@ -538,7 +498,6 @@ static int parse_args(int argc, char **argv)
 static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, bool promisc,
 				     unsigned threads, struct pl_mempool **pool)
 {
-	struct pl_vfio_dev *dev = NULL;
 	/*
 	 * Buffers: a full RX ring (the sender's is never polled and stays full) and a full TX
 	 * ring (512 each, the ports' default; sent packets wait in the TX ring to be freed),
@@ -548,11 +507,7 @@ static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, boo
 	 */
 	unsigned n = 512 + 512 + 2 * cfg.burst + threads * CACHE_SIZE * 3 / 2;
 
-	if (pl_iommu_backend(ctx) != PL_IOMMU_IOMMUFD && !(dev = pl_vfio_open(ctx, addr)))
-		return NULL;
-	*pool = pl_pkt_pool_create(ctx, addr, n, 0, CACHE_SIZE);
-	pl_vfio_close(dev);
-	if (!*pool)
+	if (!(*pool = cli_pkt_pool(ctx, addr, addr, n, CACHE_SIZE)))
 		return NULL;
 
 	struct pl_eth_port *eth = pl_eth_open(ctx, addr, &(struct pl_eth_conf){ .pool = *pool,

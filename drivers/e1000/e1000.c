@@ -278,8 +278,6 @@ static int e1000_start(struct pl_eth_port *port)
 	} else {
 		e1000_write(p, E1000_TIPG, E1000_TIPG_COPPER_82540);
 	}
-	e1000_write(p, E1000_RDTR, 0);	/* no receive interrupt delay: nothing waits on one */
-	e1000_write(p, E1000_RADV, 0);
 	e1000_write(p, E1000_TCTL, E1000_TCTL_EN | E1000_TCTL_PSP |
 		    E1000_TCTL_CT_DEFAULT << E1000_TCTL_CT_SHIFT |
 		    E1000_TCTL_COLD_FD << E1000_TCTL_COLD_SHIFT |
@@ -447,9 +445,23 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	 * descriptors on (RFCTL.EXTEN), which would make the device misread ours.
 	 */
 	e1000_write(p, E1000_RXCSUM, 0);
+	/* No interrupt moderation left from a previous owner: QEMU runs timers for it. */
+	e1000_write(p, E1000_ITR, 0);
+	e1000_write(p, E1000_RDTR, 0);
+	e1000_write(p, E1000_RADV, 0);
+	e1000_write(p, E1000_TIDV, 0);
+	e1000_write(p, E1000_TADV, 0);
+	e1000_write(p, E1000_RSRPD, 0);
 	if (p->mac_type == E1000_MAC_82574) {
 		e1000_write(p, E1000_RFCTL, 0);
 		e1000_write(p, E1000_MRQC, 0);
+		e1000_write(p, E1000_IVAR, 0);
+		e1000_write(p, E1000_IAM, 0);
+		e1000_write(p, E1000_EIAC, 0);
+		for (unsigned v = 0; v < E1000_MSIX_VECTORS_82574; v++)
+			e1000_write(p, E1000_EITR_82574(v), 0);
+		e1000_write(p, E1000_CTRL_EXT, e1000_read(p, E1000_CTRL_EXT) &
+			    ~(E1000_CTRL_EXT_IAME | E1000_CTRL_EXT_EIAME | E1000_CTRL_EXT_PBA_CLR));
 	}
 	e1000_stats_clear_hw(p);
 

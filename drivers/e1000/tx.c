@@ -72,6 +72,19 @@ unsigned e1000_tx_reclaim(struct e1000_txq *tq)
 	return freed;
 }
 
+/* A legacy data descriptor: a buffer, no checksum insertion, no VLAN tag. */
+static inline void put_desc(volatile struct e1000_tx_desc *d, uint64_t iova, uint16_t len,
+			    uint8_t cmd)
+{
+	d->addr = iova;
+	d->length = len;
+	d->cso = 0;
+	d->css = 0;
+	d->special = 0;
+	d->status = 0;
+	d->cmd = cmd;
+}
+
 uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 {
 	struct e1000_txq *tq = queue;
@@ -108,15 +121,8 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			if (room < 2)
 				break;
 			uint16_t first = (uint16_t)(((iova | E1000_TX_SPLIT_MASK) + 1) - iova);
-			volatile struct e1000_tx_desc *d0 = &tq->ring[tail];
 
-			d0->addr = iova;
-			d0->length = first;
-			d0->cso = 0;
-			d0->css = 0;
-			d0->special = 0;
-			d0->status = 0;
-			d0->cmd = E1000_TXD_CMD_IFCS;
+			put_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS);
 			tq->bufs[tail] = pkt;
 			tail = (tail + 1) & mask;
 			room--;
@@ -124,7 +130,6 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			len -= first;
 			pkt = NULL;
 		}
-		volatile struct e1000_tx_desc *d = &tq->ring[tail];
 		uint8_t cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS;
 		uint16_t next = (tail + 1) & mask;
 
@@ -135,13 +140,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			tq->group_end[group] = tail;
 			group = next;
 		}
-		d->addr = iova;
-		d->length = len;
-		d->cso = 0;
-		d->css = 0;
-		d->special = 0;
-		d->status = 0;
-		d->cmd = cmd;
+		put_desc(&tq->ring[tail], iova, len, cmd);
 		tail = next;
 		room--;
 	}
