@@ -18,6 +18,7 @@
 #define _GNU_SOURCE
 #include <pollen/eth.h>
 #include <pollen/iommu.h>
+#include <pollen/irq.h>
 #include <pollen/log.h>
 #include <pollen/mempool.h>
 #include <pollen/pci.h>
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,13 +44,15 @@
 #define CACHE_SIZE 256		/* per-thread pool cache: DPDK l2fwd's MEMPOOL_CACHE_SIZE */
 #define CRC_LEN 4
 #define CLOCK_EVERY 128		/* poll loops between two looks at the clock */
+#define IDLE_POLLS 1024		/* --sleep: empty loops before sleeping on the interrupts */
+#define SLEEP_MS 100		/* and the longest sleep: the clock and Ctrl-C are looked at */
 #define NS 1000000000ull
 
 static struct {
 	char addr[MAX_PORTS][PL_PCI_ADDR_LEN];
 	uint8_t dst_mac[MAX_PORTS][PL_ETH_ADDR_LEN];
 	unsigned nports, ndst, burst, seconds, pool, rx_desc, tx_desc, tx_first;
-	bool promisc, quiet, json;
+	bool promisc, quiet, json, sleep;
 	enum pl_iommu_backend iommu;
 } cfg = { .burst = PL_ETH_MAX_BURST, .rx_desc = 512, .tx_desc = 512, .promisc = true };
 
@@ -108,12 +112,14 @@ static void usage(FILE *f)
 		"  --pool N              packet buffers (default: enough for the rings and bursts)\n"
 		"  --rx-desc N, --tx-desc N  ring sizes, powers of two from 8 to 4096 (512)\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
+		"  --sleep               poll while frames flow, sleep on the ports' RX interrupts\n"
+		"                        after %d empty polls (an idle forwarder then costs no CPU)\n"
 		"  -q, --quiet           no per-second lines\n"
 		"  --json                the summary as JSON on stdout; per-second lines go to stderr\n"
 		"Mbit/s counts frame bytes with the 4-byte CRC, without preamble and inter-frame gap\n"
 		"(add 20 bytes a frame for the line's rate). drops: frames the TX ring had no room\n"
 		"for, plus frames the device missed for want of RX descriptors; errors: the device's\n"
-		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST);
+		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST, IDLE_POLLS);
 }
 
 /* Splits @s at commas into @n items of @len bytes at most. */
@@ -175,7 +181,7 @@ static int parse_desc(const char *s, unsigned *out)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { O_DST = 256, O_NOPROMISC, O_TXFIRST, O_POOL, O_RXDESC, O_TXDESC, O_IOMMU, O_JSON };
+	enum { O_DST = 256, O_NOPROMISC, O_TXFIRST, O_POOL, O_RXDESC, O_TXDESC, O_IOMMU, O_JSON, O_SLEEP };
 	static const struct option longs[] = {
 		{ "ports", required_argument, NULL, 'p' },
 		{ "time", required_argument, NULL, 't' },
@@ -189,6 +195,7 @@ static int parse_args(int argc, char **argv)
 		{ "iommu", required_argument, NULL, O_IOMMU },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "sleep", no_argument, NULL, O_SLEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -216,6 +223,7 @@ static int parse_args(int argc, char **argv)
 		case O_NOPROMISC: cfg.promisc = false; break;
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;
+		case O_SLEEP: cfg.sleep = true; break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -303,6 +311,13 @@ static void per_second(struct port *ports, unsigned n, double elapsed, double dt
 		/* Every second whether or not it prints: the device's counters are 32 bits. */
 		if (pl_eth_stats(p->eth, &st))
 			st = p->last;
+		if (st.link_changes != p->last.link_changes) {
+			struct pl_eth_link l;
+
+			pl_eth_link(p->eth, &l);
+			fprintf(human, "[%4.0fs] %s  link %s\n", elapsed, p->addr,
+				l.up ? "up" : "down: not sending");
+		}
 		if (!cfg.quiet) {
 			uint64_t drops = p->tx_refused - p->last_refused + st.rx_missed -
 					 p->last.rx_missed;
@@ -326,6 +341,30 @@ static void per_second(struct port *ports, unsigned n, double elapsed, double dt
 		fflush(human);
 }
 
+static struct pl_irq_waiter *waiter;	/* --sleep: every port's RX (and link) eventfd */
+static uint64_t sleeps, wakeups;
+
+/*
+ * --sleep, after IDLE_POLLS empty loops: arm every port's RX interrupt and sleep unless a
+ * frame came in meanwhile (for SLEEP_MS at most: the per-second lines and Ctrl-C go on);
+ * disarm them all again before polling.
+ */
+static void sleep_on_interrupts(struct port *ports, unsigned n)
+{
+	bool waiting = false;
+	void *tags[2 * MAX_PORTS];
+
+	for (unsigned i = 0; i < n; i++)
+		waiting |= pl_eth_rx_intr_enable(ports[i].eth, 0) == 1;
+	if (!waiting) {
+		sleeps++;
+		if (pl_irq_wait(waiter, SLEEP_MS, tags, 2 * MAX_PORTS) > 0)
+			wakeups++;
+	}
+	for (unsigned i = 0; i < n; i++)
+		pl_eth_rx_intr_disable(ports[i].eth, 0);
+}
+
 /*
  * The data path: no system call, no allocation but the drivers' buffer refills, no
  * lock. The coarse clock (the vDSO's tick, a few ns) is read once every CLOCK_EVERY
@@ -341,15 +380,18 @@ static double forward(struct port *ports, unsigned n)
 	const uint64_t end = cfg.seconds ? clock_ns(CLOCK_MONOTONIC_COARSE) + cfg.seconds * NS :
 					   UINT64_MAX;
 	uint64_t next = clock_ns(CLOCK_MONOTONIC_COARSE) + NS, last = t0;
-	unsigned tick = 0;
+	unsigned tick = 0, idle = 0;
 
 	for (unsigned loop = 1;; loop++) {
+		bool moved = false;
+
 		for (unsigned i = 0; i < n; i++) {
 			struct port *in = &ports[i], *out = &ports[in->peer];
 			uint16_t nb = pl_eth_rx_burst(in->eth, 0, pkts, burst);
 
 			if (!nb)
 				continue;
+			moved = true;
 			/*
 			 * Whatever else is waiting, up to FWD_GATHER bursts, goes out with the same
 			 * tail write: nothing waits for it, and on the emulated NICs a TX tail write
@@ -382,6 +424,15 @@ static double forward(struct port *ports, unsigned n)
 			out->tx_packets += sent;
 			out->tx_bytes += bytes + (uint64_t)sent * CRC_LEN;
 		}
+		if (cfg.sleep) {
+			if (moved)
+				idle = 0;
+			else if (++idle >= IDLE_POLLS) {
+				sleep_on_interrupts(ports, n);
+				idle = 0;
+				loop = CLOCK_EVERY - 1;	/* the clock next, after a sleep */
+			}
+		}
 		if (loop % CLOCK_EVERY)
 			continue;
 		if (__atomic_load_n(&stop, __ATOMIC_RELAXED))
@@ -401,6 +452,13 @@ static double forward(struct port *ports, unsigned n)
 }
 
 /* ---- results ---- */
+
+static double cpu_percent;	/* of one core, while forwarding */
+
+static double tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
 
 struct totals {
 	uint64_t drops, errors, rx_missed, rx_no_desc, rx_nombuf;
@@ -440,8 +498,13 @@ static void print_text(struct port *ports, unsigned n, const struct totals *t, d
 		fwd += p->tx_packets;
 		bytes += p->tx_bytes;
 	}
-	printf("total: forwarded %llu packets in %.1f s: %.0f pps (%.1f Mbit/s)\n",
-	       (unsigned long long)fwd, secs, (double)fwd / secs, (double)bytes * 8 / secs / 1e6);
+	printf("total: forwarded %llu packets in %.1f s: %.0f pps (%.1f Mbit/s); CPU %.1f%% of a "
+	       "core", (unsigned long long)fwd, secs, (double)fwd / secs,
+	       (double)bytes * 8 / secs / 1e6, cpu_percent);
+	if (cfg.sleep)
+		printf(", %llu sleeps, %llu woken by a frame", (unsigned long long)sleeps,
+		       (unsigned long long)wakeups);
+	printf("\n");
 }
 
 static void print_json(struct port *ports, unsigned n, const struct totals *t, double secs)
@@ -452,6 +515,10 @@ static void print_json(struct port *ports, unsigned n, const struct totals *t, d
 	json_object(&j, NULL);
 	json_num(&j, "seconds", secs);
 	json_u64(&j, "burst", cfg.burst);
+	json_num(&j, "cpu_percent", cpu_percent);
+	json_bool(&j, "sleep", cfg.sleep);
+	json_u64(&j, "sleeps", sleeps);
+	json_u64(&j, "wakeups", wakeups);
 	json_array(&j, "ports");
 	for (unsigned i = 0; i < n; i++) {
 		const struct port *p = &ports[i];
@@ -522,7 +589,7 @@ int main(int argc, char **argv)
 	struct port ports[MAX_PORTS] = { 0 };
 	bool started[MAX_PORTS] = { 0 };
 	struct pl_eth_conf conf = { .pool = pool, .rx_desc = cfg.rx_desc, .tx_desc = cfg.tx_desc,
-				    .promisc = cfg.promisc };
+				    .promisc = cfg.promisc, .interrupts = cfg.sleep };
 	int ret = 0;
 
 	for (unsigned i = 0; i < cfg.nports && !ret; i++) {
@@ -535,6 +602,19 @@ int main(int argc, char **argv)
 			break;
 		}
 		pl_eth_set_port_id(p->eth, (uint16_t)i);
+		if (cfg.sleep) {
+			/* The RX eventfd, and the link's where it is another (82574L). */
+			int rx = pl_eth_rx_irq_fd(p->eth, 0), link = pl_eth_link_irq_fd(p->eth);
+
+			if ((!waiter && !(waiter = pl_irq_waiter_new())) ||
+			    pl_irq_waiter_add(waiter, rx, p) ||
+			    (link >= 0 && link != rx && pl_irq_waiter_add(waiter, link, p))) {
+				fprintf(stderr, "pollen-fwd: %s: cannot wait on its interrupts\n",
+					p->addr);
+				ret = 1;
+				break;
+			}
+		}
 		pl_eth_mac(p->eth, p->mac);
 		ret = pl_eth_start(p->eth) ? 1 : 0;
 		started[i] = !ret;
@@ -570,7 +650,12 @@ int main(int argc, char **argv)
 			ports[i].last = ports[i].base;
 		}
 
+		struct rusage r0, r1;
+		getrusage(RUSAGE_SELF, &r0);
 		double secs = forward(ports, cfg.nports);
+		getrusage(RUSAGE_SELF, &r1);
+		cpu_percent = 100.0 * (tv_s(&r1.ru_utime) + tv_s(&r1.ru_stime) - tv_s(&r0.ru_utime) -
+				       tv_s(&r0.ru_stime)) / secs;
 		struct totals t[MAX_PORTS];
 
 		for (unsigned i = 0; i < cfg.nports; i++)
@@ -580,6 +665,7 @@ int main(int argc, char **argv)
 		else
 			print_text(ports, cfg.nports, t, secs);
 	}
+	pl_irq_waiter_free(waiter);
 	for (unsigned i = 0; i < cfg.nports; i++)
 		if (started[i])
 			pl_eth_stop(ports[i].eth);

@@ -175,6 +175,10 @@ static void link_setup(struct e1000_port *p)
 static void e1000_link(struct pl_eth_port *port, struct pl_eth_link *out)
 {
 	struct e1000_port *p = (struct e1000_port *)port;
+
+	pthread_mutex_lock(&p->lock);
+	e1000_link_update_locked(p);
+	pthread_mutex_unlock(&p->lock);
 	uint32_t st = e1000_read(p, E1000_STATUS);
 
 	out->up = st & E1000_STATUS_LU;
@@ -330,6 +334,7 @@ static void release(struct e1000_port *p, bool reset)
 			e1000_write(p, E1000_CTRL_EXT,
 				    e1000_read(p, E1000_CTRL_EXT) & ~E1000_CTRL_EXT_DRV_LOAD);
 	}
+	e1000_irq_teardown(p);
 	for (unsigned q = 0; q < PL_ETH_MAX_QUEUES; q++) {
 		e1000_rxq_free(p, q);
 		e1000_txq_free(p, q);
@@ -360,6 +365,9 @@ static const struct pl_eth_ops e1000_ops = {
 	.stats = e1000_stats,
 	.stats_reset = e1000_stats_reset,
 	.tx_reclaim = e1000_reclaim,
+	.rx_irq_fd = e1000_rx_irq_fd,
+	.link_irq_fd = e1000_link_irq_fd,
+	.rx_intr = e1000_rx_intr,
 };
 
 static int check_ring(const char *addr, const char *what, unsigned *n)
@@ -385,6 +393,7 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 		return NULL;
 	}
 	pthread_mutex_init(&p->lock, NULL);
+	p->rx_fd[0] = p->rx_fd[1] = p->link_fd = -1;
 	p->ctx = ctx;
 	p->conf = *conf;
 	p->mac_type = (enum e1000_mac)mac_type(info);
@@ -476,6 +485,9 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 			goto err;
 		p->eth.fp.txq[q] = &p->txq[q];
 	}
+	p->link_up = true;
+	if (conf->interrupts && (ret = e1000_irq_setup(p)))
+		goto err;
 	p->eth.fp.rx_burst = e1000_rx_burst;
 	p->eth.fp.tx_burst = e1000_tx_burst;
 	pl_debug("%s: %s (%04x:%04x) up, MAC %02x:%02x:%02x:%02x:%02x:%02x, rings %u/%u",

@@ -69,7 +69,8 @@ struct e1000_txq {
 	uint16_t tail;			/* next descriptor to fill */
 	uint16_t clean;			/* oldest descriptor not yet reclaimed (a group's first) */
 	uint16_t max_len;		/* longest frame accepted, without its CRC */
-	uint64_t packets, errors;
+	bool link_down;			/* set by the control path (events.c): refuse to send */
+	uint64_t packets, errors, link_refused;
 	uint64_t ring_iova;
 	uint32_t tdt_reg;		/* E1000_TDT_Q(n) */
 };
@@ -92,6 +93,11 @@ struct e1000_port {
 	bool qemu_e1000;		/* QEMU's model of the 82540EM: its quirks apply */
 	bool sticky_counters;		/* QEMU's e1000: some counters never clear (stats.c) */
 	uint32_t sticky_last[(E1000_STATS_LAST - E1000_STATS_FIRST) / 4 + 1];
+	/* events.c: interrupts (when conf.interrupts) and the link as last seen */
+	bool irqs;
+	int rx_fd[PL_ETH_MAX_QUEUES], link_fd;
+	bool link_up;			/* assumed up until the device is seen saying otherwise */
+	uint64_t link_changes;
 	struct e1000_rxq rxq[PL_ETH_MAX_QUEUES];
 	struct e1000_txq txq[PL_ETH_MAX_QUEUES];
 };
@@ -126,6 +132,14 @@ void e1000_txq_stop(struct e1000_port *p, unsigned q);
 void e1000_txq_free(struct e1000_port *p, unsigned q);
 uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n);
 unsigned e1000_tx_reclaim(struct e1000_txq *q);
+
+/* events.c */
+int e1000_irq_setup(struct e1000_port *p);
+void e1000_irq_teardown(struct e1000_port *p);
+void e1000_link_update_locked(struct e1000_port *p);
+int e1000_rx_irq_fd(struct pl_eth_port *port, unsigned q);
+int e1000_link_irq_fd(struct pl_eth_port *port);
+int e1000_rx_intr(struct pl_eth_port *port, unsigned q, bool on);
 
 /* stats.c */
 void e1000_stats_clear_hw(struct e1000_port *p);

@@ -84,6 +84,7 @@ static void sw_counts(const struct e1000_port *p, struct pl_eth_stats *out)
 		const struct e1000_txq *tq = &p->txq[q];
 
 		out->tx_errors += __atomic_load_n(&tq->errors, __ATOMIC_RELAXED);
+		out->tx_link_down += __atomic_load_n(&tq->link_refused, __ATOMIC_RELAXED);
 		out->sw_tx_packets += __atomic_load_n(&tq->packets, __ATOMIC_RELAXED);
 	}
 }
@@ -94,13 +95,16 @@ int e1000_stats(struct pl_eth_port *port, struct pl_eth_stats *out)
 	struct pl_eth_stats sw = { 0 };
 
 	pthread_mutex_lock(&p->lock);
+	e1000_link_update_locked(p);
 	e1000_stats_read_locked(p);
 	*out = p->hw;
+	out->link_changes = p->link_changes - p->sw_base.link_changes;
 	sw_counts(p, &sw);
 	out->rx_nombuf = sw.rx_nombuf - p->sw_base.rx_nombuf;
 	out->rx_desc_errors = sw.rx_desc_errors - p->sw_base.rx_desc_errors;
 	out->sw_rx_packets = sw.sw_rx_packets - p->sw_base.sw_rx_packets;
 	out->tx_errors = sw.tx_errors - p->sw_base.tx_errors;
+	out->tx_link_down = sw.tx_link_down - p->sw_base.tx_link_down;
 	out->sw_tx_packets = sw.sw_tx_packets - p->sw_base.sw_tx_packets;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
@@ -116,5 +120,6 @@ void e1000_stats_reset(struct pl_eth_port *port)
 	memset(&p->sw_base, 0, sizeof(p->sw_base));
 	/* The queues' counts belong to their threads: remember where they stood instead. */
 	sw_counts(p, &p->sw_base);
+	p->sw_base.link_changes = p->link_changes;
 	pthread_mutex_unlock(&p->lock);
 }

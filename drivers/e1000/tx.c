@@ -90,6 +90,12 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 	struct e1000_txq *tq = queue;
 	uint16_t mask = tq->mask, tail = tq->tail, group = tail, taken = 0;
 	const uint64_t errors0 = tq->errors;
+
+	if (pl_unlikely(__atomic_load_n(&tq->link_down, __ATOMIC_RELAXED))) {
+		/* The device would drop them unsent: the caller keeps them. */
+		tq->link_refused += n;
+		return 0;
+	}
 	/*
 	 * Reclaim at every burst, not only when the ring runs short: a sent packet goes back
 	 * to the pool while its header is still warm, so the buffers in use stay few. Under

@@ -167,3 +167,26 @@ unsigned pl_eth_tx_reclaim(struct pl_eth_port *port, unsigned queue)
 		return 0;
 	return port->ops->tx_reclaim(port, queue);
 }
+
+int pl_eth_rx_irq_fd(struct pl_eth_port *port, unsigned queue)
+{
+	return queue < port->rx_queues ? port->ops->rx_irq_fd(port, queue) : -1;
+}
+
+int pl_eth_link_irq_fd(struct pl_eth_port *port)
+{
+	return port->ops->link_irq_fd(port);
+}
+
+int pl_eth_rx_intr_enable(struct pl_eth_port *port, unsigned queue)
+{
+	if (queue >= port->rx_queues)
+		return -EINVAL;
+	return port->ops->rx_intr(port, queue, true);
+}
+
+void pl_eth_rx_intr_disable(struct pl_eth_port *port, unsigned queue)
+{
+	if (queue < port->rx_queues)
+		port->ops->rx_intr(port, queue, false);
+}

@@ -17,6 +17,10 @@ struct pl_eth_ops {
 	int (*stats)(struct pl_eth_port *port, struct pl_eth_stats *out);
 	void (*stats_reset)(struct pl_eth_port *port);
 	unsigned (*tx_reclaim)(struct pl_eth_port *port, unsigned queue);
+	/* interrupts: the fds (-1 when none), and arming or disarming one RX queue's */
+	int (*rx_irq_fd)(struct pl_eth_port *port, unsigned queue);
+	int (*link_irq_fd)(struct pl_eth_port *port);
+	int (*rx_intr)(struct pl_eth_port *port, unsigned queue, bool on);
 };
 
 /* What every driver's port starts with; the driver's own state follows it. */

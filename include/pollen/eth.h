@@ -47,6 +47,7 @@ struct pl_eth_conf {
 	unsigned rx_desc, tx_desc;	/* ring sizes, powers of two, 8 to 4096 (0: 512 each) */
 	bool promisc;			/* take every frame, whatever its destination */
 	bool allmulti;			/* take every multicast frame */
+	bool interrupts;		/* RX and link events into eventfds: pl_eth_rx_irq_fd() */
 };
 
 /**
@@ -88,6 +89,12 @@ struct pl_eth_link {
 	unsigned speed_mbps;	/* 10, 100, 1000; 0 when down */
 };
 
+/*
+ * The link as the device reports it now. Reading it is also how the driver notices a
+ * change (as pl_eth_stats() and, with interrupts, pl_eth_rx_intr_disable() do): while it
+ * is down, tx_burst refuses packets (returns 0, counts tx_link_down) rather than hand
+ * them to a device that would drop them; once it is back, sending resumes.
+ */
 PL_API void pl_eth_link(struct pl_eth_port *port, struct pl_eth_link *out);
 /* Waits up to @timeout_ms for the link to come up: 0, or -ETIMEDOUT (logged). */
 PL_API int pl_eth_link_wait(struct pl_eth_port *port, unsigned timeout_ms);
@@ -121,6 +128,8 @@ struct pl_eth_stats {
 					 * left a frame waiting in the ring, as DPDK counts it */
 	uint64_t rx_desc_errors;	/* descriptors handed back with error bits: recycled */
 	uint64_t tx_errors;		/* packets refused: empty or longer than a frame */
+	uint64_t tx_link_down;		/* packets refused while the link was down */
+	uint64_t link_changes;		/* link downs and ups the driver noticed */
 	uint64_t sw_rx_packets, sw_tx_packets;	/* what the bursts moved */
 };
 
@@ -162,6 +171,31 @@ PL_INLINE uint16_t pl_eth_tx_burst(struct pl_eth_port *port, unsigned queue, str
 
 	return fp->tx_burst(fp->txq[queue], pkts, n);
 }
+
+/*
+ * Sleeping when idle (pl_eth_conf.interrupts): poll while frames flow; when a poll budget
+ * passes empty, arm the queue's interrupt, and sleep on its eventfd unless frames came in
+ * meanwhile; after waking (or deciding not to sleep) disarm it and poll again:
+ *
+ *	if (pl_eth_rx_intr_enable(port, q) == 0)
+ *		wait on pl_eth_rx_irq_fd(port, q) (pl_irq_waiter, poll, epoll...);
+ *	pl_eth_rx_intr_disable(port, q);
+ *
+ * The eventfd also fires for link changes. The 82540EM has one INTx line for everything
+ * (unmasked again by the disable call); the 82574L has an MSI-X vector per RX queue, one
+ * for TX and one for other causes (the link), which pl_eth_link_irq_fd() gives.
+ */
+/* The eventfd that fires for RX on @queue, or -1 (no interrupts, or no such queue). */
+PL_API int pl_eth_rx_irq_fd(struct pl_eth_port *port, unsigned queue);
+/* The eventfd that fires for link changes (on the 82540EM the same as RX's), or -1. */
+PL_API int pl_eth_link_irq_fd(struct pl_eth_port *port);
+/*
+ * Arms @queue's RX interrupt. Return: 0 armed (sleep now), 1 frames are already waiting
+ * (do not sleep: disarm and poll), -EINVAL without interrupts.
+ */
+PL_API int pl_eth_rx_intr_enable(struct pl_eth_port *port, unsigned queue);
+/* Disarms it, clears what fired, notices a link change; polling goes on. */
+PL_API void pl_eth_rx_intr_disable(struct pl_eth_port *port, unsigned queue);
 
 /*
  * Sent packets the driver still holds wait for the next tx_burst to free them; this frees

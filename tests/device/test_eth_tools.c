@@ -1,6 +1,9 @@
 /* pollen-pktgen and pollen-fwd as a user runs them, on the test bed's NICs. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testbed.h"
 
@@ -81,4 +84,49 @@ Test(eth_tools, tools_refuse_what_is_not_a_nic)
 	cr_expect(strstr(out, "no such PCI device"), "%s", out);
 	cr_expect_eq(testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 -s 40 -n 10", out,
 				      sizeof(out)), 2, "%s", out);
+}
+
+/*
+ * pollen-fwd --sleep between 04.0 and 05.0 (the two hubs): idle, it sleeps on the RX
+ * interrupts (INTx on the 82540EM at 05.0, MSI-X on the 82574L at 04.0) and costs next to
+ * no CPU; frames pollen-pktgen sends at 10 a second from 03.0 each wake it, and every one
+ * reaches 06.0 on the other hub intact.
+ */
+Test(eth_tools, a_sleeping_fwd_wakes_and_forwards_the_next_frame, .timeout = 120)
+{
+	static char out[16384], fwd_out[16384];
+	const char *fwd = getenv("POLLEN_FWD");
+	const char *path = "/tmp/fwd-sleep.json";
+
+	cr_assert_not_null(fwd);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		if (!freopen(path, "w", stdout))
+			_exit(126);
+		execl(fwd, fwd, "-p", "0000:00:04.0,0000:00:05.0", "--sleep", "-t", "9", "-q",
+		      "--json", (char *)NULL);
+		_exit(127);
+	}
+	sleep(3);	/* both ports started (the e1000's start waits a second), then idle */
+	int st = testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 --rx 0000:00:06.0 -r 10 -n 30 "
+				  "--json -q", out, sizeof(out));
+	cr_expect_eq(st, 0, "%s", out);
+	int fst;
+	waitpid(pid, &fst, 0);
+	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	fwd_out[fread(fwd_out, 1, sizeof(fwd_out) - 1, f)] = 0;
+	fclose(f);
+
+	const char *rx = strstr(out, "\"rx\": {");
+	cr_assert_not_null(rx, "%s", out);
+	cr_expect_eq(testbed_number_after(rx, "\"packets\": "), 30, "%s", rx);
+	cr_expect_eq(testbed_number_after(rx, "\"lost\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"corrupted\": "), 0);
+	cr_expect_geq(testbed_number_after(fwd_out, "\"wakeups\": "), 15,
+		      "frames 100 ms apart should each find it asleep: %s", fwd_out);
+	/* Polling would be 100% of a core; asleep it is a few. */
+	cr_expect_lt(testbed_number_after(fwd_out, "\"cpu_percent\": "), 20, "%s", fwd_out);
 }
