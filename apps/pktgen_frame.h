@@ -114,6 +114,54 @@ static inline uint16_t pg_ip_csum(const uint8_t *ip)
 	return (uint16_t)~sum;
 }
 
+/* The ones'-complement sum of @len bytes at @p added to @sum, not folded. */
+static inline uint32_t pg_sum(uint32_t sum, const uint8_t *p, unsigned len)
+{
+	for (unsigned i = 0; i + 1 < len; i += 2)
+		sum += pg_get16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static inline uint16_t pg_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The UDP pseudo-header's sum (addresses, protocol, length), folded and not inverted. */
+static inline uint16_t pg_udp_pseudo(const uint8_t *f)
+{
+	const uint8_t *ip = f + PG_OFF_IP;
+	uint32_t sum = pg_sum(0, ip + 12, 8) + 17 + pg_get16(f + PG_OFF_UDP + 4);
+
+	return pg_fold(sum);
+}
+
+/* Does the frame's UDP checksum (when not 0, "none") check over its @len bytes? */
+static inline bool pg_udp_csum_ok(const uint8_t *f, unsigned len)
+{
+	if (!pg_get16(f + PG_OFF_UDP + 6))
+		return true;
+	unsigned udp_len = pg_get16(f + PG_OFF_UDP + 4);
+	if (PG_OFF_UDP + udp_len > len)
+		return false;
+	uint32_t sum = pg_sum(pg_udp_pseudo(f), f + PG_OFF_UDP, udp_len);
+	return pg_fold(sum) == 0xffff;
+}
+
+/*
+ * Readies a frame for the NIC's checksum offloads: the IPv4 checksum 0 and the UDP one
+ * the pseudo-header's sum (pl_pkt.h's PL_PKT_TX_*_CSUM): the device fills in both.
+ */
+static inline void pg_csum_offload(uint8_t *f)
+{
+	pg_put16(f + PG_OFF_IP + 10, 0);
+	pg_put16(f + PG_OFF_UDP + 6, pg_udp_pseudo(f));
+}
+
 /* Writes a whole frame of @p->size bytes with sequence number 0 and time 0 into @t. */
 static inline void pg_build_template(uint8_t *t, const struct pg_params *p)
 {
@@ -184,7 +232,12 @@ static inline enum pg_verdict pg_check(const uint8_t *f, unsigned len, const uin
 	if (len < PG_OFF_SEQ || memcmp(f + PG_OFF_MAGIC, tmpl + PG_OFF_MAGIC, 4) ||
 	    memcmp(f + PG_OFF_IP_ID, tmpl + PG_OFF_IP_ID, 2))
 		return PG_OTHER;
-	if (len != size || memcmp(f, tmpl, PG_OFF_SEQ))
+	/*
+	 * The header as the template has it, but the UDP checksum: 0 ("none") unless the
+	 * sender had the NIC fill it in (--tx-csum); then it must check.
+	 */
+	if (len != size || memcmp(f, tmpl, PG_OFF_UDP + 6) ||
+	    memcmp(f + PG_OFF_UDP + 8, tmpl + PG_OFF_UDP + 8, PG_OFF_SEQ - PG_OFF_UDP - 8))
 		return PG_CORRUPT;
 	*seq = pg_get64(f + PG_OFF_SEQ);
 
@@ -193,6 +246,8 @@ static inline enum pg_verdict pg_check(const uint8_t *f, unsigned len, const uin
 	if (memcmp(f + PG_OFF_CHECK, chk, len < PG_OFF_FILL ? len - PG_OFF_CHECK : 8))
 		return PG_CORRUPT;
 	if (len > PG_OFF_FILL && memcmp(f + PG_OFF_FILL, tmpl + PG_OFF_FILL, len - PG_OFF_FILL))
+		return PG_CORRUPT;
+	if (!pg_udp_csum_ok(f, len))
 		return PG_CORRUPT;
 	return PG_OK;
 }

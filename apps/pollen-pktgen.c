@@ -52,7 +52,7 @@ static struct {
 	double rate;
 	uint64_t count;
 	uint8_t dst_mac[6], src_mac[6];
-	bool dst_set, src_set, json, quiet;
+	bool dst_set, src_set, json, quiet, tx_csum;
 	struct pg_params fp;
 	enum pl_iommu_backend iommu;
 } cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200,
@@ -176,6 +176,13 @@ static void *tx_main(void *arg)
 				}
 				p->len = (uint16_t)size;
 				pg_stamp(f, size, seq + k, now);
+				if (cfg.tx_csum) {
+					/* Again each time: QEMU's e1000e writes its sum into the buffer. */
+					pg_csum_offload(f);
+					p->flags = PL_PKT_TX_IP_CSUM | PL_PKT_TX_UDP_CSUM;
+					p->l2_len = PG_OFF_IP;
+					p->l3_len = PG_OFF_UDP - PG_OFF_IP;
+				}
 			}
 			seq += want;
 			off = 0;
@@ -358,6 +365,8 @@ static void usage(FILE *f)
 		"  --src-mac MAC       default: the sending port's MAC\n"
 		"  --src-ip, --dst-ip  10.0.0.1, 10.0.0.2;  --sport, --dport  1024, 1024\n"
 		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
+		"  --tx-csum           the NIC fills in the IPv4 and UDP checksums (offload; else\n"
+		"                      the IPv4 one is the template's and UDP's is 0, \"none\")\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
 		"  -q, --quiet         no per-second lines\n"
 		"  --json              the summary as JSON on stdout; other lines go to stderr\n"
@@ -416,7 +425,7 @@ static int parse_rate(const char *s, double *out)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_RX = 256, O_DST, O_SRC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_LINGER, O_IOMMU,
-	       O_JSON };
+	       O_JSON, O_TXCSUM };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "rx", required_argument, NULL, O_RX },
@@ -432,6 +441,7 @@ static int parse_args(int argc, char **argv)
 		{ "sport", required_argument, NULL, O_SPORT },
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "linger-ms", required_argument, NULL, O_LINGER },
+		{ "tx-csum", no_argument, NULL, O_TXCSUM },
 		{ "iommu", required_argument, NULL, O_IOMMU },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -462,6 +472,7 @@ static int parse_args(int argc, char **argv)
 		case O_SPORT: bad = parse_port(optarg, &cfg.fp.sport); break;
 		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
 		case O_LINGER: bad = cli_uint(optarg, 1, 600000, &cfg.linger_ms); break;
+		case O_TXCSUM: cfg.tx_csum = true; break;
 		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;

@@ -70,6 +70,7 @@ struct e1000_txq {
 	uint16_t clean;			/* oldest descriptor not yet reclaimed (a group's first) */
 	uint16_t max_len;		/* longest frame accepted, without its CRC */
 	bool link_down;			/* set by the control path (events.c): refuse to send */
+	uint32_t ctx_key;		/* the checksum context last given the device, 0: none */
 	uint64_t packets, errors, link_refused;
 	uint64_t ring_iova;
 	uint32_t tdt_reg;		/* E1000_TDT_Q(n) */

@@ -37,6 +37,7 @@ void e1000_txq_start(struct e1000_port *p, unsigned q)
 
 	memset((void *)tq->ring, 0, n * sizeof(*tq->ring));
 	tq->tail = tq->clean = 0;
+	tq->ctx_key = 0;	/* the device forgot it at reset: give it again */
 	e1000_write(p, E1000_TDBAL_Q(q), (uint32_t)tq->ring_iova);
 	e1000_write(p, E1000_TDBAH_Q(q), (uint32_t)(tq->ring_iova >> 32));
 	/* QEMU masks TDLEN to a multiple of 128 bytes too: 8 descriptors. */
@@ -85,6 +86,63 @@ static inline void put_desc(volatile struct e1000_tx_desc *d, uint64_t iova, uin
 	d->cmd = cmd;
 }
 
+/*
+ * A TCP/IP data descriptor (SDM 3.3.7): the same place for cmd (byte 11, RS and EOP at the
+ * legacy bits) and status (byte 12), so groups and reclaim treat both alike.
+ */
+static inline void put_data_desc(volatile struct e1000_tx_desc *d, uint64_t iova, uint16_t len,
+				 uint8_t cmd, uint8_t popts)
+{
+	volatile struct e1000_tx_data_desc *dd = (volatile struct e1000_tx_data_desc *)d;
+
+	dd->addr = iova;
+	dd->cmd_and_length = len | E1000_TXD_DTYP_DATA | (uint32_t)(cmd | E1000_TXD_CMD_DEXT) << 24;
+	dd->status = 0;
+	dd->popts = popts;
+	dd->special = 0;
+}
+
+/* The checksum context a packet needs, as a key; 0 when it needs none. */
+static inline uint32_t csum_key(const struct pl_pkt *pkt)
+{
+	if (!(pkt->flags & PL_PKT_TX_CSUM))
+		return 0;
+	return 1u << 31 | (pkt->flags & PL_PKT_TX_CSUM) << 16 | (uint32_t)pkt->l3_len << 8 |
+	       pkt->l2_len;
+}
+
+/* Header lengths an offload can work with, inside the frame. */
+static inline bool csum_ok(const struct pl_pkt *pkt)
+{
+	unsigned l4 = pkt->flags & PL_PKT_TX_TCP_CSUM ? 20 : pkt->flags & PL_PKT_TX_UDP_CSUM ? 8 : 0;
+
+	return pkt->l2_len >= 14 && pkt->l3_len >= 20 && pkt->l2_len + pkt->l3_len + l4 <= pkt->len &&
+	       !((pkt->flags & PL_PKT_TX_TCP_CSUM) && (pkt->flags & PL_PKT_TX_UDP_CSUM));
+}
+
+/*
+ * The TCP/IP context descriptor (SDM 3.3.6) for @key: where the IPv4 header checksum
+ * starts, goes and ends, and where the TCP or UDP one starts and goes (to the end).
+ */
+static void put_context(volatile struct e1000_tx_desc *d, const struct pl_pkt *pkt)
+{
+	volatile struct e1000_tx_context_desc *c = (volatile struct e1000_tx_context_desc *)d;
+	unsigned l3 = pkt->l2_len, l4 = pkt->l2_len + pkt->l3_len;
+	bool tcp = pkt->flags & PL_PKT_TX_TCP_CSUM;
+
+	c->ipcss = (uint8_t)l3;
+	c->ipcso = (uint8_t)(l3 + 10);
+	c->ipcse = (uint16_t)(l4 - 1);
+	c->tucss = (uint8_t)l4;
+	c->tucso = (uint8_t)(l4 + (tcp ? 16 : 6));
+	c->tucse = 0;
+	c->cmd_and_length = E1000_TXD_DTYP_CONTEXT | E1000_TXD_TUCMD_DEXT | E1000_TXD_TUCMD_IP |
+			    (tcp ? E1000_TXD_TUCMD_TCP : 0);
+	c->status = 0;
+	c->hdr_len = 0;
+	c->mss = 0;
+}
+
 uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 {
 	struct e1000_txq *tq = queue;
@@ -108,8 +166,9 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 
 	for (; taken < n && room; taken++) {
 		struct pl_pkt *pkt = pkts[taken];
+		uint32_t key = csum_key(pkt);
 
-		if (pl_unlikely(!pkt->len || pkt->len > tq->max_len)) {
+		if (pl_unlikely(!pkt->len || pkt->len > tq->max_len || (key && !csum_ok(pkt)))) {
 			/* Taken and dropped: the device would send garbage or refuse it. */
 			tq->errors++;
 			pl_pkt_free(pkt);
@@ -117,18 +176,34 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		}
 		uint64_t iova = pl_pkt_data_iova(pkt);
 		uint16_t len = pkt->len;
+		/*
+		 * A frame crossing a 2 MiB page of its pool goes out as two descriptors, EOP on
+		 * the second (its slot holds no packet): QEMU's e1000e maps each TX buffer whole
+		 * and drops a frame whose buffer spans two IOMMU pages.
+		 */
+		bool split = (iova ^ (iova + len - 1)) >> E1000_TX_SPLIT_SHIFT;
+		bool new_ctx = key && key != tq->ctx_key;
 
-		if (pl_unlikely((iova ^ (iova + len - 1)) >> E1000_TX_SPLIT_SHIFT)) {
-			/*
-			 * The frame crosses a 2 MiB page of its pool: QEMU's e1000e maps each TX
-			 * buffer whole and drops a frame whose buffer spans two IOMMU pages, so it
-			 * goes out as two descriptors, EOP on the second (its slot holds no packet).
-			 */
-			if (room < 2)
-				break;
+		if (pl_unlikely(room < 1u + split + new_ctx))
+			break;
+		if (pl_unlikely(new_ctx)) {
+			/* The context stays with the device: packets alike need it only once. */
+			put_context(&tq->ring[tail], pkt);
+			tq->bufs[tail] = NULL;
+			tq->ctx_key = key;
+			tail = (tail + 1) & mask;
+			room--;
+		}
+		uint8_t popts = (pkt->flags & PL_PKT_TX_IP_CSUM ? E1000_TXD_POPTS_IXSM : 0) |
+				(pkt->flags & (PL_PKT_TX_UDP_CSUM | PL_PKT_TX_TCP_CSUM) ?
+				 E1000_TXD_POPTS_TXSM : 0);
+		if (pl_unlikely(split)) {
 			uint16_t first = (uint16_t)(((iova | E1000_TX_SPLIT_MASK) + 1) - iova);
 
-			put_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS);
+			if (key)
+				put_data_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS, popts);
+			else
+				put_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS);
 			tq->bufs[tail] = pkt;
 			tail = (tail + 1) & mask;
 			room--;
@@ -146,7 +221,10 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			tq->group_end[group] = tail;
 			group = next;
 		}
-		put_desc(&tq->ring[tail], iova, len, cmd);
+		if (key)
+			put_data_desc(&tq->ring[tail], iova, len, cmd, popts);
+		else
+			put_desc(&tq->ring[tail], iova, len, cmd);
 		tail = next;
 		room--;
 	}

@@ -13,6 +13,17 @@ PL_BEGIN_DECLS
 #define PL_PKT_DATA_ROOM 2048		/* default room after the headroom: a NIC's 2 KiB buffer */
 
 /*
+ * pl_pkt.flags: checksums the NIC inserts when sending (l2_len and l3_len set, IPv4).
+ * For TCP or UDP the checksum field must hold the pseudo-header's sum, folded and not
+ * inverted, as for Linux's CHECKSUM_PARTIAL: the NIC sums from the L4 header to the end
+ * and stores the result's complement there.
+ */
+#define PL_PKT_TX_IP_CSUM (1u << 0)	/* the IPv4 header checksum */
+#define PL_PKT_TX_UDP_CSUM (1u << 1)
+#define PL_PKT_TX_TCP_CSUM (1u << 2)
+#define PL_PKT_TX_CSUM (PL_PKT_TX_IP_CSUM | PL_PKT_TX_UDP_CSUM | PL_PKT_TX_TCP_CSUM)
+
+/*
  * One cache line of header, then the buffer. The header holds what the driver and the
  * app need per packet; its IOVA fields are set once at pool creation, so the data path
  * never translates an address.
@@ -27,7 +38,8 @@ struct pl_pkt {
 	uint32_t flags;		/* PL_PKT_* */
 	uint32_t hash;		/* RSS hash, where the NIC gives one */
 	uint64_t user;		/* the application's: a sequence number, a timestamp */
-	uint8_t pad[24];
+	uint8_t l2_len, l3_len;	/* header lengths, for the TX checksum offloads */
+	uint8_t pad[22];
 	uint8_t buf[] __attribute__((aligned(64)));
 };
 PL_STATIC_ASSERT(sizeof(struct pl_pkt) == 64, "the header is one cache line");
