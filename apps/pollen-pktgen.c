@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static struct {
 	double rate;
 	uint64_t count;
 	uint8_t dst_mac[6], src_mac[6];
-	bool dst_set, src_set, json, quiet, tx_csum;
+	bool dst_set, src_set, json, quiet, tx_csum, sleep;
 	struct pg_params fp;
 	enum pl_iommu_backend iommu;
 } cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200,
@@ -222,6 +223,7 @@ struct rx {
 	struct pg_params fp;
 	uint8_t tmpl[PG_SIZE_MAX];
 	uint64_t good, bytes, other, corrupted;	/* good: frames that passed the check */
+	uint64_t wakeups;		/* --sleep: times a frame woke it */
 	struct pg_seq seq;		/* what came of the sequence numbers */
 	uint64_t start_ns, first_ns, last_ns;	/* first and last good frame */
 	struct histogram lat;		/* ns */
@@ -317,6 +319,25 @@ static bool rx_over(struct rx *r, uint64_t now, uint64_t *over)
 	       (now > *over && now - *over >= NS + 10 * linger);
 }
 
+/*
+ * --sleep: after IDLE_POLLS empty polls, sleep on the RX interrupt (100 ms at most, so
+ * that the end of the run is seen) unless a frame came in meanwhile.
+ */
+#define IDLE_POLLS 1024
+
+static void rx_sleep(struct rx *r)
+{
+	struct pollfd p = { .fd = pl_eth_rx_irq_fd(r->eth, 0), .events = POLLIN };
+
+	if (pl_eth_rx_intr_enable(r->eth, 0) == 0 && poll(&p, 1, 100) == 1) {
+		uint64_t n;
+
+		if (read(p.fd, &n, sizeof(n)) == sizeof(n))
+			add(&r->wakeups, 1);
+	}
+	pl_eth_rx_intr_disable(r->eth, 0);
+}
+
 static void *rx_main(void *arg)
 {
 	struct rx *r = arg;
@@ -326,7 +347,16 @@ static void *rx_main(void *arg)
 	for (unsigned idle = 0;;) {
 		uint16_t n = pl_eth_rx_burst(r->eth, 0, pkts, (uint16_t)cfg.burst);
 
+		if (!n && cfg.sleep && idle >= IDLE_POLLS) {
+			rx_sleep(r);
+			idle = 0;
+			now = clock_ns();
+			if (rx_over(r, now, &over))
+				break;
+			continue;
+		}
 		if (n) {
+			idle = 0;
 			/* One clock read a burst: its frames' latencies end together. */
 			now = clock_ns();
 			/* Rates and the linger go by good frames: others (noise) do not count. */
@@ -365,6 +395,8 @@ static void usage(FILE *f)
 		"  --src-mac MAC       default: the sending port's MAC\n"
 		"  --src-ip, --dst-ip  10.0.0.1, 10.0.0.2;  --sport, --dport  1024, 1024\n"
 		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
+		"  --sleep             the receiver sleeps on its RX interrupt when idle (polls\n"
+		"                      while frames flow)\n"
 		"  --tx-csum           the NIC fills in the IPv4 and UDP checksums (offload; else\n"
 		"                      the IPv4 one is the template's and UDP's is 0, \"none\")\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
@@ -425,7 +457,7 @@ static int parse_rate(const char *s, double *out)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_RX = 256, O_DST, O_SRC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_LINGER, O_IOMMU,
-	       O_JSON, O_TXCSUM };
+	       O_JSON, O_TXCSUM, O_SLEEP };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "rx", required_argument, NULL, O_RX },
@@ -442,6 +474,7 @@ static int parse_args(int argc, char **argv)
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "linger-ms", required_argument, NULL, O_LINGER },
 		{ "tx-csum", no_argument, NULL, O_TXCSUM },
+		{ "sleep", no_argument, NULL, O_SLEEP },
 		{ "iommu", required_argument, NULL, O_IOMMU },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -473,6 +506,7 @@ static int parse_args(int argc, char **argv)
 		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
 		case O_LINGER: bad = cli_uint(optarg, 1, 600000, &cfg.linger_ms); break;
 		case O_TXCSUM: cfg.tx_csum = true; break;
+		case O_SLEEP: cfg.sleep = true; break;
 		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;
@@ -521,8 +555,11 @@ static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, boo
 	if (!(*pool = cli_pkt_pool(ctx, addr, addr, n, CACHE_SIZE)))
 		return NULL;
 
+	/* Interrupts for the receiver that sleeps when idle (--sleep). */
+	bool irqs = cfg.sleep && cfg.rx && !strcmp(addr, cfg.rx_addr);
 	struct pl_eth_port *eth = pl_eth_open(ctx, addr, &(struct pl_eth_conf){ .pool = *pool,
-								      .promisc = promisc });
+								      .promisc = promisc,
+								      .interrupts = irqs });
 	if (eth && pl_eth_start(eth)) {
 		pl_eth_close(eth);
 		eth = NULL;
@@ -636,6 +673,8 @@ static void print_json(const struct tx *t, const struct rx *r, struct pl_eth_por
 		json_u64(&j, "duplicated", r->seq.duplicated);
 		json_u64(&j, "corrupted", r->corrupted);
 		json_u64(&j, "other", r->other);
+		if (cfg.sleep)
+			json_u64(&j, "wakeups", r->wakeups);
 		json_object(&j, "latency_us");
 		for (unsigned i = 0; i < 4; i++)
 			json_num(&j, keys[i], hist_percentile(&r->lat, pcts[i]) / 1e3);
