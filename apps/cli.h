@@ -3,6 +3,7 @@
 #define PL_APPS_CLI_H
 
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +50,15 @@ static inline int cli_iommu(const char *s, enum pl_iommu_backend *out)
 	else
 		return -1;
 	return 0;
+}
+
+/* SIGINT and SIGTERM to @fn: the tools end their runs cleanly on either. */
+static inline void cli_on_signals(void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* The line for an option whose value was refused. */

@@ -304,9 +304,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv))
 		return 2;
 	FILE *human = cfg.json ? stderr : stdout;
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_on_signals(on_signal);
 
 	struct pl_iommu *ctx = pl_iommu_open(cfg.iommu);
 	if (!ctx)

@@ -559,9 +559,7 @@ int main(int argc, char **argv)
 		return 2;
 	human = cfg.json ? stderr : stdout;
 	/* Early, so that a signal during set-up (link waits take seconds) still ends cleanly. */
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_on_signals(on_signal);
 
 	/*
 	 * Buffers, per port: a full RX ring (every descriptor holds one), a full TX ring (sent

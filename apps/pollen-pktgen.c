@@ -694,7 +694,8 @@ static void print_json(const struct tx *t, const struct rx *r, struct pl_eth_por
 #define F(x) json_u64(&j, #x, s.x)
 		F(rx_packets); F(rx_bytes); F(tx_packets); F(tx_bytes); F(rx_missed); F(rx_no_desc);
 		F(rx_errors); F(rx_multicast); F(rx_broadcast); F(tx_collisions); F(rx_nombuf);
-		F(rx_desc_errors); F(tx_errors); F(sw_rx_packets); F(sw_tx_packets);
+		F(rx_desc_errors); F(rx_desc_frame_errors); F(rx_desc_too_long); F(tx_errors);
+		F(tx_link_down); F(link_changes); F(sw_rx_packets); F(sw_tx_packets);
 #undef F
 		json_end_object(&j);
 	}
@@ -727,9 +728,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv))
 		return 2;
 	FILE *human = cfg.json ? stderr : stdout;
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_on_signals(on_signal);
 
 	struct pl_iommu *ctx = pl_iommu_open(cfg.iommu);
 	if (!ctx)

@@ -76,8 +76,8 @@ static void sw_counts(const struct e1000_port *p, struct pl_eth_stats *out)
 		const struct e1000_rxq *rq = &p->rxq[q];
 
 		out->rx_nombuf += __atomic_load_n(&rq->nombuf, __ATOMIC_RELAXED);
-		out->rx_desc_errors += __atomic_load_n(&rq->err_frame, __ATOMIC_RELAXED) +
-				       __atomic_load_n(&rq->err_frag, __ATOMIC_RELAXED);
+		out->rx_desc_frame_errors += __atomic_load_n(&rq->err_frame, __ATOMIC_RELAXED);
+		out->rx_desc_too_long += __atomic_load_n(&rq->err_frag, __ATOMIC_RELAXED);
 		out->sw_rx_packets += __atomic_load_n(&rq->packets, __ATOMIC_RELAXED);
 	}
 	for (unsigned q = 0; q < p->eth.tx_queues; q++) {
@@ -101,7 +101,9 @@ int e1000_stats(struct pl_eth_port *port, struct pl_eth_stats *out)
 	out->link_changes = p->link_changes - p->sw_base.link_changes;
 	sw_counts(p, &sw);
 	out->rx_nombuf = sw.rx_nombuf - p->sw_base.rx_nombuf;
-	out->rx_desc_errors = sw.rx_desc_errors - p->sw_base.rx_desc_errors;
+	out->rx_desc_frame_errors = sw.rx_desc_frame_errors - p->sw_base.rx_desc_frame_errors;
+	out->rx_desc_too_long = sw.rx_desc_too_long - p->sw_base.rx_desc_too_long;
+	out->rx_desc_errors = out->rx_desc_frame_errors + out->rx_desc_too_long;
 	out->sw_rx_packets = sw.sw_rx_packets - p->sw_base.sw_rx_packets;
 	out->tx_errors = sw.tx_errors - p->sw_base.tx_errors;
 	out->tx_link_down = sw.tx_link_down - p->sw_base.tx_link_down;
