@@ -102,18 +102,6 @@ static inline uint8_t pg_fill_byte(unsigned pos)
 	return (uint8_t)(pos * 131u + 17u);
 }
 
-/* The IPv4 header checksum of the 20 bytes at @ip (its own field counted as it is). */
-static inline uint16_t pg_ip_csum(const uint8_t *ip)
-{
-	uint32_t sum = 0;
-
-	for (unsigned i = 0; i < 20; i += 2)
-		sum += pg_get16(ip + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 /* The ones'-complement sum of @len bytes at @p added to @sum, not folded. */
 static inline uint32_t pg_sum(uint32_t sum, const uint8_t *p, unsigned len)
 {
@@ -129,6 +117,12 @@ static inline uint16_t pg_fold(uint32_t sum)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
+}
+
+/* The IPv4 header checksum of the 20 bytes at @ip (its own field counted as it is). */
+static inline uint16_t pg_ip_csum(const uint8_t *ip)
+{
+	return (uint16_t)~pg_fold(pg_sum(0, ip, 20));
 }
 
 /* The UDP pseudo-header's sum (addresses, protocol, length), folded and not inverted. */

@@ -90,15 +90,7 @@ static uint64_t now_ns(void)
 /* The Internet checksum (RFC 1071) of @len bytes, folded, not yet inverted. */
 static uint16_t csum_fold(const uint8_t *p, unsigned len)
 {
-	uint32_t sum = 0;
-
-	for (unsigned i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	return pg_fold(pg_sum(0, p, len));
 }
 
 /* ARP (RFC 826): a request for our address becomes the reply, in place. */

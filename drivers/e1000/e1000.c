@@ -177,9 +177,8 @@ static void e1000_link(struct pl_eth_port *port, struct pl_eth_link *out)
 	struct e1000_port *p = (struct e1000_port *)port;
 
 	pthread_mutex_lock(&p->lock);
-	e1000_link_update_locked(p);
+	uint32_t st = e1000_link_update_locked(p);
 	pthread_mutex_unlock(&p->lock);
-	uint32_t st = e1000_read(p, E1000_STATUS);
 
 	out->up = st & E1000_STATUS_LU;
 	out->full_duplex = out->up && (st & E1000_STATUS_FD);
@@ -272,8 +271,6 @@ static int e1000_start(struct pl_eth_port *port)
 		}
 	for (q = 0; q < port->tx_queues; q++)
 		e1000_txq_start(p, q);
-	for (unsigned i = 0; i < E1000_MTA_NUM; i++)
-		e1000_write(p, E1000_MTA(i), p->mta[i]);
 	if (p->mac_type == E1000_MAC_82574) {
 		/* TXDCTL bit 22 must be written as 1; TARC's bit 10 runs the queue. */
 		e1000_write(p, E1000_TXDCTL, E1000_TXDCTL_GRAN | E1000_TXDCTL_COUNT_DESC_82574);
@@ -397,10 +394,8 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	p->ctx = ctx;
 	p->conf = *conf;
 	p->mac_type = (enum e1000_mac)mac_type(info);
-	p->device_id = info->device;
 	/* QEMU's e1000 (subsystem 1af4, QEMU's default): see stats.c and qemu_rctl_pause(). */
 	p->qemu_e1000 = p->mac_type == E1000_MAC_82540 && info->subsys_vendor == 0x1af4;
-	p->sticky_counters = p->qemu_e1000;
 	snprintf(p->eth.addr, sizeof(p->eth.addr), "%s", info->addr);
 	p->eth.driver = p->mac_type == E1000_MAC_82574 ? "e1000e" : "e1000";
 	p->eth.ops = &e1000_ops;

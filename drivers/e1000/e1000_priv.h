@@ -82,17 +82,15 @@ struct e1000_port {
 	struct pl_iommu *ctx;
 	volatile void *bar;
 	enum e1000_mac mac_type;
-	uint16_t device_id;
 	struct pl_eth_conf conf;
 	bool running;
 	void *ring_mem;			/* every ring of the port, in one DMA region */
 	uint64_t ring_mem_iova;
-	uint32_t mta[E1000_MTA_NUM];	/* the multicast hash table, reapplied at start */
+	uint32_t mta[E1000_MTA_NUM];	/* the multicast hash table, as last written to MTA */
 	pthread_mutex_t lock;		/* control path: filters, statistics, start and stop */
 	struct pl_eth_stats hw;		/* the device's counters, accumulated */
 	struct pl_eth_stats sw_base;	/* the queues' counts at the last stats reset */
-	bool qemu_e1000;		/* QEMU's model of the 82540EM: its quirks apply */
-	bool sticky_counters;		/* QEMU's e1000: some counters never clear (stats.c) */
+	bool qemu_e1000;		/* QEMU's model of the 82540EM: its quirks (stats.c, e1000.c) */
 	uint32_t sticky_last[(E1000_STATS_LAST - E1000_STATS_FIRST) / 4 + 1];
 	/* events.c: interrupts (when conf.interrupts) and the link as last seen */
 	bool irqs;
@@ -137,7 +135,7 @@ unsigned e1000_tx_reclaim(struct e1000_txq *q);
 /* events.c */
 int e1000_irq_setup(struct e1000_port *p);
 void e1000_irq_teardown(struct e1000_port *p);
-void e1000_link_update_locked(struct e1000_port *p);
+uint32_t e1000_link_update_locked(struct e1000_port *p);
 int e1000_rx_irq_fd(struct pl_eth_port *port, unsigned q);
 int e1000_link_irq_fd(struct pl_eth_port *port);
 int e1000_rx_intr(struct pl_eth_port *port, unsigned q, bool on);

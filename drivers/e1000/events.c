@@ -10,20 +10,23 @@
 /*
  * What a change of STATUS.LU means for the data path: a TX queue whose link is down
  * refuses packets (tx.c) instead of giving them to a device that would drop them.
+ * Returns the STATUS it read, for a caller that reports speed and duplex too.
  */
-void e1000_link_update_locked(struct e1000_port *p)
+uint32_t e1000_link_update_locked(struct e1000_port *p)
 {
-	bool up = e1000_read(p, E1000_STATUS) & E1000_STATUS_LU;
+	uint32_t status = e1000_read(p, E1000_STATUS);
+	bool up = status & E1000_STATUS_LU;
 
 	if (p->irqs && p->mac_type == E1000_MAC_82574)
 		e1000_write(p, E1000_ICR, E1000_ICR_LSC);	/* write 1 to clear: rearm it */
 	if (up == p->link_up)
-		return;
+		return status;
 	p->link_up = up;
 	p->link_changes++;
 	for (unsigned q = 0; q < p->eth.tx_queues; q++)
 		__atomic_store_n(&p->txq[q].link_down, !up, __ATOMIC_RELAXED);
 	pl_info("%s: link %s", p->eth.addr, up ? "up" : "down");
+	return status;
 }
 
 /*

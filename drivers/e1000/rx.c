@@ -63,7 +63,6 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 			return -EINVAL;
 		}
 		rq->ring[i].length = 0;
-		rq->ring[i].errors = 0;
 		post(rq, (uint16_t)i);
 	}
 	rq->next = 0;
@@ -180,8 +179,7 @@ uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		if (rq->held >= rq->free_thresh) {
 			rq->held = 0;
 			pl_dma_wmb();	/* the re-posted descriptors, then the tail */
-			pl_mmio_write32((volatile void *)rq->port->bar, rq->rdt_reg,
-					(i - 1u) & rq->mask);
+			e1000_write(rq->port, rq->rdt_reg, (i - 1u) & rq->mask);
 		}
 	}
 	return nb;

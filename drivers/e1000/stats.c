@@ -29,7 +29,7 @@ static uint64_t read_sticky(struct e1000_port *p, uint32_t reg)
 {
 	uint32_t v = e1000_read(p, reg);
 
-	if (!p->sticky_counters)
+	if (!p->qemu_e1000)
 		return v;
 	unsigned i = (reg - E1000_STATS_FIRST) / 4;
 	uint32_t d = v - p->sticky_last[i];

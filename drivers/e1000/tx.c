@@ -102,6 +102,16 @@ static inline void put_data_desc(volatile struct e1000_tx_desc *d, uint64_t iova
 	dd->special = 0;
 }
 
+/* A buffer's descriptor: a TCP/IP data one when the packet has a checksum context. */
+static inline void put_buffer(volatile struct e1000_tx_desc *d, uint64_t iova, uint16_t len,
+			      uint8_t cmd, bool offload, uint8_t popts)
+{
+	if (offload)
+		put_data_desc(d, iova, len, cmd, popts);
+	else
+		put_desc(d, iova, len, cmd);
+}
+
 /* The checksum context a packet needs, as a key; 0 when it needs none. */
 static inline uint32_t csum_key(const struct pl_pkt *pkt)
 {
@@ -200,10 +210,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		if (pl_unlikely(split)) {
 			uint16_t first = (uint16_t)(((iova | E1000_TX_SPLIT_MASK) + 1) - iova);
 
-			if (key)
-				put_data_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS, popts);
-			else
-				put_desc(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS);
+			put_buffer(&tq->ring[tail], iova, first, E1000_TXD_CMD_IFCS, key, popts);
 			tq->bufs[tail] = pkt;
 			tail = (tail + 1) & mask;
 			room--;
@@ -221,10 +228,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			tq->group_end[group] = tail;
 			group = next;
 		}
-		if (key)
-			put_data_desc(&tq->ring[tail], iova, len, cmd, popts);
-		else
-			put_desc(&tq->ring[tail], iova, len, cmd);
+		put_buffer(&tq->ring[tail], iova, len, cmd, key, popts);
 		tail = next;
 		room--;
 	}
@@ -243,7 +247,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		 * One TDT write per burst: QEMU sends every pending descriptor inside this write,
 		 * so a write per packet would cost a device exit per packet.
 		 */
-		pl_mmio_write32((volatile void *)tq->port->bar, tq->tdt_reg, tail);
+		e1000_write(tq->port, tq->tdt_reg, tail);
 	}
 	return taken;
 }

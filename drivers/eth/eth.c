@@ -114,26 +114,26 @@ int pl_eth_link_wait(struct pl_eth_port *port, unsigned timeout_ms)
 	return -ETIMEDOUT;
 }
 
-int pl_eth_set_promisc(struct pl_eth_port *port, bool on)
+/* Sets one of the port's receive switches and applies it; the old value back on failure. */
+static int set_rx_switch(struct pl_eth_port *port, bool *sw, bool on)
 {
-	bool was = port->promisc;
+	bool was = *sw;
 	int ret;
 
-	port->promisc = on;
+	*sw = on;
 	if ((ret = port->ops->rx_mode(port, NULL, UINT32_MAX)))
-		port->promisc = was;
+		*sw = was;
 	return ret;
+}
+
+int pl_eth_set_promisc(struct pl_eth_port *port, bool on)
+{
+	return set_rx_switch(port, &port->promisc, on);
 }
 
 int pl_eth_set_allmulti(struct pl_eth_port *port, bool on)
 {
-	bool was = port->allmulti;
-	int ret;
-
-	port->allmulti = on;
-	if ((ret = port->ops->rx_mode(port, NULL, UINT32_MAX)))
-		port->allmulti = was;
-	return ret;
+	return set_rx_switch(port, &port->allmulti, on);
 }
 
 int pl_eth_set_mc_list(struct pl_eth_port *port, const uint8_t (*addrs)[PL_ETH_ADDR_LEN],

@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -33,16 +32,7 @@ static const char *json_path = "/tmp/pollen-echo.json";
 
 static void kernel_netdev(void)
 {
-	DIR *d = opendir("/sys/bus/pci/devices/0000:00:03.0/net");
-	struct dirent *e;
-
-	cr_assert_not_null(d, "00:03.0 has no netdev: the boot should leave it to e1000");
-	kdev[0] = 0;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			snprintf(kdev, sizeof(kdev), "%.63s", e->d_name);
-	closedir(d);
-	cr_assert(kdev[0]);
+	testbed_netdev("0000:00:03.0", kdev, sizeof(kdev));
 }
 
 static int sh(const char *cmd)

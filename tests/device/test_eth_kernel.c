@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -29,33 +28,6 @@
 #define TCP_BYTES (6u << 20)
 
 static pid_t ns_a, ns_b, fwd;
-
-/* The netdev the kernel's driver made for @addr. */
-static void netdev_of(const char *addr, char *out, size_t len)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/net", addr);
-	out[0] = 0;
-	/*
-	 * A netdev comes back from a namespace that ended a little later (the kernel cleans
-	 * namespaces up in a work queue): the previous case's may still be on its way.
-	 */
-	for (int i = 0; i < 100 && !out[0]; i++) {
-		DIR *d = opendir(path);
-		struct dirent *e;
-
-		while (d && (e = readdir(d)))
-			if (e->d_name[0] != '.')
-				snprintf(out, len, "%s", e->d_name);
-		if (d)
-			closedir(d);
-		if (!out[0])
-			usleep(100 * 1000);
-	}
-	cr_assert(out[0], "%s has no netdev in this namespace after 10 s: is it still with its "
-		  "kernel driver?", addr);
-}
 
 /* A process that holds a new network namespace open until killed. */
 static pid_t new_netns(void)
@@ -96,7 +68,7 @@ static void put_in_netns(const char *addr, pid_t ns, const char *ip)
 {
 	char dev[256];
 
-	netdev_of(addr, dev, sizeof(dev));
+	testbed_netdev(addr, dev, sizeof(dev));
 	cr_assert_eq(sh("ip link set dev %s netns %d", dev, (int)ns), 0, "moving %s", dev);
 	cr_assert_eq(sh("nsenter -t %d -n sh -c 'ip link set lo up && ip addr add %s/24 dev %s && "
 			"ip link set %s up'", (int)ns, ip, dev, dev), 0, "configuring %s", dev);

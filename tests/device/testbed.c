@@ -1,6 +1,7 @@
 /* Test-bed helpers: the fixture, and the emulated devices found through the library's scan. */
 #include "testbed.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,6 +46,28 @@ const char *testbed_dev(const char *family)
 	char *out = addrs[next++ % 4];
 	snprintf(out, PL_PCI_ADDR_LEN, "%s", f.addr);
 	return out;
+}
+
+void testbed_netdev(const char *addr, char *out, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/net", pl_sysfs_root(), addr);
+	out[0] = 0;
+	for (int i = 0; i < 100 && !out[0]; i++) {
+		DIR *d = opendir(path);
+		struct dirent *e;
+
+		while (d && (e = readdir(d)))
+			if (e->d_name[0] != '.')
+				snprintf(out, len, "%.*s", (int)(len - 1), e->d_name);
+		if (d)
+			closedir(d);
+		if (!out[0])
+			usleep(100 * 1000);
+	}
+	cr_assert(out[0], "%s has no netdev here after 10 s: is it still with its kernel driver?",
+		  addr);
 }
 
 struct pl_pci_info testbed_info(const char *addr)

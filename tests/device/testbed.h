@@ -71,6 +71,13 @@ void testbed_teardown(void);
  */
 const char *testbed_dev(const char *family);
 
+/*
+ * The name of the netdev the kernel's driver made for the NIC at @addr, into @out. Waits
+ * up to 10 s for it: a netdev comes back from a network namespace that ended a little
+ * later (the kernel cleans namespaces up in a work queue). Fails the case without one.
+ */
+void testbed_netdev(const char *addr, char *out, size_t len);
+
 /* The sysfs view of @addr; fails the case when it cannot be read. */
 struct pl_pci_info testbed_info(const char *addr);
 
