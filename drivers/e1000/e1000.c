@@ -273,8 +273,12 @@ static int e1000_start(struct pl_eth_port *port)
 		e1000_txq_start(p, q);
 	if (p->mac_type == E1000_MAC_82574) {
 		/* TXDCTL bit 22 must be written as 1; TARC's bit 10 runs the queue. */
-		e1000_write(p, E1000_TXDCTL, E1000_TXDCTL_GRAN | E1000_TXDCTL_COUNT_DESC_82574);
-		e1000_write(p, E1000_TARC, e1000_read(p, E1000_TARC) | E1000_TARC_ENABLE);
+		for (q = 0; q < port->tx_queues; q++) {
+			e1000_write(p, E1000_TXDCTL_Q(q),
+				    E1000_TXDCTL_GRAN | E1000_TXDCTL_COUNT_DESC_82574);
+			e1000_write(p, E1000_TARC_Q(q),
+				    e1000_read(p, E1000_TARC_Q(q)) | E1000_TARC_ENABLE);
+		}
 		e1000_write(p, E1000_TIPG, E1000_TIPG_COPPER_82574);
 	} else {
 		e1000_write(p, E1000_TIPG, E1000_TIPG_COPPER_82540);
@@ -403,12 +407,16 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	p->eth.tx_queues = conf->tx_queues ? conf->tx_queues : 1;
 	p->eth.promisc = conf->promisc;
 	p->eth.allmulti = conf->allmulti;
-	if (p->eth.rx_queues > 1 || p->eth.tx_queues > 1) {
-		pl_err("%s: %u RX and %u TX queues asked; the e1000 driver runs one of each",
-		       info->addr, p->eth.rx_queues, p->eth.tx_queues);
+	/* The 82574L has two queues each way (RX queue 1 fed by RSS); the 8254x one. */
+	unsigned most = p->mac_type == E1000_MAC_82574 ? PL_ETH_MAX_QUEUES : 1;
+	if (p->eth.rx_queues > most || p->eth.tx_queues > most) {
+		pl_err("%s: %u RX and %u TX queues asked; the %s has %u of each", info->addr,
+		       p->eth.rx_queues, p->eth.tx_queues,
+		       p->mac_type == E1000_MAC_82574 ? "82574L" : "8254x", most);
 		ret = -EINVAL;
 		goto err;
 	}
+	p->rx_ext = p->eth.rx_queues > 1;
 	if ((ret = check_ring(info->addr, "an RX ring", &p->conf.rx_desc)) ||
 	    (ret = check_ring(info->addr, "a TX ring", &p->conf.tx_desc)))
 		goto err;
@@ -457,8 +465,7 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	e1000_write(p, E1000_TADV, 0);
 	e1000_write(p, E1000_RSRPD, 0);
 	if (p->mac_type == E1000_MAC_82574) {
-		e1000_write(p, E1000_RFCTL, 0);
-		e1000_write(p, E1000_MRQC, 0);
+		e1000_rss_setup(p);
 		e1000_write(p, E1000_IVAR, 0);
 		e1000_write(p, E1000_IAM, 0);
 		e1000_write(p, E1000_EIAC, 0);
@@ -483,7 +490,7 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	p->link_up = true;
 	if (conf->interrupts && (ret = e1000_irq_setup(p)))
 		goto err;
-	p->eth.fp.rx_burst = e1000_rx_burst;
+	p->eth.fp.rx_burst = p->rx_ext ? e1000_rx_burst_ext : e1000_rx_burst;
 	p->eth.fp.tx_burst = e1000_tx_burst;
 	pl_debug("%s: %s (%04x:%04x) up, MAC %02x:%02x:%02x:%02x:%02x:%02x, rings %u/%u",
 		 info->addr, p->eth.driver, info->vendor, info->device, p->eth.mac[0],

@@ -20,12 +20,13 @@ enum e1000_mac {
 };
 
 /*
- * RX (legacy descriptors, 2 KiB buffers): every slot always holds a buffer, and the
- * device owns the slots from RDH up to RDT - 1. RDT stays one behind the next slot
- * software reads, because RDH == RDT means "no buffers" to the device (SDM 3.2.6).
- * Frames are one descriptor each: LPE is off, so the device never writes more than 1522
- * bytes. A descriptor without EOP means a frame that did not fit: it and the pieces
- * after it up to EOP are recycled in place.
+ * RX (2 KiB buffers): every slot always holds a buffer, and the device owns the slots
+ * from RDH up to RDT - 1. RDT stays one behind the next slot software reads, because
+ * RDH == RDT means "no buffers" to the device (SDM 3.2.6). Frames are one descriptor
+ * each: LPE is off, so the device never writes more than 1522 bytes. A descriptor without
+ * EOP means a frame that did not fit: it and the pieces after it up to EOP are recycled
+ * in place. Descriptors are the legacy ones, or on an 82574L with two RX queues the
+ * extended ones, which RSS needs (DS 7.1.11); the two differ only in where the fields are.
  */
 #define E1000_RX_SPARE PL_ETH_MAX_BURST
 #define E1000_RX_FREE_THRESH 64		/* re-posted descriptors per RDT write (rx.c) */
@@ -40,6 +41,7 @@ struct e1000_rxq {
 	uint16_t held;			/* re-posted since the last RDT write */
 	uint16_t free_thresh;		/* RDT is written once held reaches this */
 	uint16_t port_id;
+	bool ext;			/* extended descriptors (the port's rx_ext) */
 	bool in_frag;			/* discarding the rest of a frame that did not fit */
 	uint16_t nspare;		/* fresh buffers waiting for a descriptor */
 	struct pl_pkt *spare[E1000_RX_SPARE];
@@ -82,6 +84,7 @@ struct e1000_port {
 	struct pl_iommu *ctx;
 	volatile void *bar;
 	enum e1000_mac mac_type;
+	bool rx_ext;			/* extended RX descriptors, RSS over the RX queues */
 	struct pl_eth_conf conf;
 	bool running;
 	void *ring_mem;			/* every ring of the port, in one DMA region */
@@ -123,6 +126,11 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q);
 void e1000_rxq_stop(struct e1000_port *p, unsigned q);
 void e1000_rxq_free(struct e1000_port *p, unsigned q);
 uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n);
+uint16_t e1000_rx_burst_ext(void *queue, struct pl_pkt **pkts, uint16_t n);
+/* Whether the next descriptor software reads holds a frame (its DD bit). */
+bool e1000_rxq_ready(const struct e1000_rxq *rq);
+/* RSS over the port's RX queues (extended descriptors), or none; before RCTL.EN. */
+void e1000_rss_setup(struct e1000_port *p);
 
 /* tx.c */
 int e1000_txq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova);

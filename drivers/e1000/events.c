@@ -120,7 +120,7 @@ int e1000_rx_intr(struct pl_eth_port *port, unsigned q, bool on)
 		 * more, after the unmask, so that it does not wait for the next one.
 		 */
 		pl_dma_rmb();
-		return (p->rxq[q].ring[p->rxq[q].next].status & E1000_RXD_STAT_DD) ? 1 : 0;
+		return e1000_rxq_ready(&p->rxq[q]) ? 1 : 0;
 	}
 	e1000_write(p, E1000_IMC, causes);
 	if (!is74) {

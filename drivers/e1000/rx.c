@@ -20,6 +20,7 @@ int e1000_rxq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova)
 	rq->pool = p->conf.pool;
 	rq->port = p;
 	rq->rdt_reg = E1000_RDT_Q(q);
+	rq->ext = p->rx_ext;
 	rq->free_thresh = (uint16_t)(n / 4 < E1000_RX_FREE_THRESH ? n / 4 : E1000_RX_FREE_THRESH);
 	if (!(rq->bufs = calloc(n, sizeof(*rq->bufs)))) {
 		pl_err("%s: no memory for an RX ring of %u", p->eth.addr, n);
@@ -28,14 +29,79 @@ int e1000_rxq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova)
 	return 0;
 }
 
-static void post(struct e1000_rxq *rq, uint16_t i)
+/*
+ * The fields the burst reads, wherever the descriptor format keeps them. DD and EOP are
+ * bits 0 and 1 of the status in both; @ext is a constant where these are inlined.
+ */
+static inline uint32_t desc_status(const struct e1000_rxq *rq, uint16_t i, bool ext)
 {
+	if (ext)
+		return ((volatile union e1000_rx_desc_ext *)rq->ring)[i].wb.status_error;
+	return rq->ring[i].status;
+}
+
+static inline bool desc_bad(const struct e1000_rxq *rq, uint16_t i, uint32_t status, bool ext)
+{
+	return ext ? status & E1000_RXDEXT_ERR_FRAME : rq->ring[i].errors & E1000_RXD_ERR_FRAME;
+}
+
+static inline uint16_t desc_len(const struct e1000_rxq *rq, uint16_t i, bool ext)
+{
+	if (ext)
+		return ((volatile union e1000_rx_desc_ext *)rq->ring)[i].wb.length;
+	return rq->ring[i].length;
+}
+
+static inline void post(struct e1000_rxq *rq, uint16_t i, bool ext)
+{
+	if (ext) {
+		volatile union e1000_rx_desc_ext *d = &((volatile union e1000_rx_desc_ext *)rq->ring)[i];
+
+		d->read.addr = pl_pkt_data_iova(rq->bufs[i]);
+		d->read.rsvd = 0;	/* status_error once written back: DD clear */
+		return;
+	}
 	volatile struct e1000_rx_desc *d = &rq->ring[i];
 
 	d->addr = pl_pkt_data_iova(rq->bufs[i]);
 	/* QEMU's e1000 leaves errors as software wrote them: clear it with DD. */
 	d->errors = 0;
 	d->status = 0;	/* DD clear: the device's again */
+}
+
+bool e1000_rxq_ready(const struct e1000_rxq *rq)
+{
+	return desc_status(rq, rq->next, rq->ext) & E1000_RXD_STAT_DD;
+}
+
+/*
+ * RSS on the 82574L (DS 7.1.11): the Toeplitz hash over IPv4/IPv6 addresses (and TCP
+ * ports) with pl_eth_rss_key; its low 7 bits index RETA, whose entries' bit 7 is the
+ * queue. Alternate entries make the queue the hash's bit 0: hash % 2. It needs the
+ * extended descriptors and RXCSUM.PCSD (the hash takes the checksum's place); QEMU's
+ * e1000e hashes nothing otherwise. With one queue all of it is off, left from no one.
+ */
+void e1000_rss_setup(struct e1000_port *p)
+{
+	if (!p->rx_ext) {
+		e1000_write(p, E1000_RFCTL, 0);
+		e1000_write(p, E1000_MRQC, 0);
+		return;
+	}
+	e1000_write(p, E1000_RFCTL, E1000_RFCTL_EXTEN);
+	e1000_write(p, E1000_RXCSUM, E1000_RXCSUM_PCSD);
+	for (unsigned i = 0; i < E1000_RSSRK_NUM; i++) {
+		const uint8_t *k = pl_eth_rss_key + 4 * i;
+
+		e1000_write(p, E1000_RSSRK(i), (uint32_t)k[0] | (uint32_t)k[1] << 8 |
+			    (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);
+	}
+	/* Bytes 0..3 of a register are entries 4i..4i+3: the odd ones go to queue 1. */
+	uint32_t alt = E1000_RETA_QUEUE << 8 | E1000_RETA_QUEUE << 24;
+	for (unsigned i = 0; i < E1000_RETA_NUM; i++)
+		e1000_write(p, E1000_RETA(i), alt);
+	e1000_write(p, E1000_MRQC, E1000_MRQC_MRQE_RSS | E1000_MRQC_IPV4 | E1000_MRQC_TCPIPV4 |
+		    E1000_MRQC_IPV6 | E1000_MRQC_TCPIPV6EX);
 }
 
 /*
@@ -53,6 +119,7 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 		memset(rq->bufs, 0, n * sizeof(*rq->bufs));
 		return -ENOBUFS;
 	}
+	memset((void *)rq->ring, 0, n * E1000_DESC_SIZE);
 	for (unsigned i = 0; i < n; i++) {
 		if (rq->bufs[i]->buf_len - rq->bufs[i]->data_off < 2048) {
 			pl_err("%s: packet buffers have %u bytes of room; the device writes up to "
@@ -62,8 +129,7 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 			memset(rq->bufs, 0, n * sizeof(*rq->bufs));
 			return -EINVAL;
 		}
-		rq->ring[i].length = 0;
-		post(rq, (uint16_t)i);
+		post(rq, (uint16_t)i, rq->ext);
 	}
 	rq->next = 0;
 	rq->held = 0;
@@ -116,34 +182,32 @@ static inline void refill_spare(struct e1000_rxq *rq, uint16_t n)
 		}
 }
 
-uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
+static inline __attribute__((always_inline)) uint16_t
+rx_burst(struct e1000_rxq *rq, struct pl_pkt **pkts, uint16_t n, const bool ext)
 {
-	struct e1000_rxq *rq = queue;
 	uint16_t i = rq->next, nb = 0;
 	bool moved = false;
 
 	if (n > PL_ETH_MAX_BURST)
 		n = PL_ETH_MAX_BURST;
-	if (!(rq->ring[i].status & E1000_RXD_STAT_DD))
+	if (!(desc_status(rq, i, ext) & E1000_RXD_STAT_DD))
 		return 0;
 	if (rq->nspare < n)
 		refill_spare(rq, n);
 	while (nb < n) {
-		volatile struct e1000_rx_desc *d = &rq->ring[i];
-		uint8_t status = d->status;
+		uint32_t status = desc_status(rq, i, ext);
 
 		if (!(status & E1000_RXD_STAT_DD))
 			break;
 		pl_dma_rmb();	/* DD seen: the rest of the descriptor is valid */
-		uint8_t errors = d->errors;
-		uint16_t len = d->length;
+		uint16_t len = desc_len(rq, i, ext);
 
 		if (pl_unlikely(!(status & E1000_RXD_STAT_EOP) || rq->in_frag)) {
 			/* A frame longer than the buffer: drop every piece up to EOP. */
 			if (!rq->in_frag)
 				rq->err_frag++;
 			rq->in_frag = !(status & E1000_RXD_STAT_EOP);
-		} else if (pl_unlikely((errors & E1000_RXD_ERR_FRAME) || !len)) {
+		} else if (pl_unlikely(desc_bad(rq, i, status, ext) || !len)) {
 			rq->err_frame++;
 		} else {
 			if (pl_unlikely(!rq->nspare)) {
@@ -159,7 +223,7 @@ uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			pkts[nb++] = pkt;
 			rq->bufs[i] = rq->spare[--rq->nspare];
 		}
-		post(rq, i);
+		post(rq, i, ext);
 		i = (i + 1) & rq->mask;
 		moved = true;
 	}
@@ -183,4 +247,14 @@ uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		}
 	}
 	return nb;
+}
+
+uint16_t e1000_rx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
+{
+	return rx_burst(queue, pkts, n, false);
+}
+
+uint16_t e1000_rx_burst_ext(void *queue, struct pl_pkt **pkts, uint16_t n)
+{
+	return rx_burst(queue, pkts, n, true);
 }

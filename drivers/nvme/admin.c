@@ -75,7 +75,8 @@ static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
 	return found;
 }
 
-int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl)
+int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
+			       struct nvme_cqe *cpl, unsigned timeout_ms)
 {
 	struct pl_nvme_queue *q = &c->admin;
 
@@ -88,7 +89,7 @@ int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nv
 	pl_nvme_push_sqe(q, cmd);
 	pl_nvme_ring_sq(q);
 
-	uint64_t deadline = pl_nvme_now_ms() + ADMIN_TIMEOUT_MS;
+	uint64_t deadline = pl_nvme_now_ms() + timeout_ms;
 	long sleep_ns = 1000;
 	for (;;) {
 		if (reap(c, cmd->cid, cpl))
@@ -96,14 +97,19 @@ int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nv
 		if (pl_nvme_check_fatal(c))
 			return -EIO;
 		if (pl_nvme_now_ms() > deadline) {
-			pl_err("%s: admin command 0x%02x (CID %u) did not complete within %d ms",
-			       pl_vfio_addr(c->dev), cmd->opcode, cmd->cid, ADMIN_TIMEOUT_MS);
+			pl_err("%s: admin command 0x%02x (CID %u) did not complete within %u ms",
+			       pl_vfio_addr(c->dev), cmd->opcode, cmd->cid, timeout_ms);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = sleep_ns }, NULL);
 		if (sleep_ns < 1000000)
 			sleep_ns *= 2;
 	}
+}
+
+int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl)
+{
+	return pl_nvme_admin_timed_locked(c, cmd, cpl, ADMIN_TIMEOUT_MS);
 }
 
 /* Reaps what the admin queue holds now, AERs included; admin_lock held. */

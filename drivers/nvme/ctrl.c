@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define SHUTDOWN_TIMEOUT_MS 10000	/* when RTD3E does not say */
+#define RESET_BARRIER_MS 1000		/* the admin round trip before a reset's disable */
 
 bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
 {
@@ -258,6 +259,22 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	__atomic_add_fetch(&c->gen, 1, __ATOMIC_ACQ_REL);
 	c->resets++;
 	c->aer_out = 0;
+	/*
+	 * Then one admin round trip, if the controller still answers: it has then taken in
+	 * every doorbell written before. QEMU fetches in a handler run after the doorbell
+	 * write and posts the admin completion from one run after that. Its disable drains
+	 * each namespace in turn and runs such handlers meanwhile: a fetch still pending
+	 * started commands during the drain that completed into freed queues, and QEMU 7.2
+	 * crashed (tests/device/test_nvme_faults.c). Harmless on a drive; a failed
+	 * controller is not asked.
+	 */
+	if (!c->failed) {
+		struct nvme_sqe get = {
+			.opcode = NVME_ADMIN_GET_FEATURES,
+			.cdw10 = NVME_FEAT_NUM_QUEUES,
+		};
+		pl_nvme_admin_timed_locked(c, &get, &cpl, RESET_BARRIER_MS);
+	}
 	ret = enable(c);
 	if (!ret)
 		ret = set_queue_count_locked(c);

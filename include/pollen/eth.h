@@ -43,12 +43,21 @@ struct pl_eth_port;
 struct pl_eth_conf {
 	struct pl_mempool *pool;	/* RX buffers come from here (pl_pkt_pool_create); it must
 					 * outlive the port, its data room at least 2048 bytes */
-	unsigned rx_queues, tx_queues;	/* 0: 1 */
+	unsigned rx_queues, tx_queues;	/* 0: 1; up to 2 on the 82574L (PL_ETH_MAX_QUEUES) */
 	unsigned rx_desc, tx_desc;	/* ring sizes, powers of two, 8 to 4096 (0: 512 each) */
 	bool promisc;			/* take every frame, whatever its destination */
 	bool allmulti;			/* take every multicast frame */
 	bool interrupts;		/* RX and link events into eventfds: pl_eth_rx_irq_fd() */
 };
+
+/*
+ * With more than one RX queue (RSS) an IPv4 or IPv6 frame goes to the queue its Toeplitz
+ * hash picks: over its addresses, and its ports for TCP, with this 40-byte key (Intel's
+ * drivers' default, the one Microsoft's RSS specification verifies with), the queue being
+ * the hash modulo rx_queues. Every other frame goes to queue 0. A flow stays on one queue.
+ */
+#define PL_ETH_RSS_KEY_LEN 40
+PL_API extern const uint8_t pl_eth_rss_key[PL_ETH_RSS_KEY_LEN];
 
 /**
  * pl_eth_open() - take the NIC at PCI address @addr (bound to vfio-pci) on @ctx, reset

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,8 @@ static void io_done(void *arg, const struct pl_nvme_cpl *cpl)
 {
 	struct io *io = arg;
 
-	io->calls++;
 	io->cpl = *cpl;
+	__atomic_add_fetch(&io->calls, 1, __ATOMIC_RELEASE);	/* read by other threads */
 }
 
 /* Polls until every one of @n has ended once, failing the case after @ms. */
@@ -67,9 +68,18 @@ static void wait_all(struct pl_nvme_qpair *qp, struct io *ios, int n, double ms)
 /* ---- a reset while two threads have commands in flight ---- */
 
 #define INFLIGHT 32
-#define IO_BLOCKS 256		/* 128 KiB: big enough that the emulator is still busy */
-#define SLOW_READS 4		/* of the 32, reads on the throttled namespace: surely in flight */
+#define IO_BLOCKS 256		/* 128 KiB, on namespace 1 */
+#define SLOW 4			/* of the 32, on the throttled namespace: 2 reads, 2 writes */
+#define SLOW_BLOCKS 8
 
+/*
+ * The reset comes while both pairs have commands out: writes on namespace 1, and the
+ * throttled ones, which two a second pass. QEMU's disable drains its namespaces, which
+ * lets the throttled through and may post some of them as done; the last to finish in a
+ * drain it never posts (its queue is freed first): one at least is ended by the reset
+ * whenever one was held. A reset right after a doorbell once crashed QEMU 7.2 (see
+ * pl_nvme_reset_locked): this case is that race, run on every boot.
+ */
 struct worker {
 	struct pl_nvme_qpair *qp;
 	unsigned index;
@@ -77,78 +87,104 @@ struct worker {
 	char *buf;		/* INFLIGHT buffers of IO_BLOCKS * 512 */
 	struct io ios[INFLIGHT];
 	int *in_flight;		/* raised once its commands went out */
-	unsigned ended_by_reset, succeeded, resubmitted;
+	unsigned ended_by_reset;
 	char failure[256];
 };
 
 static uint64_t lba_of(const struct worker *w, int i)
 {
+	if (i < SLOW)
+		return (uint64_t)(w->index * SLOW + (unsigned)i) * SLOW_BLOCKS;
 	return (uint64_t)(w->index * INFLIGHT + (unsigned)i) * IO_BLOCKS;
 }
 
-/* Request @i: a read of the throttled namespace for the first few, else a write. */
+static uint32_t nsid_of(const struct worker *w, int i)
+{
+	return i < SLOW ? w->slow : 1;
+}
+
+static uint32_t blocks_of(int i)
+{
+	return i < SLOW ? SLOW_BLOCKS : IO_BLOCKS;
+}
+
+/* Request @i: a read of the throttled namespace for the first two, else a write. */
 static int submit(struct worker *w, int i)
 {
-	size_t bytes = IO_BLOCKS * 512;
+	char *buf = w->buf + (size_t)i * IO_BLOCKS * 512;
 
-	if (i < SLOW_READS)
-		return pl_nvme_read(w->qp, w->slow, w->buf + i * bytes, (uint64_t)i * 8, 8,
-				    io_done, &w->ios[i]);
-	return pl_nvme_write(w->qp, 1, w->buf + i * bytes, lba_of(w, i), IO_BLOCKS, io_done,
+	if (i < SLOW / 2)
+		return pl_nvme_read(w->qp, w->slow, buf, lba_of(w, i), SLOW_BLOCKS, io_done,
+				    &w->ios[i]);
+	return pl_nvme_write(w->qp, nsid_of(w, i), buf, lba_of(w, i), blocks_of(i), io_done,
 			     &w->ios[i]);
 }
 
 static void *reset_worker(void *arg)
 {
 	struct worker *w = arg;
-	size_t bytes = IO_BLOCKS * 512;
+	bool raised = false;	/* the main thread waits for it, whatever happens */
 
 	for (int i = 0; i < INFLIGHT; i++) {
-		pattern_fill(w->buf + i * bytes, 1, lba_of(w, i), IO_BLOCKS, 512, 77);
+		pattern_fill(w->buf + (size_t)i * IO_BLOCKS * 512, nsid_of(w, i), lba_of(w, i),
+			     blocks_of(i), 512, 77);
 		if (submit(w, i)) {
 			snprintf(w->failure, sizeof(w->failure), "request %d not queued", i);
-			return NULL;
+			goto out;
 		}
 	}
 	pl_nvme_kick(w->qp);
 	__atomic_add_fetch(w->in_flight, 1, __ATOMIC_RELEASE);
+	raised = true;
 	/* Each ends once; those the reset ended are sent again, as a caller would. */
 	double end = now_ms() + 60000;
 	for (;;) {
 		int done = 0;
 		for (int i = 0; i < INFLIGHT; i++) {
 			struct io *io = &w->ios[i];
-			if (io->calls > 1) {
-				snprintf(w->failure, sizeof(w->failure), "write %d ended %d times", i,
-					 io->calls);
-				return NULL;
+			int calls = __atomic_load_n(&io->calls, __ATOMIC_ACQUIRE);
+			if (calls > 1) {
+				snprintf(w->failure, sizeof(w->failure), "request %d ended %d times",
+					 i, calls);
+				goto out;
 			}
-			if (io->calls && io->cpl.status == PL_NVME_SC_RESET) {
+			if (calls && io->cpl.status == PL_NVME_SC_RESET) {
 				w->ended_by_reset++;
-				w->resubmitted++;
 				*io = (struct io){ 0 };
 				if (submit(w, i)) {
 					snprintf(w->failure, sizeof(w->failure), "resubmit %d refused", i);
-					return NULL;
+					goto out;
 				}
 				continue;
 			}
-			if (io->calls && io->cpl.status) {
-				snprintf(w->failure, sizeof(w->failure), "write %d ended with %s", i,
+			if (calls && io->cpl.status) {
+				snprintf(w->failure, sizeof(w->failure), "request %d ended with %s", i,
 					 pl_nvme_status_name(io->cpl.status));
-				return NULL;
+				goto out;
 			}
-			done += io->calls;
+			done += calls;
 		}
 		if (done == INFLIGHT)
 			break;
 		if (pl_nvme_poll(w->qp, 0) < 0 || now_ms() > end) {
 			snprintf(w->failure, sizeof(w->failure), "poll failed or timed out");
-			return NULL;
+			goto out;
 		}
 	}
-	w->succeeded = INFLIGHT;
+out:
+	if (!raised)
+		__atomic_add_fetch(w->in_flight, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* The throttled requests of @w not ended yet. */
+static int slow_outstanding(struct worker *w)
+{
+	int n = 0;
+
+	for (int i = 0; i < SLOW; i++)
+		n += !__atomic_load_n(&w->ios[i].calls, __ATOMIC_ACQUIRE);
+	return n;
 }
 
 TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pairs_work_again,
@@ -182,6 +218,7 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 		cr_assert_eq(pthread_create(&th[i], NULL, reset_worker, &w[i]), 0);
 	while (__atomic_load_n(&in_flight, __ATOMIC_ACQUIRE) < 2)
 		;
+	int held = slow_outstanding(&w[0]) + slow_outstanding(&w[1]);
 	double t0 = now_ms();
 	cr_assert_eq(pl_nvme_reset(ctrl), 0);
 	double reset_ms = now_ms() - t0;
@@ -190,27 +227,28 @@ TESTBED_TEST(nvme_faults, a_reset_under_load_ends_each_command_once_and_the_pair
 	double recovered_ms = now_ms() - t0;
 	for (int i = 0; i < 2; i++)
 		cr_assert_eq(w[i].failure[0], 0, "queue pair %d: %s", i, w[i].failure);
-	cr_log_info("reset in %.1f ms; all %d requests done %.1f ms after it began; ended by the "
-		    "reset and sent again: %u and %u", reset_ms, 2 * INFLIGHT, recovered_ms,
-		    w[0].ended_by_reset, w[1].ended_by_reset);
-	/* The throttle lets a burst of two or three through at once; the rest wait. */
-	cr_expect_geq(w[0].ended_by_reset + w[1].ended_by_reset, SLOW_READS,
-		      "fewer than %d of the %d throttled reads were in flight at the reset",
-		      SLOW_READS, 2 * SLOW_READS);
+	unsigned ended = w[0].ended_by_reset + w[1].ended_by_reset;
+	cr_log_info("reset in %.1f ms with %d of %d throttled requests held; all %d requests "
+		    "done %.1f ms after it began; ended by the reset and sent again: %u", reset_ms,
+		    held, 2 * SLOW, 2 * INFLIGHT, recovered_ms, ended);
+	/* Two a second pass the throttle: the eighth waits seconds. */
+	cr_assert_gt(held, 0, "every throttled request passed before the reset");
+	cr_expect_gt(ended, 0, "the reset ended none of the %d requests it found in flight", held);
 	cr_expect_eq(pl_nvme_resets(ctrl), 1);
 	cr_expect_eq(pl_nvme_qpair_id(w[0].qp), qid0, "the pair came back at another ID");
 	cr_expect_eq(pl_nvme_qpair_id(w[1].qp), qid1);
 	cr_expect_eq(pl_nvme_qpair_slots(w[0].qp), 64, "the pair came back at another depth");
 
-	/* Every block reads back: from before the reset, and written across it. */
+	/* Every block reads back: from before the reset, and written before and across it. */
 	char *back = testbed_dma(INFLIGHT * bytes);
 	for (int p = 0; p < 2; p++) {
 		memset(back, 0, INFLIGHT * bytes);
-		for (int i = SLOW_READS; i < INFLIGHT; i++) {
+		for (int i = SLOW / 2; i < INFLIGHT; i++) {
+			char *b = back + (size_t)i * bytes;
 			uint64_t lba = lba_of(&w[p], i);
-			cr_assert_eq(pl_nvme_read_sync(w[p].qp, 1, back + i * bytes, lba, IO_BLOCKS,
-						       NULL), 0);
-			long bad = pattern_check(back + i * bytes, 1, lba, IO_BLOCKS, 512, 77);
+			cr_assert_eq(pl_nvme_read_sync(w[p].qp, nsid_of(&w[p], i), b, lba,
+						       blocks_of(i), NULL), 0);
+			long bad = pattern_check(b, nsid_of(&w[p], i), lba, blocks_of(i), 512, 77);
 			cr_expect_eq(bad, -1, "pair %d: block %ld of write %d does not read back",
 				     p, bad, i);
 		}
@@ -250,23 +288,31 @@ TESTBED_TEST(nvme_faults, commands_that_time_out_are_aborted_or_reset_and_the_ne
 	double took = now_ms() - t0;
 	int timed_out = 0, ok = 0;
 	for (int i = 0; i < 10; i++) {
+		const struct pl_nvme_cpl *cpl = &ios[i].cpl;
+
 		cr_expect_eq(ios[i].calls, 1, "read %d ended %d times", i, ios[i].calls);
-		if (ios[i].cpl.status == PL_NVME_SC_TIMEOUT)
+		if (cpl->status == PL_NVME_SC_TIMEOUT) {
 			timed_out++;
-		else if (!ios[i].cpl.status)
+			cr_expect(cpl->nsid == slow && cpl->lba == (uint64_t)i * 8 &&
+				  cpl->blocks == 8 && cpl->opcode == NVME_NVM_READ,
+				  "timed-out read %d names namespace %u, LBA %llu, %u blocks, "
+				  "opcode %u", i, cpl->nsid, (unsigned long long)cpl->lba,
+				  cpl->blocks, cpl->opcode);
+		} else if (!cpl->status) {
 			ok++;
-		else
-			cr_expect_fail("read %d ended with %s", i,
-				       pl_nvme_status_name(ios[i].cpl.status));
+		} else {
+			cr_expect_fail("read %d ended with %s", i, pl_nvme_status_name(cpl->status));
+		}
 	}
 	cr_log_info("10 throttled reads, timeout 300 ms: %d timed out, %d done, all ended in "
 		    "%.0f ms, %u reset(s)", timed_out, ok, took, pl_nvme_resets(ctrl));
+	/*
+	 * QEMU aborts nothing, so the driver resets; the reset's drain lets the throttled
+	 * reads through and may post some as done (they did complete). The last of them it
+	 * never posts: one read at least is ended as timed out.
+	 */
 	cr_expect_gt(timed_out, 0, "no read timed out");
-	cr_expect_eq(ios[9].cpl.status, PL_NVME_SC_TIMEOUT, "the last read did not time out");
-	cr_expect_eq(ios[9].cpl.nsid, slow);
-	cr_expect_eq(ios[9].cpl.lba, 72, "the timed-out read names LBA %llu",
-		     (unsigned long long)ios[9].cpl.lba);
-	cr_expect_eq(ios[9].cpl.opcode, NVME_NVM_READ);
+	cr_expect_geq(pl_nvme_resets(ctrl), 1, "no reset after the Abort failed");
 
 	/* The next I/O works, on the same pair. */
 	pattern_fill(buf, 1, 4096, 16, 512, 9);
