@@ -203,6 +203,19 @@ static inline void pg_stamp(uint8_t *f, unsigned size, uint64_t seq, uint64_t no
 		memcpy(f + PG_OFF_CHECK, chk, size - PG_OFF_CHECK);
 }
 
+/*
+ * Frame @seq of @flows (--flows): from the template's source address plus seq % flows,
+ * the header checksum made again. Receive-side scaling hashes over the addresses.
+ */
+static inline void pg_flow(uint8_t *f, uint32_t base_ip, uint64_t seq, unsigned flows)
+{
+	uint8_t *ip = f + PG_OFF_IP;
+
+	pg_put32(ip + 12, base_ip + (uint32_t)(seq % flows));
+	pg_put16(ip + 10, 0);
+	pg_put16(ip + 10, pg_ip_csum(ip));
+}
+
 /* The 48-bit send time of a frame. */
 static inline uint64_t pg_frame_ts(const uint8_t *f)
 {
@@ -227,11 +240,16 @@ static inline enum pg_verdict pg_check(const uint8_t *f, unsigned len, const uin
 	    memcmp(f + PG_OFF_IP_ID, tmpl + PG_OFF_IP_ID, 2))
 		return PG_OTHER;
 	/*
-	 * The header as the template has it, but the UDP checksum: 0 ("none") unless the
-	 * sender had the NIC fill it in (--tx-csum); then it must check.
+	 * The header as the template has it, but the source address and the checksums: the
+	 * UDP one is 0 ("none") unless the sender had the NIC fill it in (--tx-csum); then it
+	 * must check.
 	 */
-	if (len != size || memcmp(f, tmpl, PG_OFF_UDP + 6) ||
+	if (len != size || memcmp(f, tmpl, PG_OFF_IP + 10) ||
+	    memcmp(f + PG_OFF_IP + 16, tmpl + PG_OFF_IP + 16, PG_OFF_UDP + 6 - PG_OFF_IP - 16) ||
 	    memcmp(f + PG_OFF_UDP + 8, tmpl + PG_OFF_UDP + 8, PG_OFF_SEQ - PG_OFF_UDP - 8))
+		return PG_CORRUPT;
+	/* The source address may be another flow's (--flows): the header's checksum holds. */
+	if (pg_ip_csum(f + PG_OFF_IP))
 		return PG_CORRUPT;
 	*seq = pg_get64(f + PG_OFF_SEQ);
 

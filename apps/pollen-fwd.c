@@ -3,12 +3,14 @@
  * io mode, and ixy-fwd: what comes in on port 0 leaves by port 1 and the other way round,
  * 2 with 3, and so on; an odd last port sends back out of itself. Frames go out as they
  * came (io mode) unless --dst-mac asks for the MAC addresses to be rewritten (l2fwd).
- * One thread polls every port; it prints each port's rates every second and totals at
- * the end (SIGINT or SIGTERM end a run cleanly, with the totals).
+ * One thread polls every port, or with --queues N (RSS on NICs that have it) one thread
+ * per queue, each forwarding its queue of every port to the same queue of the peer; the
+ * first prints each port's rates every second, and totals come at the end (SIGINT or
+ * SIGTERM end a run cleanly, with the totals).
  *
  *   pollen-fwd -p 0000:00:03.0,0000:00:04.0 [-t SECONDS] [-b BURST] [--dst-mac MAC,MAC]
- *              [--tx-first N] [--no-promisc] [--pool N] [--rx-desc N] [--tx-desc N]
- *              [--iommu auto|iommufd|vfio] [-q] [--json]
+ *              [--queues N] [--tx-first N] [--no-promisc] [--pool N] [--rx-desc N]
+ *              [--tx-desc N] [--iommu auto|iommufd|vfio] [--sleep] [-q] [--json]
  *
  * --json prints the totals as JSON on stdout; the lines for people (set-up, per second)
  * then go to stderr, where -q drops the per-second ones. Exit status: 0 when it ran, 1
@@ -27,6 +29,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,14 +50,16 @@
 #define IDLE_POLLS 1024		/* --sleep: empty loops before sleeping on the interrupts */
 #define SLEEP_MS 100		/* and the longest sleep: the clock and Ctrl-C are looked at */
 #define NS 1000000000ull
+#define TX_FIRST_FLOWS 64	/* --tx-first with --queues: source addresses used */
 
 static struct {
 	char addr[MAX_PORTS][PL_PCI_ADDR_LEN];
 	uint8_t dst_mac[MAX_PORTS][PL_ETH_ADDR_LEN];
-	unsigned nports, ndst, burst, seconds, pool, rx_desc, tx_desc, tx_first;
+	unsigned nports, ndst, burst, seconds, pool, rx_desc, tx_desc, tx_first, queues;
 	bool promisc, quiet, json, sleep;
 	enum pl_iommu_backend iommu;
-} cfg = { .burst = PL_ETH_MAX_BURST, .rx_desc = 512, .tx_desc = 512, .promisc = true };
+} cfg = { .burst = PL_ETH_MAX_BURST, .rx_desc = 512, .tx_desc = 512, .promisc = true,
+	  .queues = 1 };
 
 static int stop;	/* set by the signal handler: an atomic int is async-signal-safe */
 
@@ -72,20 +77,50 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)t.tv_sec * NS + (uint64_t)t.tv_nsec;
 }
 
+/*
+ * The app's counts for a port's queue; bytes are frame bytes with the CRC. The queue's
+ * worker alone writes them; the first worker reads them all for the per-second lines.
+ */
+struct counts {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t tx_refused;		/* tx_burst did not take them: freed */
+};
+
 struct port {
 	struct pl_eth_port *eth;
 	const char *addr;
 	unsigned peer;			/* the port its received frames leave by */
 	uint8_t mac[PL_ETH_ADDR_LEN];
 	uint8_t hdr[2 * PL_ETH_ADDR_LEN];	/* --dst-mac: how frames leaving here start */
-	/* the app's counts; bytes are frame bytes with the CRC */
-	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	uint64_t tx_refused;		/* tx_burst did not take them: freed */
+	struct counts q[PL_ETH_MAX_QUEUES];
+	struct counts last;		/* the sums at the last per-second line */
 	uint64_t injected;		/* --tx-first frames */
 	struct pl_eth_stats base;	/* the device's totals when forwarding began */
-	struct pl_eth_stats last;	/* and at the last per-second line */
-	uint64_t last_rx, last_rx_bytes, last_tx, last_tx_bytes, last_refused;
+	struct pl_eth_stats last_st;	/* and at the last per-second line */
 };
+
+/* One writer a counter: a relaxed store is enough for a reader elsewhere. */
+static inline void add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* The port's counts over its queues. */
+static struct counts sum(const struct port *p)
+{
+	struct counts t = { 0 };
+
+	for (unsigned q = 0; q < cfg.queues; q++) {
+		const struct counts *c = &p->q[q];
+
+		t.rx_packets += __atomic_load_n(&c->rx_packets, __ATOMIC_RELAXED);
+		t.rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
+		t.tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
+		t.tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
+		t.tx_refused += __atomic_load_n(&c->tx_refused, __ATOMIC_RELAXED);
+	}
+	return t;
+}
 
 static uint64_t dev_errors(const struct pl_eth_stats *s)
 {
@@ -105,10 +140,13 @@ static void usage(FILE *f)
 		"  -b, --burst N         frames per burst, 1..%d (64: fewer tail writes a frame)\n"
 		"  --dst-mac MAC[,MAC..] rewrite MACs: frames leaving port i get destination MAC i and\n"
 		"                        port i's own source MAC (default: sent unchanged, io mode)\n"
+		"  --queues N            N RX and TX queues a port and a worker thread a queue, 1..%d\n"
+		"                        (the 82574L has 2: RSS spreads flows over them; 1)\n"
 		"  --no-promisc          take only frames for the port's MAC (default: every frame)\n"
 		"  --tx-first N          send N 60-byte UDP frames out of each port at start, to the\n"
 		"                        peer's MAC (or --dst-mac), so that ports wired back to back\n"
-		"                        keep them looping (testpmd's 'start tx_first')\n"
+		"                        keep them looping (testpmd's 'start tx_first'); with\n"
+		"                        --queues, from %d source addresses, for RSS to spread\n"
 		"  --pool N              packet buffers (default: enough for the rings and bursts)\n"
 		"  --rx-desc N, --tx-desc N  ring sizes, powers of two from 8 to 4096 (512)\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
@@ -119,7 +157,8 @@ static void usage(FILE *f)
 		"Mbit/s counts frame bytes with the 4-byte CRC, without preamble and inter-frame gap\n"
 		"(add 20 bytes a frame for the line's rate). drops: frames the TX ring had no room\n"
 		"for, plus frames the device missed for want of RX descriptors; errors: the device's\n"
-		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST, IDLE_POLLS);
+		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST,
+		PL_ETH_MAX_QUEUES, TX_FIRST_FLOWS, IDLE_POLLS);
 }
 
 /* Splits @s at commas into @n items of @len bytes at most. */
@@ -181,7 +220,8 @@ static int parse_desc(const char *s, unsigned *out)
 
 static int parse_args(int argc, char **argv)
 {
-	enum { O_DST = 256, O_NOPROMISC, O_TXFIRST, O_POOL, O_RXDESC, O_TXDESC, O_IOMMU, O_JSON, O_SLEEP };
+	enum { O_DST = 256, O_NOPROMISC, O_TXFIRST, O_POOL, O_RXDESC, O_TXDESC, O_IOMMU, O_JSON,
+	       O_SLEEP, O_QUEUES };
 	static const struct option longs[] = {
 		{ "ports", required_argument, NULL, 'p' },
 		{ "time", required_argument, NULL, 't' },
@@ -196,6 +236,7 @@ static int parse_args(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "sleep", no_argument, NULL, O_SLEEP },
+		{ "queues", required_argument, NULL, O_QUEUES },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -224,6 +265,7 @@ static int parse_args(int argc, char **argv)
 		case 'q': cfg.quiet = true; break;
 		case O_JSON: cfg.json = true; break;
 		case O_SLEEP: cfg.sleep = true; break;
+		case O_QUEUES: bad = cli_uint(optarg, 1, PL_ETH_MAX_QUEUES, &cfg.queues); break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -279,8 +321,12 @@ static void send_first(struct port *ports, unsigned i, struct pl_mempool *pool, 
 			for (unsigned k = 0; k < want; k++) {
 				memcpy(pl_pkt_data(pkts[k]), tmpl, PG_SIZE_MIN);
 				pkts[k]->len = PG_SIZE_MIN;
-				pg_stamp(pl_pkt_data(pkts[k]), PG_SIZE_MIN, seq++,
+				pg_stamp(pl_pkt_data(pkts[k]), PG_SIZE_MIN, seq,
 					 clock_ns(CLOCK_MONOTONIC));
+				/* With queues, frames of TX_FIRST_FLOWS flows: RSS spreads them. */
+				if (cfg.queues > 1)
+					pg_flow(pl_pkt_data(pkts[k]), fp.src_ip, seq, TX_FIRST_FLOWS);
+				seq++;
 			}
 			off = 0;
 			left = want;
@@ -307,11 +353,12 @@ static void per_second(struct port *ports, unsigned n, double elapsed, double dt
 	for (unsigned i = 0; i < n; i++) {
 		struct port *p = &ports[i];
 		struct pl_eth_stats st;
+		struct counts c = sum(p);
 
 		/* Every second whether or not it prints: the device's counters are 32 bits. */
 		if (pl_eth_stats(p->eth, &st))
-			st = p->last;
-		if (st.link_changes != p->last.link_changes) {
+			st = p->last_st;
+		if (st.link_changes != p->last_st.link_changes) {
 			struct pl_eth_link l;
 
 			pl_eth_link(p->eth, &l);
@@ -319,60 +366,69 @@ static void per_second(struct port *ports, unsigned n, double elapsed, double dt
 				l.up ? "up" : "down: not sending");
 		}
 		if (!cfg.quiet) {
-			uint64_t drops = p->tx_refused - p->last_refused + st.rx_missed -
-					 p->last.rx_missed;
+			uint64_t drops = c.tx_refused - p->last.tx_refused + st.rx_missed -
+					 p->last_st.rx_missed;
 			fprintf(human, "[%4.0fs] %s  rx %9.0f pps %8.1f Mbit/s  tx %9.0f pps %8.1f "
 				"Mbit/s  drops %llu  errors %llu\n", elapsed, p->addr,
-				(double)(p->rx_packets - p->last_rx) / dt,
-				(double)(p->rx_bytes - p->last_rx_bytes) * 8 / dt / 1e6,
-				(double)(p->tx_packets - p->last_tx) / dt,
-				(double)(p->tx_bytes - p->last_tx_bytes) * 8 / dt / 1e6,
+				(double)(c.rx_packets - p->last.rx_packets) / dt,
+				(double)(c.rx_bytes - p->last.rx_bytes) * 8 / dt / 1e6,
+				(double)(c.tx_packets - p->last.tx_packets) / dt,
+				(double)(c.tx_bytes - p->last.tx_bytes) * 8 / dt / 1e6,
 				(unsigned long long)drops,
-				(unsigned long long)(dev_errors(&st) - dev_errors(&p->last)));
+				(unsigned long long)(dev_errors(&st) - dev_errors(&p->last_st)));
 		}
-		p->last = st;
-		p->last_rx = p->rx_packets;
-		p->last_rx_bytes = p->rx_bytes;
-		p->last_tx = p->tx_packets;
-		p->last_tx_bytes = p->tx_bytes;
-		p->last_refused = p->tx_refused;
+		p->last_st = st;
+		p->last = c;
 	}
 	if (!cfg.quiet)
 		fflush(human);
 }
 
-static struct pl_irq_waiter *waiter;	/* --sleep: every port's RX (and link) eventfd */
-static uint64_t sleeps, wakeups;
+/* A forwarding thread: queue q of every port. */
+struct worker {
+	unsigned q;
+	struct port *ports;
+	unsigned n;
+	struct pl_irq_waiter *waiter;	/* --sleep: queue q's RX eventfds (and the links', q 0) */
+	uint64_t sleeps, wakeups;
+	double secs;
+	pthread_t thread;
+};
 
 /*
- * --sleep, after IDLE_POLLS empty loops: arm every port's RX interrupt and sleep unless a
- * frame came in meanwhile (for SLEEP_MS at most: the per-second lines and Ctrl-C go on);
- * disarm them all again before polling.
+ * --sleep, after IDLE_POLLS empty loops: arm the worker's RX queue interrupt on every
+ * port and sleep unless a frame came in meanwhile (for SLEEP_MS at most: the per-second
+ * lines and Ctrl-C go on); disarm them all again before polling.
  */
-static void sleep_on_interrupts(struct port *ports, unsigned n)
+static void sleep_on_interrupts(struct worker *w)
 {
 	bool waiting = false;
 	void *tags[2 * MAX_PORTS];
 
-	for (unsigned i = 0; i < n; i++)
-		waiting |= pl_eth_rx_intr_enable(ports[i].eth, 0) == 1;
+	for (unsigned i = 0; i < w->n; i++)
+		waiting |= pl_eth_rx_intr_enable(w->ports[i].eth, w->q) == 1;
 	if (!waiting) {
-		sleeps++;
-		if (pl_irq_wait(waiter, SLEEP_MS, tags, 2 * MAX_PORTS) > 0)
-			wakeups++;
+		w->sleeps++;
+		if (pl_irq_wait(w->waiter, SLEEP_MS, tags, 2 * MAX_PORTS) > 0)
+			w->wakeups++;
 	}
-	for (unsigned i = 0; i < n; i++)
-		pl_eth_rx_intr_disable(ports[i].eth, 0);
+	for (unsigned i = 0; i < w->n; i++)
+		pl_eth_rx_intr_disable(w->ports[i].eth, w->q);
 }
 
 /*
  * The data path: no system call, no allocation but the drivers' buffer refills, no
  * lock. The coarse clock (the vDSO's tick, a few ns) is read once every CLOCK_EVERY
  * loops: that is under a millisecond even at 2 x 64 frames a loop at 15 Mpps, and idle
- * loops are cheaper still. The exact clock is read only for the per-second lines.
+ * loops are cheaper still. The exact clock is read only for the per-second lines, by
+ * the first worker, which also ends the run; the others stop when it says.
  */
-static double forward(struct port *ports, unsigned n)
+static void *forward(void *arg)
 {
+	struct worker *w = arg;
+	struct port *ports = w->ports;
+	const unsigned n = w->n, q = w->q;
+	const bool lead = q == 0;
 	struct pl_pkt *pkts[FWD_GATHER * PL_ETH_MAX_BURST];
 	const uint16_t burst = (uint16_t)cfg.burst;
 	const bool rewrite = cfg.ndst;
@@ -387,7 +443,7 @@ static double forward(struct port *ports, unsigned n)
 
 		for (unsigned i = 0; i < n; i++) {
 			struct port *in = &ports[i], *out = &ports[in->peer];
-			uint16_t nb = pl_eth_rx_burst(in->eth, 0, pkts, burst);
+			uint16_t nb = pl_eth_rx_burst(in->eth, q, pkts, burst);
 
 			if (!nb)
 				continue;
@@ -399,7 +455,7 @@ static double forward(struct port *ports, unsigned n)
 			 * forwarded with a tail write a burst, 860k with this).
 			 */
 			for (unsigned g = 1; g < FWD_GATHER && nb == g * burst; g++)
-				nb += pl_eth_rx_burst(in->eth, 0, pkts + nb, burst);
+				nb += pl_eth_rx_burst(in->eth, q, pkts + nb, burst);
 			uint64_t bytes = 0;
 			for (unsigned k = 0; k < nb; k++) {
 				bytes += pkts[k]->len;
@@ -410,25 +466,25 @@ static double forward(struct port *ports, unsigned n)
 					__builtin_prefetch(pl_pkt_data(pkts[k + 1]), 1);
 				memcpy(pl_pkt_data(pkts[k]), out->hdr, sizeof(out->hdr));
 			}
-			in->rx_packets += nb;
-			in->rx_bytes += bytes + (uint64_t)nb * CRC_LEN;
+			add(&in->q[q].rx_packets, nb);
+			add(&in->q[q].rx_bytes, bytes + (uint64_t)nb * CRC_LEN);
 
-			uint16_t sent = pl_eth_tx_burst(out->eth, 0, pkts, nb);
+			uint16_t sent = pl_eth_tx_burst(out->eth, q, pkts, nb);
 			if (pl_unlikely(sent < nb)) {
 				/* A full TX ring: like l2fwd, drop rather than stall RX. */
 				for (unsigned k = sent; k < nb; k++)
 					bytes -= pkts[k]->len;
-				out->tx_refused += nb - sent;
+				add(&out->q[q].tx_refused, nb - sent);
 				pl_pkt_free_bulk(pkts + sent, nb - sent);
 			}
-			out->tx_packets += sent;
-			out->tx_bytes += bytes + (uint64_t)sent * CRC_LEN;
+			add(&out->q[q].tx_packets, sent);
+			add(&out->q[q].tx_bytes, bytes + (uint64_t)sent * CRC_LEN);
 		}
 		if (cfg.sleep) {
 			if (moved)
 				idle = 0;
 			else if (++idle >= IDLE_POLLS) {
-				sleep_on_interrupts(ports, n);
+				sleep_on_interrupts(w);
 				idle = 0;
 				loop = CLOCK_EVERY - 1;	/* the clock next, after a sleep */
 			}
@@ -437,6 +493,8 @@ static double forward(struct port *ports, unsigned n)
 			continue;
 		if (__atomic_load_n(&stop, __ATOMIC_RELAXED))
 			break;
+		if (!lead)
+			continue;
 		uint64_t now = clock_ns(CLOCK_MONOTONIC_COARSE);
 		if (now >= next) {
 			uint64_t exact = clock_ns(CLOCK_MONOTONIC);
@@ -445,15 +503,19 @@ static double forward(struct port *ports, unsigned n)
 			last = exact;
 			next += NS;
 		}
-		if (now >= end)
+		if (now >= end) {
+			__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);	/* the others' end */
 			break;
+		}
 	}
-	return (double)(clock_ns(CLOCK_MONOTONIC) - t0) / NS;
+	w->secs = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / NS;
+	return NULL;
 }
 
 /* ---- results ---- */
 
 static double cpu_percent;	/* of one core, while forwarding */
+static uint64_t sleeps, wakeups;	/* --sleep: the workers' sums */
 
 static double tv_s(const struct timeval *tv)
 {
@@ -469,11 +531,11 @@ static void port_totals(struct port *p, struct totals *t)
 	struct pl_eth_stats st;
 
 	if (pl_eth_stats(p->eth, &st))
-		st = p->last;
+		st = p->last_st;
 	t->rx_missed = st.rx_missed - p->base.rx_missed;
 	t->rx_no_desc = st.rx_no_desc - p->base.rx_no_desc;
 	t->rx_nombuf = st.rx_nombuf - p->base.rx_nombuf;
-	t->drops = p->tx_refused + t->rx_missed;
+	t->drops = sum(p).tx_refused + t->rx_missed;
 	t->errors = dev_errors(&st) - dev_errors(&p->base);
 }
 
@@ -484,19 +546,24 @@ static void print_text(struct port *ports, unsigned n, const struct totals *t, d
 	printf("\n");
 	for (unsigned i = 0; i < n; i++) {
 		const struct port *p = &ports[i];
+		struct counts c = sum(p);
 
 		printf("%s -> %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes, drops "
 		       "%llu, errors %llu; device: rx_missed %llu rx_no_desc %llu rx_nombuf %llu",
-		       p->addr, ports[p->peer].addr, (unsigned long long)p->rx_packets,
-		       (unsigned long long)p->rx_bytes, (unsigned long long)p->tx_packets,
-		       (unsigned long long)p->tx_bytes, (unsigned long long)t[i].drops,
+		       p->addr, ports[p->peer].addr, (unsigned long long)c.rx_packets,
+		       (unsigned long long)c.rx_bytes, (unsigned long long)c.tx_packets,
+		       (unsigned long long)c.tx_bytes, (unsigned long long)t[i].drops,
 		       (unsigned long long)t[i].errors, (unsigned long long)t[i].rx_missed,
 		       (unsigned long long)t[i].rx_no_desc, (unsigned long long)t[i].rx_nombuf);
 		if (p->injected)
 			printf("; tx-first %llu", (unsigned long long)p->injected);
 		printf("\n");
-		fwd += p->tx_packets;
-		bytes += p->tx_bytes;
+		for (unsigned q = 0; cfg.queues > 1 && q < cfg.queues; q++)
+			printf("  queue %u: rx %llu packets, tx %llu packets\n", q,
+			       (unsigned long long)p->q[q].rx_packets,
+			       (unsigned long long)p->q[q].tx_packets);
+		fwd += c.tx_packets;
+		bytes += c.tx_bytes;
 	}
 	printf("total: forwarded %llu packets in %.1f s: %.0f pps (%.1f Mbit/s); CPU %.1f%% of a "
 	       "core", (unsigned long long)fwd, secs, (double)fwd / secs,
@@ -519,28 +586,38 @@ static void print_json(struct port *ports, unsigned n, const struct totals *t, d
 	json_bool(&j, "sleep", cfg.sleep);
 	json_u64(&j, "sleeps", sleeps);
 	json_u64(&j, "wakeups", wakeups);
+	json_u64(&j, "queues", cfg.queues);
 	json_array(&j, "ports");
 	for (unsigned i = 0; i < n; i++) {
 		const struct port *p = &ports[i];
+		struct counts c = sum(p);
 
 		json_object(&j, NULL);
 		json_str(&j, "addr", p->addr, PL_PCI_ADDR_LEN);
 		json_str(&j, "to", ports[p->peer].addr, PL_PCI_ADDR_LEN);
-		json_u64(&j, "rx_packets", p->rx_packets);
-		json_u64(&j, "tx_packets", p->tx_packets);
-		json_u64(&j, "rx_bytes", p->rx_bytes);
-		json_u64(&j, "tx_bytes", p->tx_bytes);
+		json_u64(&j, "rx_packets", c.rx_packets);
+		json_u64(&j, "tx_packets", c.tx_packets);
+		json_u64(&j, "rx_bytes", c.rx_bytes);
+		json_u64(&j, "tx_bytes", c.tx_bytes);
 		json_u64(&j, "drops", t[i].drops);
 		json_u64(&j, "errors", t[i].errors);
 		json_u64(&j, "rx_missed", t[i].rx_missed);
 		json_u64(&j, "rx_no_desc", t[i].rx_no_desc);
 		json_u64(&j, "rx_nombuf", t[i].rx_nombuf);
 		json_u64(&j, "tx_first", p->injected);
-		json_num(&j, "rx_pps", (double)p->rx_packets / secs);
-		json_num(&j, "tx_pps", (double)p->tx_packets / secs);
+		json_num(&j, "rx_pps", (double)c.rx_packets / secs);
+		json_num(&j, "tx_pps", (double)c.tx_packets / secs);
+		json_array(&j, "per_queue");
+		for (unsigned q = 0; q < cfg.queues; q++) {
+			json_object(&j, NULL);
+			json_u64(&j, "rx_packets", p->q[q].rx_packets);
+			json_u64(&j, "tx_packets", p->q[q].tx_packets);
+			json_end_object(&j);
+		}
+		json_end_array(&j);
 		json_end_object(&j);
-		rx += p->rx_packets;
-		tx += p->tx_packets;
+		rx += c.rx_packets;
+		tx += c.tx_packets;
 	}
 	json_end_array(&j);
 	json_object(&j, "total");
@@ -562,15 +639,15 @@ int main(int argc, char **argv)
 	cli_on_signals(on_signal);
 
 	/*
-	 * Buffers, per port: a full RX ring (every descriptor holds one), a full TX ring (sent
-	 * packets wait there until a later burst frees them), a burst in the app's hands
-	 * between rx and tx, and a burst the RX refill may take ahead; the gathered bursts
-	 * beyond the first (one port's at a time); then what the one thread's cache can keep
-	 * from the ring (up to 1.5 x its size). Frames that --tx-first sets looping live in
-	 * those ring slots: they need nothing more.
+	 * Buffers, per port and queue: a full RX ring (every descriptor holds one), a full TX
+	 * ring (sent packets wait there until a later burst frees them), a burst in the app's
+	 * hands between rx and tx, and a burst the RX refill may take ahead; per worker, the
+	 * gathered bursts beyond the first (one port's at a time) and what its thread's cache
+	 * can keep from the ring (up to 1.5 x its size). Frames that --tx-first sets looping
+	 * live in those ring slots: they need nothing more.
 	 */
-	unsigned n = cfg.nports * (cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst) +
-		     (FWD_GATHER - 1) * cfg.burst + CACHE_SIZE * 3 / 2;
+	unsigned n = cfg.queues * (cfg.nports * (cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst) +
+				   (FWD_GATHER - 1) * cfg.burst + CACHE_SIZE * 3 / 2);
 
 	if (cfg.pool)
 		n = cfg.pool;
@@ -586,8 +663,10 @@ int main(int argc, char **argv)
 	}
 	struct port ports[MAX_PORTS] = { 0 };
 	bool started[MAX_PORTS] = { 0 };
-	struct pl_eth_conf conf = { .pool = pool, .rx_desc = cfg.rx_desc, .tx_desc = cfg.tx_desc,
+	struct pl_eth_conf conf = { .pool = pool, .rx_queues = cfg.queues, .tx_queues = cfg.queues,
+				    .rx_desc = cfg.rx_desc, .tx_desc = cfg.tx_desc,
 				    .promisc = cfg.promisc, .interrupts = cfg.sleep };
+	struct worker workers[PL_ETH_MAX_QUEUES] = { 0 };
 	int ret = 0;
 
 	for (unsigned i = 0; i < cfg.nports && !ret; i++) {
@@ -600,19 +679,21 @@ int main(int argc, char **argv)
 			break;
 		}
 		pl_eth_set_port_id(p->eth, (uint16_t)i);
-		if (cfg.sleep) {
-			/* The RX eventfd, and the link's where it is another (82574L). */
-			int rx = pl_eth_rx_irq_fd(p->eth, 0), link = pl_eth_link_irq_fd(p->eth);
+		/* Each worker sleeps on its queue's RX eventfds; the first on the links' too. */
+		for (unsigned q = 0; cfg.sleep && q < cfg.queues && !ret; q++) {
+			struct worker *w = &workers[q];
+			int rx = pl_eth_rx_irq_fd(p->eth, q), link = pl_eth_link_irq_fd(p->eth);
 
-			if ((!waiter && !(waiter = pl_irq_waiter_new())) ||
-			    pl_irq_waiter_add(waiter, rx, p) ||
-			    (link >= 0 && link != rx && pl_irq_waiter_add(waiter, link, p))) {
+			if ((!w->waiter && !(w->waiter = pl_irq_waiter_new())) ||
+			    pl_irq_waiter_add(w->waiter, rx, p) ||
+			    (!q && link >= 0 && link != rx && pl_irq_waiter_add(w->waiter, link, p))) {
 				fprintf(stderr, "pollen-fwd: %s: cannot wait on its interrupts\n",
 					p->addr);
 				ret = 1;
-				break;
 			}
 		}
+		if (ret)
+			break;
 		pl_eth_mac(p->eth, p->mac);
 		ret = pl_eth_start(p->eth) ? 1 : 0;
 		started[i] = !ret;
@@ -635,8 +716,12 @@ int main(int argc, char **argv)
 		fprintf(human, ", forwards to %s\n", ports[p->peer].addr);
 	}
 	if (!ret) {
-		fprintf(human, "pollen-fwd: %u port(s), burst %u, %s, %s, %u buffers, IOMMU %s\n",
-			cfg.nports, cfg.burst, cfg.ndst ? "MAC rewrite" : "io mode (no rewrite)",
+		char queues[48] = "";
+		if (cfg.queues > 1)
+			snprintf(queues, sizeof(queues), ", %u queues a port and a thread a queue",
+				 cfg.queues);
+		fprintf(human, "pollen-fwd: %u port(s)%s, burst %u, %s, %s, %u buffers, IOMMU %s\n",
+			cfg.nports, queues, cfg.burst, cfg.ndst ? "MAC rewrite" : "io mode (no rewrite)",
 			cfg.promisc ? "promiscuous" : "own MAC only", n,
 			pl_iommu_backend_name(pl_iommu_backend(ctx)));
 		fflush(human);
@@ -645,15 +730,35 @@ int main(int argc, char **argv)
 		for (unsigned i = 0; i < cfg.nports; i++) {
 			if (pl_eth_stats(ports[i].eth, &ports[i].base))
 				memset(&ports[i].base, 0, sizeof(ports[i].base));
-			ports[i].last = ports[i].base;
+			ports[i].last_st = ports[i].base;
 		}
 
 		struct rusage r0, r1;
 		getrusage(RUSAGE_SELF, &r0);
-		double secs = forward(ports, cfg.nports);
+		unsigned running = 1;
+		for (unsigned q = 0; q < cfg.queues; q++) {
+			workers[q].q = q;
+			workers[q].ports = ports;
+			workers[q].n = cfg.nports;
+		}
+		for (unsigned q = 1; q < cfg.queues; q++, running++)
+			if (pthread_create(&workers[q].thread, NULL, forward, &workers[q])) {
+				fprintf(stderr, "pollen-fwd: cannot start the worker for queue %u\n", q);
+				__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+				ret = 1;
+				break;
+			}
+		forward(&workers[0]);
+		for (unsigned q = 1; q < running; q++)
+			pthread_join(workers[q].thread, NULL);
+		double secs = workers[0].secs;
 		getrusage(RUSAGE_SELF, &r1);
 		cpu_percent = 100.0 * (tv_s(&r1.ru_utime) + tv_s(&r1.ru_stime) - tv_s(&r0.ru_utime) -
 				       tv_s(&r0.ru_stime)) / secs;
+		for (unsigned q = 0; q < cfg.queues; q++) {
+			sleeps += workers[q].sleeps;
+			wakeups += workers[q].wakeups;
+		}
 		struct totals t[MAX_PORTS];
 
 		for (unsigned i = 0; i < cfg.nports; i++)
@@ -663,7 +768,8 @@ int main(int argc, char **argv)
 		else
 			print_text(ports, cfg.nports, t, secs);
 	}
-	pl_irq_waiter_free(waiter);
+	for (unsigned q = 0; q < cfg.queues; q++)
+		pl_irq_waiter_free(workers[q].waiter);
 	for (unsigned i = 0; i < cfg.nports; i++)
 		if (started[i])
 			pl_eth_stop(ports[i].eth);

@@ -49,14 +49,14 @@
 static struct {
 	char tx_addr[PL_PCI_ADDR_LEN], rx_addr[PL_PCI_ADDR_LEN];
 	bool tx, rx, one_port;		/* one_port: -p and --rx name the same port */
-	unsigned size, burst, seconds, linger_ms;
+	unsigned size, burst, seconds, linger_ms, flows;
 	double rate;
 	uint64_t count;
 	uint8_t dst_mac[6], src_mac[6];
 	bool dst_set, src_set, json, quiet, tx_csum, sleep;
 	struct pg_params fp;
 	enum pl_iommu_backend iommu;
-} cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200,
+} cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200, .flows = 1,
 	  .fp = { .src_ip = 0x0a000001, .dst_ip = 0x0a000002, .sport = 1024, .dport = 1024 } };
 
 static int stop;	/* signals seen: the first ends sending, a second the receiver's linger */
@@ -177,6 +177,8 @@ static void *tx_main(void *arg)
 				}
 				p->len = (uint16_t)size;
 				pg_stamp(f, size, seq + k, now);
+				if (cfg.flows > 1)
+					pg_flow(f, cfg.fp.src_ip, seq + k, cfg.flows);
 				if (cfg.tx_csum) {
 					/* Again each time: QEMU's e1000e writes its sum into the buffer. */
 					pg_csum_offload(f);
@@ -394,6 +396,8 @@ static void usage(FILE *f)
 		"  --dst-mac MAC       default: the --rx port's MAC if in this process, else broadcast\n"
 		"  --src-mac MAC       default: the sending port's MAC\n"
 		"  --src-ip, --dst-ip  10.0.0.1, 10.0.0.2;  --sport, --dport  1024, 1024\n"
+		"  --flows N           frame i comes from --src-ip + i %% N, so that a receiver's\n"
+		"                      RSS spreads them over its queues (1)\n"
 		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
 		"  --sleep             the receiver sleeps on its RX interrupt when idle (polls\n"
 		"                      while frames flow)\n"
@@ -457,7 +461,7 @@ static int parse_rate(const char *s, double *out)
 static int parse_args(int argc, char **argv)
 {
 	enum { O_RX = 256, O_DST, O_SRC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_LINGER, O_IOMMU,
-	       O_JSON, O_TXCSUM, O_SLEEP };
+	       O_JSON, O_TXCSUM, O_SLEEP, O_FLOWS };
 	static const struct option longs[] = {
 		{ "port", required_argument, NULL, 'p' },
 		{ "rx", required_argument, NULL, O_RX },
@@ -474,6 +478,7 @@ static int parse_args(int argc, char **argv)
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "linger-ms", required_argument, NULL, O_LINGER },
 		{ "tx-csum", no_argument, NULL, O_TXCSUM },
+		{ "flows", required_argument, NULL, O_FLOWS },
 		{ "sleep", no_argument, NULL, O_SLEEP },
 		{ "iommu", required_argument, NULL, O_IOMMU },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -506,6 +511,7 @@ static int parse_args(int argc, char **argv)
 		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
 		case O_LINGER: bad = cli_uint(optarg, 1, 600000, &cfg.linger_ms); break;
 		case O_TXCSUM: cfg.tx_csum = true; break;
+		case O_FLOWS: bad = cli_uint(optarg, 1, 65536, &cfg.flows); break;
 		case O_SLEEP: cfg.sleep = true; break;
 		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
 		case 'q': cfg.quiet = true; break;

@@ -134,3 +134,57 @@ Test(eth_tools, a_sleeping_fwd_wakes_and_forwards_the_next_frame, .timeout = 120
 	/* Polling would be 100% of a core; asleep it is a few. */
 	cr_expect_lt(testbed_number_after(fwd_out, "\"cpu_percent\": "), 20, "%s", fwd_out);
 }
+
+/*
+ * pollen-fwd --queues 2 between the two e1000e ports (04.0 on hub 0, 06.0 on hub 1): a
+ * worker thread per queue. 4000 frames of 16 flows from pollen-pktgen at 03.0 reach
+ * 05.0, none lost or damaged (frames of different flows may pass each other: the two
+ * workers send independently), and RSS gave both of 04.0's queues a share.
+ */
+Test(eth_tools, a_two_queue_fwd_spreads_flows_over_its_workers, .timeout = 120)
+{
+	static char out[16384], fwd_out[16384];
+	const char *fwd = getenv("POLLEN_FWD");
+	const char *path = "/tmp/fwd-queues.json";
+
+	cr_assert_not_null(fwd);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		if (!freopen(path, "w", stdout))
+			_exit(126);
+		execl(fwd, fwd, "-p", "0000:00:04.0,0000:00:06.0", "--queues", "2", "-t", "8", "-q",
+		      "--json", (char *)NULL);
+		_exit(127);
+	}
+	sleep(2);	/* both ports up */
+	int st = testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 --rx 0000:00:05.0 --flows 16 "
+				  "-r 2k -n 4000 --json -q", out, sizeof(out));
+	cr_expect_eq(st, 0, "%s", out);
+	int fst;
+	waitpid(pid, &fst, 0);
+	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	fwd_out[fread(fwd_out, 1, sizeof(fwd_out) - 1, f)] = 0;
+	fclose(f);
+
+	const char *rx = strstr(out, "\"rx\": {");
+	cr_assert_not_null(rx, "%s", out);
+	cr_expect_eq(testbed_number_after(rx, "\"packets\": "), 4000, "%s", rx);
+	cr_expect_eq(testbed_number_after(rx, "\"lost\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"duplicated\": "), 0);
+	cr_expect_eq(testbed_number_after(rx, "\"corrupted\": "), 0);
+	cr_expect_eq(testbed_number_after(fwd_out, "\"queues\": "), 2, "%s", fwd_out);
+	/* ports[0] is 04.0: its per-queue counts, queue 0 then queue 1 */
+	const char *q = strstr(fwd_out, "\"per_queue\"");
+	cr_assert_not_null(q, "%s", fwd_out);
+	uint64_t q0 = testbed_number_after(q, "\"rx_packets\": ");
+	const char *q1s = strstr(q, "},");
+	cr_assert_not_null(q1s, "%s", q);
+	uint64_t q1 = testbed_number_after(q1s, "\"rx_packets\": ");
+	cr_expect_eq(q0 + q1, 4000, "04.0 received %llu + %llu", (unsigned long long)q0,
+		     (unsigned long long)q1);
+	cr_expect(q0 > 400 && q1 > 400, "RSS gave the queues %llu and %llu of 16 flows' frames",
+		  (unsigned long long)q0, (unsigned long long)q1);
+}
