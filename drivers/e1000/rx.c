@@ -91,7 +91,7 @@ void e1000_rss_setup(struct e1000_port *p)
 	e1000_write(p, E1000_RFCTL, E1000_RFCTL_EXTEN);
 	e1000_write(p, E1000_RXCSUM, E1000_RXCSUM_PCSD);
 	for (unsigned i = 0; i < E1000_RSSRK_NUM; i++) {
-		const uint8_t *k = pl_eth_rss_key + 4 * i;
+		const uint8_t *k = pl_eth_rss_key() + 4 * i;
 
 		e1000_write(p, E1000_RSSRK(i), (uint32_t)k[0] | (uint32_t)k[1] << 8 |
 			    (uint32_t)k[2] << 16 | (uint32_t)k[3] << 24);

@@ -57,7 +57,7 @@ struct pl_eth_conf {
  * the hash modulo rx_queues. Every other frame goes to queue 0. A flow stays on one queue.
  */
 #define PL_ETH_RSS_KEY_LEN 40
-PL_API extern const uint8_t pl_eth_rss_key[PL_ETH_RSS_KEY_LEN];
+PL_API const uint8_t *pl_eth_rss_key(void);	/* PL_ETH_RSS_KEY_LEN bytes */
 
 /**
  * pl_eth_open() - take the NIC at PCI address @addr (bound to vfio-pci) on @ctx, reset
