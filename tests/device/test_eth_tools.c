@@ -91,6 +91,38 @@ Test(eth_tools, tools_refuse_what_is_not_a_nic)
 }
 
 /*
+ * Runs pollen-fwd with @fwd_argv (its JSON to @fwd_out) in the background, and once it
+ * has had @settle_s seconds to bring its ports up, pollen-pktgen with @pktgen_args (its
+ * output to @out); then waits for pollen-fwd, which must end well.
+ */
+static void fwd_beside_pktgen(char *const fwd_argv[], unsigned settle_s, const char *pktgen_args,
+			      char *out, size_t out_len, char *fwd_out, size_t fwd_len)
+{
+	const char *fwd = getenv("POLLEN_FWD");
+	const char *path = "/tmp/fwd-beside-pktgen.json";
+
+	cr_assert_not_null(fwd);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		if (!freopen(path, "w", stdout))
+			_exit(126);
+		execv(fwd, fwd_argv);
+		_exit(127);
+	}
+	sleep(settle_s);
+	int st = testbed_run_tool("POLLEN_PKTGEN", pktgen_args, out, out_len);
+	cr_expect_eq(st, 0, "%s", out);
+	int fst;
+	waitpid(pid, &fst, 0);
+	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	fwd_out[fread(fwd_out, 1, fwd_len - 1, f)] = 0;
+	fclose(f);
+}
+
+/*
  * pollen-fwd --sleep between 04.0 and 05.0 (the two hubs): idle, it sleeps on the RX
  * interrupts (INTx on the 82540EM at 05.0, MSI-X on the 82574L at 04.0) and costs next to
  * no CPU; frames pollen-pktgen sends at 10 a second from 03.0 each wake it, and every one
@@ -99,31 +131,12 @@ Test(eth_tools, tools_refuse_what_is_not_a_nic)
 Test(eth_tools, a_sleeping_fwd_wakes_and_forwards_the_next_frame, .timeout = 120)
 {
 	static char out[16384], fwd_out[16384];
-	const char *fwd = getenv("POLLEN_FWD");
-	const char *path = "/tmp/fwd-sleep.json";
+	char *const argv[] = { "pollen-fwd", "-p", "0000:00:04.0,0000:00:05.0", "--sleep", "-t",
+			       "9", "-q", "--json", NULL };
 
-	cr_assert_not_null(fwd);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		if (!freopen(path, "w", stdout))
-			_exit(126);
-		execl(fwd, fwd, "-p", "0000:00:04.0,0000:00:05.0", "--sleep", "-t", "9", "-q",
-		      "--json", (char *)NULL);
-		_exit(127);
-	}
-	sleep(3);	/* both ports started (the e1000's start waits a second), then idle */
-	int st = testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 --rx 0000:00:06.0 -r 10 -n 30 "
-				  "--json -q", out, sizeof(out));
-	cr_expect_eq(st, 0, "%s", out);
-	int fst;
-	waitpid(pid, &fst, 0);
-	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	fwd_out[fread(fwd_out, 1, sizeof(fwd_out) - 1, f)] = 0;
-	fclose(f);
-
+	/* both ports started (the e1000's start waits a second), then idle */
+	fwd_beside_pktgen(argv, 3, "-p 0000:00:03.0 --rx 0000:00:06.0 -r 10 -n 30 --json -q", out,
+			  sizeof(out), fwd_out, sizeof(fwd_out));
 	const char *rx = strstr(out, "\"rx\": {");
 	cr_assert_not_null(rx, "%s", out);
 	cr_expect_eq(testbed_number_after(rx, "\"packets\": "), 30, "%s", rx);
@@ -144,31 +157,11 @@ Test(eth_tools, a_sleeping_fwd_wakes_and_forwards_the_next_frame, .timeout = 120
 Test(eth_tools, a_two_queue_fwd_spreads_flows_over_its_workers, .timeout = 120)
 {
 	static char out[16384], fwd_out[16384];
-	const char *fwd = getenv("POLLEN_FWD");
-	const char *path = "/tmp/fwd-queues.json";
+	char *const argv[] = { "pollen-fwd", "-p", "0000:00:04.0,0000:00:06.0", "--queues", "2",
+			       "-t", "8", "-q", "--json", NULL };
 
-	cr_assert_not_null(fwd);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		if (!freopen(path, "w", stdout))
-			_exit(126);
-		execl(fwd, fwd, "-p", "0000:00:04.0,0000:00:06.0", "--queues", "2", "-t", "8", "-q",
-		      "--json", (char *)NULL);
-		_exit(127);
-	}
-	sleep(2);	/* both ports up */
-	int st = testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 --rx 0000:00:05.0 --flows 16 "
-				  "-r 2k -n 4000 --json -q", out, sizeof(out));
-	cr_expect_eq(st, 0, "%s", out);
-	int fst;
-	waitpid(pid, &fst, 0);
-	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	fwd_out[fread(fwd_out, 1, sizeof(fwd_out) - 1, f)] = 0;
-	fclose(f);
-
+	fwd_beside_pktgen(argv, 2, "-p 0000:00:03.0 --rx 0000:00:05.0 --flows 16 -r 2k -n 4000 "
+			  "--json -q", out, sizeof(out), fwd_out, sizeof(fwd_out));
 	const char *rx = strstr(out, "\"rx\": {");
 	cr_assert_not_null(rx, "%s", out);
 	cr_expect_eq(testbed_number_after(rx, "\"packets\": "), 4000, "%s", rx);
