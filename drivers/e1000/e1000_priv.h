@@ -45,12 +45,12 @@ struct e1000_rxq {
 	bool in_frag;			/* discarding the rest of a frame that did not fit */
 	uint16_t nspare;		/* fresh buffers waiting for a descriptor */
 	struct pl_pkt *spare[E1000_RX_SPARE];
-	/* counted by the owner thread, read by pl_eth_stats() */
+	/* counted by the owner thread (e1000_count), read by pl_eth_stats() */
 	uint64_t packets, nombuf;
 	uint64_t err_frame, err_frag;	/* bad frames (CRC, symbol...), frames that did not fit */
 	uint64_t ring_iova;
 	uint32_t rdt_reg;		/* E1000_RDT_Q(n) */
-};
+} __attribute__((aligned(64)));	/* queues have their own threads: no line shared */
 
 /*
  * TX: the device writes DD back only to descriptors with RS. RS goes on the last
@@ -76,7 +76,7 @@ struct e1000_txq {
 	uint64_t packets, errors, link_refused;
 	uint64_t ring_iova;
 	uint32_t tdt_reg;		/* E1000_TDT_Q(n) */
-};
+} __attribute__((aligned(64)));
 
 struct e1000_port {
 	struct pl_eth_port eth;		/* first: the fast path's function pointers */
@@ -103,6 +103,12 @@ struct e1000_port {
 	struct e1000_rxq rxq[PL_ETH_MAX_QUEUES];
 	struct e1000_txq txq[PL_ETH_MAX_QUEUES];
 };
+
+/* A queue's counter: its thread alone writes it, pl_eth_stats() reads it from another. */
+static inline void e1000_count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
 
 static inline uint32_t e1000_read(const struct e1000_port *p, uint32_t reg)
 {

@@ -205,14 +205,14 @@ rx_burst(struct e1000_rxq *rq, struct pl_pkt **pkts, uint16_t n, const bool ext)
 		if (pl_unlikely(!(status & E1000_RXD_STAT_EOP) || rq->in_frag)) {
 			/* A frame longer than the buffer: drop every piece up to EOP. */
 			if (!rq->in_frag)
-				rq->err_frag++;
+				e1000_count(&rq->err_frag, 1);
 			rq->in_frag = !(status & E1000_RXD_STAT_EOP);
 		} else if (pl_unlikely(desc_bad(rq, i, status, ext) || !len)) {
-			rq->err_frame++;
+			e1000_count(&rq->err_frame, 1);
 		} else {
 			if (pl_unlikely(!rq->nspare)) {
 				/* The pool is dry: leave the frame for a later burst. */
-				rq->nombuf++;
+				e1000_count(&rq->nombuf, 1);
 				break;
 			}
 			struct pl_pkt *pkt = rq->bufs[i];
@@ -230,7 +230,7 @@ rx_burst(struct e1000_rxq *rq, struct pl_pkt **pkts, uint16_t n, const bool ext)
 	if (moved) {
 		rq->held += (uint16_t)((i - rq->next) & rq->mask);
 		rq->next = i;
-		rq->packets += nb;
+		e1000_count(&rq->packets, nb);
 		/*
 		 * The tail is written once free_thresh descriptors have been re-posted, not at
 		 * every burst: in QEMU each RDT write flushes the NIC's net queue and wakes the

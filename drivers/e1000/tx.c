@@ -161,7 +161,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 
 	if (pl_unlikely(__atomic_load_n(&tq->link_down, __ATOMIC_RELAXED))) {
 		/* The device would drop them unsent: the caller keeps them. */
-		tq->link_refused += n;
+		e1000_count(&tq->link_refused, n);
 		return 0;
 	}
 	/*
@@ -180,7 +180,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 
 		if (pl_unlikely(!pkt->len || pkt->len > tq->max_len || (key && !csum_ok(pkt)))) {
 			/* Taken and dropped: the device would send garbage or refuse it. */
-			tq->errors++;
+			e1000_count(&tq->errors, 1);
 			pl_pkt_free(pkt);
 			continue;
 		}
@@ -240,7 +240,7 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 			tq->ring[last].cmd |= E1000_TXD_CMD_RS;
 			tq->group_end[group] = last;
 		}
-		tq->packets += taken - (tq->errors - errors0);
+		e1000_count(&tq->packets, taken - (tq->errors - errors0));
 		tq->tail = tail;
 		pl_dma_wmb();	/* the descriptors, then the tail that hands them over */
 		/*

@@ -76,7 +76,7 @@ static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
 }
 
 int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
-			       struct nvme_cqe *cpl, unsigned timeout_ms)
+			       struct nvme_cqe *cpl, unsigned timeout_ms, bool quiet)
 {
 	struct pl_nvme_queue *q = &c->admin;
 
@@ -97,8 +97,10 @@ int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
 		if (pl_nvme_check_fatal(c))
 			return -EIO;
 		if (pl_nvme_now_ms() > deadline) {
-			pl_err("%s: admin command 0x%02x (CID %u) did not complete within %u ms",
-			       pl_vfio_addr(c->dev), cmd->opcode, cmd->cid, timeout_ms);
+			if (!quiet)
+				pl_err("%s: admin command 0x%02x (CID %u) did not complete "
+				       "within %u ms", pl_vfio_addr(c->dev), cmd->opcode, cmd->cid,
+				       timeout_ms);
 			return -ETIMEDOUT;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = sleep_ns }, NULL);
@@ -109,7 +111,7 @@ int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
 
 int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl)
 {
-	return pl_nvme_admin_timed_locked(c, cmd, cpl, ADMIN_TIMEOUT_MS);
+	return pl_nvme_admin_timed_locked(c, cmd, cpl, ADMIN_TIMEOUT_MS, false);
 }
 
 /* Reaps what the admin queue holds now, AERs included; admin_lock held. */

@@ -265,15 +265,20 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	 * write and posts the admin completion from one run after that. Its disable drains
 	 * each namespace in turn and runs such handlers meanwhile: a fetch still pending
 	 * started commands during the drain that completed into freed queues, and QEMU 7.2
-	 * crashed (tests/device/test_nvme_faults.c). Harmless on a drive; a failed
-	 * controller is not asked.
+	 * crashed (tests/device/test_nvme_faults.c). Owners ring no doorbell once they see
+	 * the new generation; one already past that look when it was bumped may still ring
+	 * during the round trip (a window of a few instructions, not closed: that would
+	 * cost the data path an atomic per doorbell). Harmless on a drive; a failed
+	 * controller is not asked, and one that does not answer costs RESET_BARRIER_MS.
 	 */
 	if (!c->failed) {
 		struct nvme_sqe get = {
 			.opcode = NVME_ADMIN_GET_FEATURES,
 			.cdw10 = NVME_FEAT_NUM_QUEUES,
 		};
-		pl_nvme_admin_timed_locked(c, &get, &cpl, RESET_BARRIER_MS);
+		if (pl_nvme_admin_timed_locked(c, &get, &cpl, RESET_BARRIER_MS, true) == -ETIMEDOUT)
+			pl_warn("%s: no answer to an admin command within %d ms: resetting it "
+				"anyway", pl_vfio_addr(c->dev), RESET_BARRIER_MS);
 	}
 	ret = enable(c);
 	if (!ret)

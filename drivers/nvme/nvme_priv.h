@@ -170,9 +170,10 @@ void pl_nvme_admin_fini(struct pl_nvme_ctrl *c);
 /* An admin command, waited for; admin_lock held by the caller. AERs completing
  * meanwhile are kept for pl_nvme_poll_admin(). */
 int pl_nvme_admin_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, struct nvme_cqe *cpl);
-/* The same, given up on after @timeout_ms (the default is 10 s). */
+/* The same, given up on after @timeout_ms (the default is 10 s); @quiet: the caller
+ * says what a timeout (-ETIMEDOUT) means. */
 int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
-			       struct nvme_cqe *cpl, unsigned timeout_ms);
+			       struct nvme_cqe *cpl, unsigned timeout_ms, bool quiet);
 /* The same with @len bytes of data through the admin data page. */
 int pl_nvme_admin_data_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, void *data,
 			      size_t len, struct nvme_cqe *cpl);

@@ -300,9 +300,19 @@ size_t pl_nvme_qpair_dma_bytes(const struct pl_nvme_qpair *qp)
 	return qp->mem_len;
 }
 
+/*
+ * No doorbell on a pair a reset has begun on: its commands end with the reset anyway,
+ * and a doorbell then is what crashed QEMU 7.2 (see pl_nvme_reset_locked).
+ */
+static inline void ring_sq_unless_stale(struct pl_nvme_qpair *qp)
+{
+	if (pl_likely(!pl_nvme_qpair_stale(qp)))
+		pl_nvme_ring_sq(&qp->q);
+}
+
 void pl_nvme_kick(struct pl_nvme_qpair *qp)
 {
-	pl_nvme_ring_sq(&qp->q);
+	ring_sq_unless_stale(qp);
 }
 
 /* Every 4096 empty polls the controller's status is read: a failure is noticed, cheaply. */
@@ -548,7 +558,7 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 			cb(arg, &cpl);
 	}
 	/* What the callbacks submitted goes out now, in the same doorbell write as a batch. */
-	pl_nvme_ring_sq(q);
+	ring_sq_unless_stale(qp);
 	if (pl_unlikely(qp->timeout_ms) && pl_nvme_qpair_outstanding(qp)) {
 		uint32_t now = pl_nvme_coarse_ms();
 

@@ -52,9 +52,10 @@ struct pl_eth_conf {
 
 /*
  * With more than one RX queue (RSS) an IPv4 or IPv6 frame goes to the queue its Toeplitz
- * hash picks: over its addresses, and its ports for TCP, with this 40-byte key (Intel's
- * drivers' default, the one Microsoft's RSS specification verifies with), the queue being
- * the hash modulo rx_queues. Every other frame goes to queue 0. A flow stays on one queue.
+ * hash picks: over its addresses, and its ports for TCP (not for UDP, nor for fragments,
+ * which have none), with this 40-byte key (the one Microsoft's RSS specification verifies
+ * with, DPDK's Intel drivers' default), the queue being the hash modulo rx_queues. Every
+ * other frame goes to queue 0. A flow stays on one queue, its fragments aside.
  */
 #define PL_ETH_RSS_KEY_LEN 40
 PL_API const uint8_t *pl_eth_rss_key(void);	/* PL_ETH_RSS_KEY_LEN bytes */
