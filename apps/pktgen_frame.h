@@ -19,11 +19,14 @@
  * (latency is a difference taken modulo 2^48 ns: right for anything under 78 hours), and
  * the generator id (the sender's pid, 16 bits) rides in the IPv4 ID. With DF set that
  * field identifies nothing (RFC 6864), and keeping it constant keeps the whole header,
- * checksum included, the same in every frame of a run: the receiver compares it whole.
+ * checksum included, the same in every frame of a run (but the source address with
+ * --flows, pg_flow): the receiver compares it whole, those four bytes and the checksums
+ * aside, and the IPv4 header checksum must hold.
  *
  * Costs: the sender writes the template into a buffer once (pg_build_template) and then
  * per frame only the 22 bytes at 46..67 (pg_stamp). The receiver (pg_check) checks every
- * byte: 0..45 and 68..end against the template, 60..67 against the sequence number.
+ * byte: 0..45 and 68..end against the template (as above), 60..67 against the sequence
+ * number, the checksums by summing.
  * Only the sequence number and time themselves cannot be checked in a frame under 68
  * bytes; there a damaged one shows up as a loss, a duplicate or a latency outlier.
  */
