@@ -195,7 +195,8 @@ TESTBED_TEST(eth, filters_take_only_frames_for_the_port, "e1000")
 	close_pair(&pr);
 }
 
-/* The NVMe and an empty slot are not NICs: a clear error, nothing held. */
+/* The NVMe and an empty slot are not NICs, and a NIC has only its queues: a clear error,
+ * nothing held. */
 TESTBED_TEST(eth, the_nvme_and_an_empty_slot_are_refused, "e1000")
 {
 	struct pl_mempool *pool = make_pool(256);
@@ -218,8 +219,21 @@ TESTBED_TEST(eth, the_nvme_and_an_empty_slot_are_refused, "e1000")
 	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf));
 	cr_expect_eq(errno, EINVAL);
 	cr_expect(strstr(testbed_last_log(), "power of two"), "logged: %s", testbed_last_log());
-	/* The device was let go: it opens now. */
 	conf.rx_desc = 0;
+	conf.rx_queues = 2;
+	errno = 0;
+	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(testbed_last_log(), "the 8254x has 1 of each"), "logged: %s",
+		  testbed_last_log());
+	conf.rx_queues = 3;
+	errno = 0;
+	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000e"), &conf));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(testbed_last_log(), "the 82574L has 2 of each"), "logged: %s",
+		  testbed_last_log());
+	/* The device was let go: it opens now. */
+	conf.rx_queues = 0;
 	struct pl_eth_port *p = pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf);
 	cr_expect_not_null(p);
 	pl_eth_close(p);

@@ -75,7 +75,10 @@ Test(eth_tools, fwd_forwards_and_reports, .timeout = 120)
 		     "frames looping for 2 s: %s", total);
 }
 
-/* A wrong address, the NVMe, or a port given twice: a clear error, exit status 1 or 2. */
+/*
+ * A wrong address, the NVMe, a bad size, or more queues than the NIC has: a clear
+ * error, exit status 1 (refused by the library) or 2 (bad arguments).
+ */
 Test(eth_tools, tools_refuse_what_is_not_a_nic)
 {
 	static char out[4096];
@@ -88,6 +91,12 @@ Test(eth_tools, tools_refuse_what_is_not_a_nic)
 	cr_expect(strstr(out, "no such PCI device"), "%s", out);
 	cr_expect_eq(testbed_run_tool("POLLEN_PKTGEN", "-p 0000:00:03.0 -s 40 -n 10", out,
 				      sizeof(out)), 2, "%s", out);
+	/* Two queues: the e1000 has one; three: no part here has them. */
+	cr_expect_eq(testbed_run_tool("POLLEN_FWD", "-p 0000:00:03.0,0000:00:04.0 --queues 2 -t 1",
+				      out, sizeof(out)), 1, "%s", out);
+	cr_expect(strstr(out, "the 8254x has 1 of each"), "%s", out);
+	cr_expect_eq(testbed_run_tool("POLLEN_FWD", "-p 0000:00:04.0,0000:00:06.0 --queues 3 -t 1",
+				      out, sizeof(out)), 2, "%s", out);
 }
 
 /*
