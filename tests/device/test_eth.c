@@ -195,6 +195,17 @@ TESTBED_TEST(eth, filters_take_only_frames_for_the_port, "e1000")
 	close_pair(&pr);
 }
 
+/* pl_eth_open(@addr) fails with @err, having logged @said (when not NULL). */
+static void refused(const struct pl_eth_conf *conf, const char *addr, int err, const char *said)
+{
+	errno = 0;
+	cr_expect_null(pl_eth_open(tb.ctx, addr, conf), "%s opened", addr);
+	cr_expect_eq(errno, err, "%s: errno %d", addr, errno);
+	if (said)
+		cr_expect(strstr(testbed_last_log(), said), "%s: logged: %s", addr,
+			  testbed_last_log());
+}
+
 /* The NVMe and an empty slot are not NICs, and a NIC has only its queues: a clear error,
  * nothing held. */
 TESTBED_TEST(eth, the_nvme_and_an_empty_slot_are_refused, "e1000")
@@ -203,35 +214,16 @@ TESTBED_TEST(eth, the_nvme_and_an_empty_slot_are_refused, "e1000")
 	struct pl_eth_conf conf = { .pool = pool };
 
 	testbed_capture_log();
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("nvme"), &conf));
-	cr_expect_eq(errno, ENODEV);
-	cr_expect(strstr(testbed_last_log(), "is not a NIC Pollen drives"), "logged: %s",
-		  testbed_last_log());
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, "0000:00:1e.0", &conf));
-	cr_expect_eq(errno, ENODEV);
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, "00:03", &conf));
-	cr_expect_eq(errno, EINVAL);
+	refused(&conf, testbed_dev("nvme"), ENODEV, "is not a NIC Pollen drives");
+	refused(&conf, "0000:00:1e.0", ENODEV, NULL);
+	refused(&conf, "00:03", EINVAL, NULL);
 	conf.rx_desc = 100;
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect(strstr(testbed_last_log(), "power of two"), "logged: %s", testbed_last_log());
+	refused(&conf, testbed_dev("e1000"), EINVAL, "power of two");
 	conf.rx_desc = 0;
 	conf.rx_queues = 2;
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect(strstr(testbed_last_log(), "the 8254x has 1 of each"), "logged: %s",
-		  testbed_last_log());
+	refused(&conf, testbed_dev("e1000"), EINVAL, "the 8254x has 1 of each");
 	conf.rx_queues = 3;
-	errno = 0;
-	cr_expect_null(pl_eth_open(tb.ctx, testbed_dev("e1000e"), &conf));
-	cr_expect_eq(errno, EINVAL);
-	cr_expect(strstr(testbed_last_log(), "the 82574L has 2 of each"), "logged: %s",
-		  testbed_last_log());
+	refused(&conf, testbed_dev("e1000e"), EINVAL, "the 82574L has 2 of each");
 	/* The device was let go: it opens now. */
 	conf.rx_queues = 0;
 	struct pl_eth_port *p = pl_eth_open(tb.ctx, testbed_dev("e1000"), &conf);
