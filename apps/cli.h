@@ -1,4 +1,7 @@
-/* What the network tools' command lines share: numbers, the IOMMU back end, bad arguments. */
+/*
+ * What the network tools share: command-line numbers, the IOMMU back end, bad arguments,
+ * signals, the packet pool, and counters one thread writes while another reads.
+ */
 #ifndef PL_APPS_CLI_H
 #define PL_APPS_CLI_H
 
@@ -14,6 +17,18 @@
 #include <pollen/mempool.h>
 #include <pollen/pkt.h>
 #include <pollen/vfio.h>
+
+/* A counter one thread alone writes: a relaxed store of the sum, for readers elsewhere. */
+static inline void cli_count_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
+
+/* Such a counter, read from another thread. */
+static inline uint64_t cli_count_get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
 
 /* A whole number from @min to @max (decimal, 0x hex or 0 octal), nothing after it. */
 static inline int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)

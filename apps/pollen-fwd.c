@@ -99,12 +99,6 @@ struct port {
 	struct pl_eth_stats last_st;	/* and at the last per-second line */
 };
 
-/* One writer a counter: a relaxed store is enough for a reader elsewhere. */
-static inline void add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
-}
-
 /* The port's counts over its queues. */
 static struct counts sum(const struct port *p)
 {
@@ -113,11 +107,11 @@ static struct counts sum(const struct port *p)
 	for (unsigned q = 0; q < cfg.queues; q++) {
 		const struct counts *c = &p->q[q];
 
-		t.rx_packets += __atomic_load_n(&c->rx_packets, __ATOMIC_RELAXED);
-		t.rx_bytes += __atomic_load_n(&c->rx_bytes, __ATOMIC_RELAXED);
-		t.tx_packets += __atomic_load_n(&c->tx_packets, __ATOMIC_RELAXED);
-		t.tx_bytes += __atomic_load_n(&c->tx_bytes, __ATOMIC_RELAXED);
-		t.tx_refused += __atomic_load_n(&c->tx_refused, __ATOMIC_RELAXED);
+		t.rx_packets += cli_count_get(&c->rx_packets);
+		t.rx_bytes += cli_count_get(&c->rx_bytes);
+		t.tx_packets += cli_count_get(&c->tx_packets);
+		t.tx_bytes += cli_count_get(&c->tx_bytes);
+		t.tx_refused += cli_count_get(&c->tx_refused);
 	}
 	return t;
 }
@@ -325,7 +319,8 @@ static void send_first(struct port *ports, unsigned i, struct pl_mempool *pool, 
 					 clock_ns(CLOCK_MONOTONIC));
 				/* With queues, frames of TX_FIRST_FLOWS flows: RSS spreads them. */
 				if (cfg.queues > 1)
-					pg_flow(pl_pkt_data(pkts[k]), fp.src_ip, seq, TX_FIRST_FLOWS);
+					pg_flow(pl_pkt_data(pkts[k]), fp.src_ip, seq,
+						TX_FIRST_FLOWS);
 				seq++;
 			}
 			off = 0;
@@ -466,19 +461,19 @@ static void *forward(void *arg)
 					__builtin_prefetch(pl_pkt_data(pkts[k + 1]), 1);
 				memcpy(pl_pkt_data(pkts[k]), out->hdr, sizeof(out->hdr));
 			}
-			add(&in->q[q].rx_packets, nb);
-			add(&in->q[q].rx_bytes, bytes + (uint64_t)nb * CRC_LEN);
+			cli_count_add(&in->q[q].rx_packets, nb);
+			cli_count_add(&in->q[q].rx_bytes, bytes + (uint64_t)nb * CRC_LEN);
 
 			uint16_t sent = pl_eth_tx_burst(out->eth, q, pkts, nb);
 			if (pl_unlikely(sent < nb)) {
 				/* A full TX ring: like l2fwd, drop rather than stall RX. */
 				for (unsigned k = sent; k < nb; k++)
 					bytes -= pkts[k]->len;
-				add(&out->q[q].tx_refused, nb - sent);
+				cli_count_add(&out->q[q].tx_refused, nb - sent);
 				pl_pkt_free_bulk(pkts + sent, nb - sent);
 			}
-			add(&out->q[q].tx_packets, sent);
-			add(&out->q[q].tx_bytes, bytes + (uint64_t)sent * CRC_LEN);
+			cli_count_add(&out->q[q].tx_packets, sent);
+			cli_count_add(&out->q[q].tx_bytes, bytes + (uint64_t)sent * CRC_LEN);
 		}
 		if (cfg.sleep) {
 			if (moved)
@@ -686,7 +681,8 @@ int main(int argc, char **argv)
 
 			if ((!w->waiter && !(w->waiter = pl_irq_waiter_new())) ||
 			    pl_irq_waiter_add(w->waiter, rx, p) ||
-			    (!q && link >= 0 && link != rx && pl_irq_waiter_add(w->waiter, link, p))) {
+			    (!q && link >= 0 && link != rx &&
+			     pl_irq_waiter_add(w->waiter, link, p))) {
 				fprintf(stderr, "pollen-fwd: %s: cannot wait on its interrupts\n",
 					p->addr);
 				ret = 1;
@@ -721,7 +717,8 @@ int main(int argc, char **argv)
 			snprintf(queues, sizeof(queues), ", %u queues a port and a thread a queue",
 				 cfg.queues);
 		fprintf(human, "pollen-fwd: %u port(s)%s, burst %u, %s, %s, %u buffers, IOMMU %s\n",
-			cfg.nports, queues, cfg.burst, cfg.ndst ? "MAC rewrite" : "io mode (no rewrite)",
+			cfg.nports, queues, cfg.burst,
+			cfg.ndst ? "MAC rewrite" : "io mode (no rewrite)",
 			cfg.promisc ? "promiscuous" : "own MAC only", n,
 			pl_iommu_backend_name(pl_iommu_backend(ctx)));
 		fflush(human);
@@ -743,7 +740,8 @@ int main(int argc, char **argv)
 		}
 		for (unsigned q = 1; q < cfg.queues; q++, running++)
 			if (pthread_create(&workers[q].thread, NULL, forward, &workers[q])) {
-				fprintf(stderr, "pollen-fwd: cannot start the worker for queue %u\n", q);
+				fprintf(stderr, "pollen-fwd: cannot start the worker for queue "
+					"%u\n", q);
 				__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 				ret = 1;
 				break;

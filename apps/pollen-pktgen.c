@@ -82,17 +82,6 @@ static void sleep_until(uint64_t ns)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL);
 }
 
-/* Counters one thread writes and the per-second line reads. */
-static inline void add(uint64_t *c, uint64_t n)
-{
-	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
-}
-
-static inline uint64_t get(const uint64_t *c)
-{
-	return __atomic_load_n(c, __ATOMIC_RELAXED);
-}
-
 /* ---- the sender ---- */
 
 struct tx {
@@ -163,7 +152,7 @@ static void *tx_main(void *arg)
 			if (pl_pkt_alloc_bulk(t->pool, pkts, want)) {
 				/* Sent packets the driver holds go back only when asked. */
 				pl_eth_tx_reclaim(t->eth, 0);
-				add(&t->pool_empty, 1);
+				cli_count_add(&t->pool_empty, 1);
 				continue;
 			}
 			/* One time stamp a burst: its frames leave together. */
@@ -194,9 +183,9 @@ static void *tx_main(void *arg)
 		uint16_t took = pl_eth_tx_burst(t->eth, 0, pkts + off, (uint16_t)left);
 		off += took;
 		left -= took;
-		add(&t->sent, took);
+		cli_count_add(&t->sent, took);
 		if (left)
-			add(&t->busy, left);	/* a full ring: the same frames go again */
+			cli_count_add(&t->busy, left);	/* a full ring: they go again */
 		if (took)
 			t->end_ns = now;
 	}
@@ -264,15 +253,15 @@ static uint64_t take(struct rx *r, struct pl_pkt **pkts, unsigned n, uint64_t no
 
 		p->user = 0;	/* the device wrote here: no longer the sender's template */
 		if (!r->known && !learn(r, f, p->len)) {
-			add(pg_learn(f, p->len, &r->fp) ? &r->corrupted : &r->other, 1);
+			cli_count_add(pg_learn(f, p->len, &r->fp) ? &r->corrupted : &r->other, 1);
 			continue;
 		}
 		switch (pg_check(f, p->len, r->tmpl, r->fp.size, &seq)) {
 		case PG_OTHER:
-			add(&r->other, 1);
+			cli_count_add(&r->other, 1);
 			continue;
 		case PG_CORRUPT:
-			add(&r->corrupted, 1);
+			cli_count_add(&r->corrupted, 1);
 			continue;
 		case PG_OK:
 			break;
@@ -284,8 +273,8 @@ static uint64_t take(struct rx *r, struct pl_pkt **pkts, unsigned n, uint64_t no
 		hist_add(&r->lat, (now - pg_frame_ts(f)) & PG_TS_MASK);
 	}
 	pl_pkt_free_bulk(pkts, n);
-	add(&r->good, good);
-	add(&r->bytes, bytes);
+	cli_count_add(&r->good, good);
+	cli_count_add(&r->bytes, bytes);
 	return good;
 }
 
@@ -335,7 +324,7 @@ static void rx_sleep(struct rx *r)
 		uint64_t n;
 
 		if (read(p.fd, &n, sizeof(n)) == sizeof(n))
-			add(&r->wakeups, 1);
+			cli_count_add(&r->wakeups, 1);
 	}
 	pl_eth_rx_intr_disable(r->eth, 0);
 }
@@ -591,7 +580,7 @@ static double per_s(uint64_t n, uint64_t from, uint64_t to)
 static uint64_t lost(const struct rx *r)
 {
 	/* In one process the sender's count also shows frames lost after the last one seen. */
-	return pg_seq_lost(&r->seq, r->tx ? get(&r->tx->sent) : 0);
+	return pg_seq_lost(&r->seq, r->tx ? cli_count_get(&r->tx->sent) : 0);
 }
 
 static void progress(FILE *f, unsigned sec, double dt, const struct tx *t, const struct rx *r,
@@ -599,18 +588,18 @@ static void progress(FILE *f, unsigned sec, double dt, const struct tx *t, const
 {
 	fprintf(f, "[%3us]", sec);
 	if (t) {
-		uint64_t sent = get(&t->sent);
+		uint64_t sent = cli_count_get(&t->sent);
 		fprintf(f, " tx %.0f pps %.1f Mbit/s", (double)(sent - last[0]) / dt,
 			(double)(sent - last[0]) * (cfg.size + CRC_LEN) * 8 / dt / 1e6);
 		last[0] = sent;
 	}
 	if (r) {
-		uint64_t good = get(&r->good), bytes = get(&r->bytes);
+		uint64_t good = cli_count_get(&r->good), bytes = cli_count_get(&r->bytes);
 		fprintf(f, "%s rx %.0f pps %.1f Mbit/s lost %llu reordered %llu duplicated %llu "
 			"corrupted %llu other %llu", t ? " |" : "", (double)(good - last[1]) / dt,
 			(double)(bytes - last[2]) * 8 / dt / 1e6, U(lost(r)),
-			U(get(&r->seq.reordered)), U(get(&r->seq.duplicated)),
-			U(get(&r->corrupted)), U(get(&r->other)));
+			U(cli_count_get(&r->seq.reordered)), U(cli_count_get(&r->seq.duplicated)),
+			U(cli_count_get(&r->corrupted)), U(cli_count_get(&r->other)));
 		last[1] = good;
 		last[2] = bytes;
 	}

@@ -41,7 +41,6 @@ struct e1000_rxq {
 	uint16_t held;			/* re-posted since the last RDT write */
 	uint16_t free_thresh;		/* RDT is written once held reaches this */
 	uint16_t port_id;
-	bool ext;			/* extended descriptors (the port's rx_ext) */
 	bool in_frag;			/* discarding the rest of a frame that did not fit */
 	uint16_t nspare;		/* fresh buffers waiting for a descriptor */
 	struct pl_pkt *spare[E1000_RX_SPARE];

@@ -20,7 +20,6 @@ int e1000_rxq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova)
 	rq->pool = p->conf.pool;
 	rq->port = p;
 	rq->rdt_reg = E1000_RDT_Q(q);
-	rq->ext = p->rx_ext;
 	rq->free_thresh = (uint16_t)(n / 4 < E1000_RX_FREE_THRESH ? n / 4 : E1000_RX_FREE_THRESH);
 	if (!(rq->bufs = calloc(n, sizeof(*rq->bufs)))) {
 		pl_err("%s: no memory for an RX ring of %u", p->eth.addr, n);
@@ -55,7 +54,8 @@ static inline uint16_t desc_len(const struct e1000_rxq *rq, uint16_t i, bool ext
 static inline void post(struct e1000_rxq *rq, uint16_t i, bool ext)
 {
 	if (ext) {
-		volatile union e1000_rx_desc_ext *d = &((volatile union e1000_rx_desc_ext *)rq->ring)[i];
+		volatile union e1000_rx_desc_ext *d =
+			&((volatile union e1000_rx_desc_ext *)rq->ring)[i];
 
 		d->read.addr = pl_pkt_data_iova(rq->bufs[i]);
 		d->read.rsvd = 0;	/* status_error once written back: DD clear */
@@ -71,7 +71,7 @@ static inline void post(struct e1000_rxq *rq, uint16_t i, bool ext)
 
 bool e1000_rxq_ready(const struct e1000_rxq *rq)
 {
-	return desc_status(rq, rq->next, rq->ext) & E1000_RXD_STAT_DD;
+	return desc_status(rq, rq->next, rq->port->rx_ext) & E1000_RXD_STAT_DD;
 }
 
 /*
@@ -129,7 +129,7 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 			memset(rq->bufs, 0, n * sizeof(*rq->bufs));
 			return -EINVAL;
 		}
-		post(rq, (uint16_t)i, rq->ext);
+		post(rq, (uint16_t)i, p->rx_ext);
 	}
 	rq->next = 0;
 	rq->held = 0;

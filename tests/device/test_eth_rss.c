@@ -210,8 +210,8 @@ TESTBED_TEST(eth_rss, each_flow_lands_on_the_queue_its_hash_names, "e1000")
 			     "frame %u (flow %u, %s) on queue %d, its hash names %u", s,
 			     s / PER_FLOW, flow_tcp(s / PER_FLOW) ? "TCP" : "UDP", queue_of[s],
 			     expected_queue(s / PER_FLOW));
-	cr_expect(got_q[0] == want[0] && got_q[1] == want[1], "queues got %u and %u, want %u and %u",
-		  got_q[0], got_q[1], want[0], want[1]);
+	cr_expect(got_q[0] == want[0] && got_q[1] == want[1],
+		  "queues got %u and %u, want %u and %u", got_q[0], got_q[1], want[0], want[1]);
 
 	/* Not IP: no hash, queue 0. */
 	send_frames(&pr, 7, 1);
@@ -223,7 +223,8 @@ TESTBED_TEST(eth_rss, each_flow_lands_on_the_queue_its_hash_names, "e1000")
 		n1 = pl_eth_rx_burst(pr.rx, 1, in, 4);
 		pl_pkt_free_bulk(in, n1);
 	}
-	cr_expect(n0 == 1 && n1 == 0, "a non-IP frame came to queue 0 %u times, queue 1 %u", n0, n1);
+	cr_expect(n0 == 1 && n1 == 0, "a non-IP frame came to queue 0 %u times, queue 1 %u", n0,
+		  n1);
 
 	struct pl_eth_stats st;
 	cr_assert_eq(pl_eth_stats(pr.rx, &st), 0);

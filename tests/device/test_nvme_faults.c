@@ -144,8 +144,8 @@ static void *reset_worker(void *arg)
 			struct io *io = &w->ios[i];
 			int calls = __atomic_load_n(&io->calls, __ATOMIC_ACQUIRE);
 			if (calls > 1) {
-				snprintf(w->failure, sizeof(w->failure), "request %d ended %d times",
-					 i, calls);
+				snprintf(w->failure, sizeof(w->failure),
+					 "request %d ended %d times", i, calls);
 				goto out;
 			}
 			if (calls && io->cpl.status == PL_NVME_SC_RESET) {
@@ -158,7 +158,8 @@ static void *reset_worker(void *arg)
 				continue;
 			}
 			if (calls && io->cpl.status) {
-				snprintf(w->failure, sizeof(w->failure), "request %d ended with %s", i,
+				snprintf(w->failure, sizeof(w->failure),
+					 "request %d ended with %s", i,
 					 pl_nvme_status_name(io->cpl.status));
 				goto out;
 			}
@@ -301,7 +302,8 @@ TESTBED_TEST(nvme_faults, commands_that_time_out_are_aborted_or_reset_and_the_ne
 		} else if (!cpl->status) {
 			ok++;
 		} else {
-			cr_expect_fail("read %d ended with %s", i, pl_nvme_status_name(cpl->status));
+			cr_expect_fail("read %d ended with %s", i,
+				       pl_nvme_status_name(cpl->status));
 		}
 	}
 	cr_log_info("10 throttled reads, timeout 300 ms: %d timed out, %d done, all ended in "
