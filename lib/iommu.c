@@ -68,6 +68,44 @@ static void settle(struct pl_iommu *ctx, const struct pl_iommu_ops *ops)
 	ctx->ops = ops;
 }
 
+static struct pl_iommu *ctx_new(void)
+{
+	struct pl_iommu *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&ctx->lock, NULL);
+	ctx->iommufd = -1;
+	ctx->container = -1;
+	return ctx;
+}
+
+static void ctx_free(struct pl_iommu *ctx)
+{
+	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->maps);
+	free(ctx->regions);
+	free(ctx);
+}
+
+struct pl_iommu *pl_iommu_open_ops(const struct pl_iommu_ops *ops)
+{
+	struct pl_iommu *ctx = ctx_new();
+	int ret;
+
+	if (!ctx)
+		return NULL;
+	if ((ret = ops->open(ctx))) {
+		ctx_free(ctx);
+		errno = -ret;
+		return NULL;
+	}
+	ctx->ops = ops;
+	return ctx;
+}
+
 struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 {
 	struct pl_iommu *ctx;
@@ -77,14 +115,8 @@ struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 		errno = -ret;
 		return NULL;
 	}
-	if (!(ctx = calloc(1, sizeof(*ctx)))) {
-		errno = ENOMEM;
+	if (!(ctx = ctx_new()))
 		return NULL;
-	}
-	pthread_mutex_init(&ctx->lock, NULL);
-	ctx->iommufd = -1;
-	ctx->container = -1;
-
 	if (want != PL_IOMMU_AUTO) {
 		const struct pl_iommu_ops *ops = want == PL_IOMMU_IOMMUFD ? &pl_iommufd_ops :
 									   &pl_container_ops;
@@ -117,8 +149,7 @@ struct pl_iommu *pl_iommu_open(enum pl_iommu_backend want)
 	}
 	if (ret) {
 		close_others(ctx, NULL);
-		pthread_mutex_destroy(&ctx->lock);
-		free(ctx);
+		ctx_free(ctx);
 		errno = -ret;
 		return NULL;
 	}
@@ -138,12 +169,13 @@ int pl_iommu_close(struct pl_iommu *ctx)
 		pthread_mutex_unlock(&ctx->lock);
 		return -EBUSY;
 	}
-	close_others(ctx, NULL);
+	/* A back end of the caller's is none of the two the context may have open. */
+	if (ctx->ops && ctx->ops != &pl_iommufd_ops && ctx->ops != &pl_container_ops)
+		ctx->ops->close(ctx);
+	else
+		close_others(ctx, NULL);
 	pthread_mutex_unlock(&ctx->lock);
-	pthread_mutex_destroy(&ctx->lock);
-	free(ctx->maps);
-	free(ctx->regions);
-	free(ctx);
+	ctx_free(ctx);
 	return 0;
 }
 

@@ -66,6 +66,13 @@ struct pl_iommu_ops {
 	/* A memfd mapped by file (pinned through it): -ENOTTY where the kernel cannot. */
 	int (*map_file)(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova);
 	int (*unmap)(struct pl_iommu *ctx, uint64_t iova, size_t len);
+	/*
+	 * The VFIO device ioctls (GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, SET_IRQS, RESET)
+	 * on a device fd from attach, as ioctl(2) returns: NULL for the kernel's. A device
+	 * model in this process fills it (tests/models): its fd is a memfd holding the
+	 * regions, so mmap, pread and pwrite take the path they take on a real device.
+	 */
+	int (*dev_ioctl)(struct pl_iommu *ctx, int fd, unsigned long req, void *arg);
 };
 
 extern const struct pl_iommu_ops pl_iommufd_ops, pl_container_ops;
@@ -98,6 +105,12 @@ struct pl_iommu {
 	size_t regions_cap;
 	uint64_t regions_gone;	/* regions freed or unregistered: stales cached spans */
 };
+
+/*
+ * iommu.c: a context on a back end the caller brings, settled from the start: the seam
+ * the host-side device models (tests/models) plug in at. NULL with errno set.
+ */
+struct pl_iommu *pl_iommu_open_ops(const struct pl_iommu_ops *ops);
 
 /*
  * iommu.c: a device into and out of the context through the back end's ops, with

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,7 +31,7 @@ int pl_irq_count(struct pl_vfio_dev *dev, enum pl_irq_type type)
 
 	if ((unsigned)type >= dev->dinfo.num_irqs)
 		return 0;
-	if (ioctl(dev->fd, VFIO_DEVICE_GET_IRQ_INFO, &info)) {
+	if (pl_vfio_ioctl(dev, VFIO_DEVICE_GET_IRQ_INFO, &info)) {
 		int ret = -errno;
 		pl_err("VFIO_DEVICE_GET_IRQ_INFO(%s) on %s: %s", pl_irq_type_name(type),
 		       dev->info.addr, strerror(-ret));
@@ -56,7 +55,7 @@ static int set_irqs(struct pl_vfio_dev *dev, unsigned index, uint32_t flags, uns
 	};
 	if (fds)
 		memcpy(s->data, fds, count * sizeof(int));
-	if (ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, s))
+	if (pl_vfio_ioctl(dev, VFIO_DEVICE_SET_IRQS, s))
 		ret = -errno;
 	free(s);
 	return ret;

@@ -12,10 +12,18 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+int pl_vfio_ioctl(struct pl_vfio_dev *dev, unsigned long req, void *arg)
+{
+	const struct pl_iommu_ops *ops = dev->ctx->ops;
+
+	return ops->dev_ioctl ? ops->dev_ioctl(dev->ctx, dev->fd, req, arg) :
+				ioctl(dev->fd, req, arg);
+}
+
 static int read_dev_info(struct pl_vfio_dev *dev)
 {
 	dev->dinfo.argsz = sizeof(dev->dinfo);
-	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &dev->dinfo)) {
+	if (pl_vfio_ioctl(dev, VFIO_DEVICE_GET_INFO, &dev->dinfo)) {
 		int ret = -errno;
 		pl_err("VFIO_DEVICE_GET_INFO on %s: %s", dev->info.addr, strerror(-ret));
 		return ret;

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -27,7 +26,7 @@ static struct vfio_region_info *get_region(struct pl_vfio_dev *dev, unsigned ind
 			return NULL;
 		r->argsz = sz;
 		r->index = index;
-		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, r)) {
+		if (pl_vfio_ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, r)) {
 			int err = errno;
 			pl_err("VFIO_DEVICE_GET_REGION_INFO(%u) on %s: %s", index, dev->info.addr,
 			       strerror(err));
@@ -217,7 +216,7 @@ int pl_vfio_reset(struct pl_vfio_dev *dev)
 		       dev->info.addr);
 		return -ENOTTY;
 	}
-	if (ioctl(dev->fd, VFIO_DEVICE_RESET)) {
+	if (pl_vfio_ioctl(dev, VFIO_DEVICE_RESET, NULL)) {
 		int ret = -errno;
 		pl_err("VFIO_DEVICE_RESET on %s: %s", dev->info.addr, strerror(-ret));
 		return ret;

@@ -39,6 +39,8 @@ struct pl_vfio_dev {
 	struct pl_vfio_irq_state irq;		/* irq.c */
 };
 
+/* vfio.c: an ioctl on the device fd, through the context's back end (ioctl(2)'s return) */
+int pl_vfio_ioctl(struct pl_vfio_dev *dev, unsigned long req, void *arg);
 /* vfio_bar.c: bounds-checked pread/pwrite of region @index (a BAR, the ROM or config) */
 int pl_vfio_region_rw(struct pl_vfio_dev *dev, unsigned index, void *buf, size_t len,
 		      off_t off, bool write);
