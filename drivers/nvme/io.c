@@ -117,21 +117,27 @@ static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, 
 	if (pieces > qp->nfree)
 		return -EAGAIN;
 	*parent = qp->free_cids[--qp->nfree];
-	qp->reqs[*parent] = (struct pl_nvme_req){
-		.cb = cb, .arg = arg, .parent = *parent, .pending = (uint16_t)pieces,
+	struct pl_nvme_req *p = &qp->reqs[*parent];
+	uint16_t gen = p->gen;	/* the slot's count of uses goes on */
+
+	*p = (struct pl_nvme_req){
+		.cb = cb, .arg = arg, .parent = *parent, .pending = (uint16_t)pieces, .gen = gen,
 	};
 	if (pl_unlikely(qp->timeout_ms))
-		qp->reqs[*parent].t_sent = pl_nvme_coarse_ms();
+		p->t_sent = pl_nvme_coarse_ms();
 	return 0;
 }
 
-/* The next SQ entry, zeroed, for @cid of request @parent, and what the slot remembers of it. */
-static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t cid, uint16_t parent,
+/*
+ * The next SQ entry, zeroed, for slot @slot of request @parent, and what the slot
+ * remembers of it: its CID is the slot with the slot's next generation above it.
+ */
+static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t slot, uint16_t parent,
 				 uint8_t opcode, uint32_t nsid, uint64_t lba, uint32_t blocks)
 {
 	struct pl_nvme_queue *q = &qp->q;
 	struct nvme_sqe *s = &q->sq[q->sq_tail];
-	struct pl_nvme_req *r = &qp->reqs[cid];
+	struct pl_nvme_req *r = &qp->reqs[slot];
 
 	if (++q->sq_tail == q->depth)
 		q->sq_tail = 0;
@@ -140,8 +146,10 @@ static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t cid, uint16_
 	r->nsid = nsid;
 	r->lba = lba;
 	r->blocks = blocks;
+	r->cid = (uint16_t)(slot | ++r->gen << qp->tag_bits);
+	r->out = true;
 	memset(s, 0, sizeof(*s));
-	s->cid = cid;
+	s->cid = r->cid;
 	s->opcode = opcode;
 	s->nsid = nsid;
 	return s;
@@ -263,7 +271,7 @@ int pl_nvme_submit_raw(struct pl_nvme_qpair *qp, const struct nvme_sqe *cmd, pl_
 				      rw ? (uint64_t)cmd->cdw11 << 32 | cmd->cdw10 : 0,
 				      rw ? (cmd->cdw12 & 0xffff) + 1 : 0);
 	*s = *cmd;
-	s->cid = cid;
+	s->cid = qp->reqs[cid].cid;
 	return 0;
 }
 

@@ -29,6 +29,14 @@ struct pl_nvme_req {
 	void *arg;
 	uint16_t parent;	/* PL_NVME_FREE_SLOT while free */
 	uint16_t pending;	/* on the parent: pieces not yet completed */
+	/*
+	 * The CID its command went out with: the slot, and above the pair's tag bits a
+	 * generation that counts the slot's uses, as Linux's nvme_cid does; a completion
+	 * counts only while its command is out with exactly that CID (qpair.c).
+	 */
+	uint16_t cid;
+	uint16_t gen;
+	bool out;		/* its command is with the controller */
 	uint16_t status;	/* on the parent: the first error, SCT << 8 | SC */
 	uint8_t opcode;
 	uint8_t flags;		/* REQ_* */
@@ -66,7 +74,10 @@ struct pl_nvme_qpair {
 	struct pl_nvme_req *reqs;	/* by CID */
 	uint16_t *free_cids;		/* a stack */
 	unsigned nfree;
-	unsigned slots;			/* commands at once: CIDs 0 to slots - 1 */
+	unsigned slots;			/* commands at once: slots 0 to slots - 1 */
+	unsigned tag_bits;		/* of a CID that name the slot; the rest count its uses */
+	uint16_t tag_mask;
+	uint64_t stray_cqes;		/* completions for no command out: dropped */
 	unsigned cq_batch;		/* CQ head doorbells held back for so many entries */
 	/* per slot, its PRP list or DSM range: slot i at pages + i * slot_bytes */
 	char *pages;

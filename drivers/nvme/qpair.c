@@ -53,13 +53,14 @@ static void qpair_free(struct pl_nvme_qpair *qp)
 	free(qp);
 }
 
-/* Every slot free, CID 0 on top of the stack. */
+/* Every slot free and no command out, slot 0 on top of the stack. */
 static void free_all_slots(struct pl_nvme_qpair *qp)
 {
 	qp->nfree = 0;
 	for (unsigned i = 0; i < qp->slots; i++) {
 		qp->free_cids[qp->nfree++] = (uint16_t)(qp->slots - 1 - i);
 		qp->reqs[i].parent = PL_NVME_FREE_SLOT;
+		qp->reqs[i].out = false;
 	}
 }
 
@@ -95,6 +96,10 @@ static int qpair_memory(struct pl_nvme_qpair *qp, unsigned slots, unsigned entri
 	    !(qp->limbo = calloc(slots, sizeof(*qp->limbo))))
 		return -ENOMEM;
 	qp->slots = slots;
+	/* A CID names its slot in its low bits; the bits above count the slot's uses. */
+	while ((1u << qp->tag_bits) < slots)
+		qp->tag_bits++;
+	qp->tag_mask = (uint16_t)((1u << qp->tag_bits) - 1);
 	qp->limbo_cap = slots;
 	free_all_slots(qp);
 	return 0;
@@ -318,6 +323,15 @@ void pl_nvme_kick(struct pl_nvme_qpair *qp)
 /* Every 4096 empty polls the controller's status is read: a failure is noticed, cheaply. */
 #define CSTS_EVERY 4096
 
+static void stray_cqe(struct pl_nvme_qpair *qp, uint16_t cid)
+{
+	/* Once per pair: a controller that does it once will do it again. */
+	if (!qp->stray_cqes++)
+		pl_warn("%s: queue pair %u: a completion for CID 0x%04x, which is not out: "
+			"dropped (the controller completed a command twice, or one it never had)",
+			pl_vfio_addr(qp->ctrl->dev), qp->q.qid, cid);
+}
+
 /*
  * One command's completion: its slot freed, its request's first error kept (with where
  * that piece went). Returns the request when this was its last piece, its slot freed
@@ -326,10 +340,18 @@ void pl_nvme_kick(struct pl_nvme_qpair *qp)
 static inline struct pl_nvme_req *finish(struct pl_nvme_qpair *qp, uint16_t cid,
 					 uint16_t cqe_status, uint32_t dw0)
 {
-	/* A CID that is not out is a controller's bug: nothing to complete. */
-	if (pl_unlikely(cid >= qp->slots || qp->reqs[cid].parent == PL_NVME_FREE_SLOT))
+	uint16_t slot = cid & qp->tag_mask;
+	struct pl_nvme_req *r = &qp->reqs[slot];
+
+	/*
+	 * Only a command out with exactly this CID completes: a duplicate, a stale one for a
+	 * slot used again since, or one never sent would end someone else's request.
+	 */
+	if (pl_unlikely(slot >= qp->slots || !r->out || r->cid != cid)) {
+		stray_cqe(qp, cid);
 		return NULL;
-	struct pl_nvme_req *r = &qp->reqs[cid];
+	}
+	r->out = false;
 	uint16_t parent = r->parent, status = pl_nvme_status(cqe_status);
 	struct pl_nvme_req *p = &qp->reqs[parent];
 
@@ -343,7 +365,7 @@ static inline struct pl_nvme_req *finish(struct pl_nvme_qpair *qp, uint16_t cid,
 	}
 	if (r != p) {
 		r->parent = PL_NVME_FREE_SLOT;
-		qp->free_cids[qp->nfree++] = cid;
+		qp->free_cids[qp->nfree++] = slot;
 	} else {
 		p->dw0 = dw0;
 	}
@@ -474,7 +496,7 @@ static bool abort_request(struct pl_nvme_qpair *qp, uint16_t parent)
 			continue;
 		struct nvme_sqe cmd = {
 			.opcode = NVME_ADMIN_ABORT,
-			.cdw10 = NVME_ABORT_CDW10(qp->q.qid, cid),
+			.cdw10 = NVME_ABORT_CDW10(qp->q.qid, qp->reqs[cid].cid),
 		};
 		struct nvme_cqe cpl = { 0 };
 		if (pl_nvme_admin(qp->ctrl, &cmd, NULL, 0, &cpl) || NVME_ABORT_NOT_ABORTED(cpl.dw0))
@@ -497,19 +519,19 @@ static void check_timeouts(struct pl_nvme_qpair *qp, uint32_t now)
 		if (r->parent != cid || now - r->t_sent < qp->timeout_ms)
 			continue;
 		if (r->flags & REQ_ABORT_SENT) {
-			pl_warn("%s: queue pair %u: CID %u still not done %u ms after its Abort: "
+			pl_warn("%s: queue pair %u: CID 0x%04x still not done %u ms after its Abort: "
 				"resetting the controller", pl_vfio_addr(qp->ctrl->dev), qp->q.qid,
-				cid, qp->timeout_ms);
+				r->cid, qp->timeout_ms);
 			reset = true;
 			continue;
 		}
 		r->flags |= REQ_TIMED_OUT | REQ_ABORT_SENT;
 		r->t_sent = now;
 		const char *op = pl_nvme_opcode_name(r->opcode);
-		pl_warn("%s: queue pair %u: %s of %u block(s) at LBA %llu on namespace %u (CID %u) "
-			"did not complete within %u ms: aborting it", pl_vfio_addr(qp->ctrl->dev),
-			qp->q.qid, op ? op : "a command", r->blocks, (unsigned long long)r->lba,
-			r->nsid, cid, qp->timeout_ms);
+		pl_warn("%s: queue pair %u: %s of %u block(s) at LBA %llu on namespace %u (CID "
+			"0x%04x) did not complete within %u ms: aborting it",
+			pl_vfio_addr(qp->ctrl->dev), qp->q.qid, op ? op : "a command", r->blocks,
+			(unsigned long long)r->lba, r->nsid, r->cid, qp->timeout_ms);
 		if (!abort_request(qp, (uint16_t)cid)) {
 			pl_warn("%s: the controller did not abort it: resetting the controller",
 				pl_vfio_addr(qp->ctrl->dev));

@@ -250,6 +250,42 @@ Test(nvme_model, a_split_request_names_its_failing_piece)
 	cr_expect_eq(r.cpl.opcode, NVME_NVM_WRITE);
 }
 
+/*
+ * A controller that posts one piece's completion twice must not complete the request
+ * early, nor, once the CID is reused, complete someone else's.
+ */
+Test(nvme_model, a_duplicate_completion_completes_nothing)
+{
+	struct pl_nvme_qpair *qp = manual_pair(16);
+	struct nvme_sqe got[8];
+	struct rec r = { 0 }, r2 = { 0 };
+
+	cr_assert_eq(pl_nvme_read(qp, 1, buf, 0, 2048, on_done, &r), 0);
+	cr_assert_eq(fetch(qp, got, 8), 2);
+	post(qp, got[0].cid, 0);
+	post(qp, got[0].cid, 0);	/* again */
+	pl_nvme_poll(qp, 0);
+	cr_expect_eq(r.calls, 0, "completed with its second piece still out");
+	post(qp, got[1].cid, 0);
+	pl_nvme_poll(qp, 0);
+	cr_expect_eq(r.calls, 1);
+
+	/* The same CIDs go out again; a stale duplicate of the old ones must not match. */
+	cr_assert_eq(pl_nvme_read(qp, 1, buf, 0, 2048, on_done, &r2), 0);
+	struct nvme_sqe again[8];
+	cr_assert_eq(fetch(qp, again, 8), 2);
+	post(qp, got[1].cid, 0);
+	post(qp, got[0].cid, 0);
+	pl_nvme_poll(qp, 0);
+	cr_expect_eq(r2.calls, 0, "a stale completion ended a request that reused its slot");
+	post(qp, again[0].cid, 0);
+	post(qp, again[1].cid, 0);
+	pl_nvme_poll(qp, 0);
+	cr_expect_eq(r2.calls, 1);
+	cr_expect_eq(r.calls, 1);
+	cr_expect_eq(pl_nvme_qpair_outstanding(qp), 0);
+}
+
 Test(nvme_model, completions_for_cids_never_sent_are_dropped)
 {
 	struct pl_nvme_qpair *qp = manual_pair(16);
@@ -382,4 +418,3 @@ Test(nvme_model, shadow_doorbells_write_mmio_only_past_the_event_index)
 	cr_expect_eq(one_read(qp), 10);
 	pl_nvme_qpair_destroy(qp);
 }
-
