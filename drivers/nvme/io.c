@@ -301,7 +301,7 @@ static void forget_wait(struct pl_nvme_qpair *qp, struct sync_wait *w)
 	for (unsigned cid = 0; cid < qp->slots; cid++)
 		if (qp->reqs[cid].arg == w)
 			qp->reqs[cid].cb = NULL;
-	for (unsigned i = 0; i < qp->nlimbo; i++)
+	for (unsigned i = qp->limbo_next; i < qp->nlimbo; i++)
 		if (qp->limbo[i].arg == w)
 			qp->limbo[i].cb = NULL;
 }

@@ -95,9 +95,12 @@ struct pl_nvme_qpair {
 	bool failed;			/* for good: the controller is */
 	/* resets: the controller's generation this pair's queues belong to */
 	uint32_t gen;
-	/* requests ended by a reset (or reaped while recovering), for pl_nvme_poll to deliver */
+	/*
+	 * Requests ended by a reset (or reaped while recovering), for pl_nvme_poll to deliver
+	 * from limbo_next on: an entry is taken before its callback, which may poll again.
+	 */
 	struct pl_nvme_req *limbo;
-	unsigned nlimbo, limbo_cap;
+	unsigned nlimbo, limbo_next, limbo_cap;
 	/* timeouts */
 	unsigned timeout_ms;		/* 0: none */
 	uint32_t next_check;		/* coarse ms */

@@ -210,19 +210,34 @@ static inline struct pl_nvme_cpl cpl_of(const struct pl_nvme_req *p)
 }
 
 /*
+ * Calls back the requests a reset ended, each once: an entry is taken before its
+ * callback, which may submit (after yet another reset that adds to the limbo) or poll
+ * again (which delivers the rest from where this one got to).
+ */
+static int deliver_limbo(struct pl_nvme_qpair *qp)
+{
+	int done = 0;
+
+	while (qp->limbo_next < qp->nlimbo) {
+		struct pl_nvme_req l = qp->limbo[qp->limbo_next++];
+		struct pl_nvme_cpl cpl = cpl_of(&l);
+
+		done++;
+		if (l.cb)
+			l.cb(l.arg, &cpl);
+	}
+	qp->limbo_next = qp->nlimbo = 0;
+	return done;
+}
+
+/*
  * Completes what the controller will not: each outstanding request once, with @status.
  * The pair has failed first, so a callback that submits again is refused.
  */
 static void complete_all(struct pl_nvme_qpair *qp, uint16_t status)
 {
 	qp->failed = true;
-	for (unsigned i = 0; i < qp->nlimbo; i++) {
-		struct pl_nvme_req *l = &qp->limbo[i];
-		struct pl_nvme_cpl cpl = cpl_of(l);
-		if (l->cb)
-			l->cb(l->arg, &cpl);
-	}
-	qp->nlimbo = 0;
+	deliver_limbo(qp);
 	for (unsigned cid = 0; cid < qp->slots; cid++) {
 		struct pl_nvme_req *r = &qp->reqs[cid];
 
@@ -403,23 +418,6 @@ static void to_limbo(struct pl_nvme_qpair *qp, const struct pl_nvme_req *p)
 		qp->limbo_cap *= 2;
 	}
 	qp->limbo[qp->nlimbo++] = *p;
-}
-
-static int deliver_limbo(struct pl_nvme_qpair *qp)
-{
-	int done = 0;
-
-	/* A callback may submit, and a submit after yet another reset may add to the limbo. */
-	for (unsigned i = 0; i < qp->nlimbo; i++) {
-		struct pl_nvme_req l = qp->limbo[i];
-		struct pl_nvme_cpl cpl = cpl_of(&l);
-
-		done++;
-		if (l.cb)
-			l.cb(l.arg, &cpl);
-	}
-	qp->nlimbo = 0;
-	return done;
 }
 
 void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)

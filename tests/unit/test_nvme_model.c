@@ -352,6 +352,11 @@ Test(nvme_model, a_reset_ends_each_request_once)
 	reset_ends_each_once(false);
 }
 
+Test(nvme_model, a_reset_ends_each_request_once_when_callbacks_poll)
+{
+	reset_ends_each_once(true);
+}
+
 Test(nvme_model, fatal_status_is_seen_by_a_poller_and_reset)
 {
 	struct pl_nvme_qpair *qp = manual_pair(16);
