@@ -100,7 +100,7 @@ static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid,
 }
 
 /* Takes a slot for the request and @pieces - 1 more, or none when they are not all free. */
-static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, void *arg,
+static int take_slots(struct pl_nvme_qpair *qp, uint64_t pieces, pl_nvme_cb cb, void *arg,
 		      uint16_t *parent)
 {
 	/* After a reset the pair is brought back first (its ended requests wait for poll). */
@@ -109,9 +109,10 @@ static int take_slots(struct pl_nvme_qpair *qp, unsigned pieces, pl_nvme_cb cb, 
 	if (pl_unlikely(qp->failed))
 		return -EIO;
 	if (pieces > qp->slots) {
-		pl_err("%s: a request of %u commands on queue pair %u of %u slots: it could never "
-		       "go out (make the pair deeper, or the request smaller)",
-		       pl_vfio_addr(qp->ctrl->dev), pieces, qp->q.qid, qp->slots);
+		pl_err("%s: a request of %llu commands on queue pair %u of %u slots: it could "
+		       "never go out (make the pair deeper, or the request smaller)",
+		       pl_vfio_addr(qp->ctrl->dev), (unsigned long long)pieces, qp->q.qid,
+		       qp->slots);
 		return -EINVAL;
 	}
 	if (pieces > qp->nfree)
@@ -172,10 +173,11 @@ static int submit_rw(struct pl_nvme_qpair *qp, uint8_t opcode, uint32_t nsid, co
 		max = 65536;
 	if (buf && (ret = translate(qp, buf, (size_t)blocks * ns->block_size, &iova)))
 		return ret;
-	unsigned pieces = (blocks + max - 1) / max;
+	/* In 64 bits: 0xffff0001 blocks and more wrap a 32-bit count to none. */
+	uint64_t pieces = ((uint64_t)blocks + max - 1) / max;
 	if ((ret = take_slots(qp, pieces, cb, arg, &parent)))
 		return ret;
-	for (unsigned i = 0; i < pieces; i++) {
+	for (unsigned i = 0; i < (unsigned)pieces; i++) {
 		uint16_t cid = i ? qp->free_cids[--qp->nfree] : parent;
 		uint32_t n = blocks - i * max < max ? blocks - i * max : max;
 		struct nvme_sqe *s = next_sqe(qp, cid, parent, opcode, nsid,

@@ -306,6 +306,24 @@ Test(nvme_model, completions_for_cids_never_sent_are_dropped)
 	cr_expect_eq(r.calls, 1);
 }
 
+Test(nvme_model, write_zeroes_too_long_for_the_pair_is_refused)
+{
+	m = nvme_model_new(&(struct nvme_model_conf){ .manual_io = true });
+	/* A namespace as large as the count needs: the model's data stays small. */
+	nvme_model_id_ns(m, 0)->nsze = 1ull << 33;
+	open_ctrl(NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(c, NULL);
+	static struct rec r;	/* outlives the test, should the pair end it at close */
+	cr_assert_not_null(qp);
+
+	/* 0xffff0001 blocks at 65536 a command: 65536 commands, which wrapped to none. */
+	cr_expect_eq(pl_nvme_write_zeroes(qp, 1, 0, 0xffff0001u, on_done, &r), -EINVAL);
+	cr_expect_eq(pl_nvme_write_zeroes(qp, 1, 0, 0xffffffffu, on_done, &r), -EINVAL);
+	cr_expect_eq(pl_nvme_qpair_outstanding(qp), 0);
+	struct nvme_sqe got[4];
+	cr_expect_eq(fetch(qp, got, 4), 0);
+}
+
 /* ---- resets ---- */
 
 /*
