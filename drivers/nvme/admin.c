@@ -80,7 +80,7 @@ int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
 {
 	struct pl_nvme_queue *q = &c->admin;
 
-	if (c->failed || pl_nvme_dead(c))
+	if (pl_nvme_cfs(c) || pl_nvme_dead(c))
 		return -EIO;
 	/* CIDs count up below the AERs' */
 	if (++c->admin_cid >= PL_NVME_AER_CID)
@@ -155,7 +155,7 @@ int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, void *data
 	pthread_mutex_lock(&c->admin_lock);
 	ret = pl_nvme_admin_data_locked(c, &s, data, len, &got);
 	pthread_mutex_unlock(&c->admin_lock);
-	if (ret == -EIO && !c->failed && !pl_nvme_dead(c))
+	if (ret == -EIO && !pl_nvme_cfs(c) && !pl_nvme_dead(c))
 		pl_err("%s: admin command 0x%02x failed: %s (status %03x)", pl_vfio_addr(c->dev),
 		       s.opcode, pl_nvme_status_name(NVME_CQE_SCT_SC(got.status)),
 		       NVME_CQE_SCT_SC(got.status));

@@ -18,16 +18,17 @@
 
 bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
 {
-	if (c->failed)
+	if (pl_nvme_cfs(c))
 		return true;
 	uint32_t csts = pl_mmio_read32(c->bar, NVME_REG_CSTS);
 
 	/* All ones: the device no longer answers at all, which is as fatal. */
 	if (!(csts & NVME_CSTS_CFS) && csts != UINT32_MAX)
 		return false;
-	c->failed = true;
-	pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset",
-	       pl_vfio_addr(c->dev), csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
+	/* Pollers on several threads may see it at once: one of them says so. */
+	if (!__atomic_exchange_n(&c->cfs, true, __ATOMIC_ACQ_REL))
+		pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset",
+		       pl_vfio_addr(c->dev), csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
 	return true;
 }
 
@@ -65,7 +66,7 @@ static int wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs)
 	snprintf(what, sizeof(what), "%s CSTS.RDY to become %d", pl_vfio_addr(c->dev), ready);
 	int ret = pl_mmio_wait(c->bar, &w);
 	if (ret == -EIO)
-		c->failed = true;
+		pl_nvme_set_cfs(c, true);
 	return ret;
 }
 
@@ -80,7 +81,7 @@ static int enable(struct pl_nvme_ctrl *c)
 		wait_ready(c, true, true);
 		pl_mmio_write32(c->bar, NVME_REG_CC, cc & ~NVME_CC_EN);
 	}
-	c->failed = false;
+	pl_nvme_set_cfs(c, false);
 	if ((ret = wait_ready(c, false, false)))
 		return ret;
 	if ((ret = pl_nvme_admin_init(c)))
@@ -118,7 +119,7 @@ static int set_queue_count_locked(struct pl_nvme_ctrl *c)
 	int ret = pl_nvme_admin_locked(c, &cmd, &cpl);
 
 	if (ret) {
-		if (ret == -EIO && !c->failed)
+		if (ret == -EIO && !pl_nvme_cfs(c))
 			pl_err("%s: Set Features (Number of Queues) failed: %s", pl_vfio_addr(c->dev),
 			       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 		return ret;
@@ -271,7 +272,7 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	 * cost the data path an atomic per doorbell). Harmless on a drive; a failed
 	 * controller is not asked, and one that does not answer costs RESET_BARRIER_MS.
 	 */
-	if (!c->failed) {
+	if (!pl_nvme_cfs(c)) {
 		struct nvme_sqe get = {
 			.opcode = NVME_ADMIN_GET_FEATURES,
 			.cdw10 = NVME_FEAT_NUM_QUEUES,
@@ -328,7 +329,7 @@ bool pl_nvme_failed(const struct pl_nvme_ctrl *c)
 
 static void shutdown_ctrl(struct pl_nvme_ctrl *c)
 {
-	if (c->failed || pl_nvme_dead(c))
+	if (pl_nvme_cfs(c) || pl_nvme_dead(c))
 		return;
 	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
 	unsigned ms = c->id && c->id->rtd3e ? c->id->rtd3e / 1000 + 1 : SHUTDOWN_TIMEOUT_MS;

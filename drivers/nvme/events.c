@@ -53,7 +53,7 @@ static void send_aers_locked(struct pl_nvme_ctrl *c)
 {
 	struct pl_nvme_queue *q = &c->admin;
 
-	while (c->aer_out < c->aer_max && !c->failed && !pl_nvme_dead(c)) {
+	while (c->aer_out < c->aer_max && !pl_nvme_cfs(c) && !pl_nvme_dead(c)) {
 		struct nvme_sqe cmd = {
 			.opcode = NVME_ADMIN_ASYNC_EVENT_REQ,
 			.cid = (uint16_t)(PL_NVME_AER_CID + c->aer_out),

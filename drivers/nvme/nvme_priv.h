@@ -118,7 +118,7 @@ struct pl_nvme_ctrl {
 	struct pl_nvme_opts opts;
 	bool dbbuf;			/* shadow doorbells in use */
 	bool sgl;			/* SGL data pointers in use */
-	bool failed;			/* CSTS.CFS seen: a reset is due */
+	bool cfs;			/* CSTS.CFS seen: a reset is due (pl_nvme_cfs) */
 	bool dead;			/* a reset did not bring it back: every call fails */
 	uint32_t gen;			/* bumped by each reset (atomic: owners read it) */
 	unsigned resets;
@@ -155,6 +155,17 @@ struct pl_nvme_ctrl {
 static inline bool pl_nvme_dead(const struct pl_nvme_ctrl *c)
 {
 	return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE);
+}
+
+/* CSTS.CFS seen, by a poller or the admin path: written from any thread, so atomic. */
+static inline bool pl_nvme_cfs(const struct pl_nvme_ctrl *c)
+{
+	return __atomic_load_n(&c->cfs, __ATOMIC_ACQUIRE);
+}
+
+static inline void pl_nvme_set_cfs(struct pl_nvme_ctrl *c, bool cfs)
+{
+	__atomic_store_n(&c->cfs, cfs, __ATOMIC_RELEASE);
 }
 
 /* Monotonic milliseconds, for the control path's bounded waits. */

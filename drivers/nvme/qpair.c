@@ -38,7 +38,7 @@ static int queue_cmd(struct pl_nvme_ctrl *c, uint8_t opcode, uint16_t qid, uint1
 	struct nvme_cqe cpl;
 	int ret = pl_nvme_admin_locked(c, &cmd, &cpl);
 
-	if (ret == -EIO && !c->failed)
+	if (ret == -EIO && !pl_nvme_cfs(c))
 		pl_err("%s: admin command 0x%02x for queue %u failed with status %03x",
 		       pl_vfio_addr(c->dev), opcode, qid, NVME_CQE_SCT_SC(cpl.status));
 	return ret;
@@ -479,7 +479,7 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 static void reset_failed(struct pl_nvme_ctrl *c)
 {
 	pthread_mutex_lock(&c->admin_lock);
-	if (c->failed && !pl_nvme_dead(c))
+	if (pl_nvme_cfs(c) && !pl_nvme_dead(c))
 		pl_nvme_reset_locked(c);
 	pthread_mutex_unlock(&c->admin_lock);
 }
