@@ -259,7 +259,7 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	/* First: owners stop using their queues from their next call on. */
 	__atomic_add_fetch(&c->gen, 1, __ATOMIC_ACQ_REL);
 	c->resets++;
-	c->aer_out = 0;
+	c->aer_busy = 0;
 	/*
 	 * Then one admin round trip, if the controller still answers: it has then taken in
 	 * every doorbell written before. QEMU fetches in a handler run after the doorbell

@@ -48,19 +48,28 @@ int pl_nvme_get_log(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *bu
 	return ret;
 }
 
-/* Queued without waiting: its completion comes when the controller has something to say. */
+static unsigned aers_out(const struct pl_nvme_ctrl *c)
+{
+	return (unsigned)__builtin_popcount(c->aer_busy);
+}
+
+/*
+ * Queued without waiting: its completion comes when the controller has something to
+ * say. Each takes a CID no AER out has; aer_max leaves the admin queue room for them.
+ */
 static void send_aers_locked(struct pl_nvme_ctrl *c)
 {
 	struct pl_nvme_queue *q = &c->admin;
 
-	while (c->aer_out < c->aer_max && !pl_nvme_cfs(c) && !pl_nvme_dead(c)) {
+	while (aers_out(c) < c->aer_max && !pl_nvme_cfs(c) && !pl_nvme_dead(c)) {
+		unsigned i = (unsigned)__builtin_ctz(~c->aer_busy);
 		struct nvme_sqe cmd = {
 			.opcode = NVME_ADMIN_ASYNC_EVENT_REQ,
-			.cid = (uint16_t)(PL_NVME_AER_CID + c->aer_out),
+			.cid = (uint16_t)(PL_NVME_AER_CID + i),
 		};
 
 		pl_nvme_push_sqe(q, &cmd);
-		c->aer_out++;
+		c->aer_busy |= 1u << i;
 	}
 	pl_nvme_ring_sq(q);
 }
@@ -83,21 +92,36 @@ void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
 	if (pl_nvme_admin_locked(c, &cmd, &cpl))
 		pl_info("%s: Asynchronous Event Configuration 0x%x refused (%s): error events only",
 			pl_vfio_addr(c->dev), aec, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+	/*
+	 * As many as the controller takes (AERL), and the admin queue: its CQ must hold every
+	 * AER's completion and one command's, and one entry of a ring stays empty.
+	 */
 	c->aer_max = c->id->aerl + 1u < PL_NVME_MAX_AERS ? c->id->aerl + 1u : PL_NVME_MAX_AERS;
-	c->aer_out = 0;
+	if (c->aer_max > c->opts.admin_depth - 2)
+		c->aer_max = c->opts.admin_depth - 2;
+	if (!c->aer_max)
+		pl_info("%s: an admin queue of %u entries leaves no room for Asynchronous Event "
+			"Requests: no events", pl_vfio_addr(c->dev), c->opts.admin_depth);
+	c->aer_busy = 0;
 	send_aers_locked(c);
 }
 
 void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe)
 {
 	uint16_t status = NVME_CQE_SCT_SC(cqe->status);
+	unsigned i = (unsigned)(cqe->cid - PL_NVME_AER_CID);
 
-	if (c->aer_out)
-		c->aer_out--;
+	/* One for an AER that is not out is the controller's bug: it says nothing. */
+	if (i >= PL_NVME_MAX_AERS || !(c->aer_busy & 1u << i)) {
+		pl_warn("%s: a completion for admin CID 0x%04x, which is not out: dropped",
+			pl_vfio_addr(c->dev), cqe->cid);
+		return;
+	}
+	c->aer_busy &= ~(1u << i);
 	if (status) {
 		/* Ended without an event (an abort, a limit): not sent again beyond what is out. */
 		if (status == NVME_SCT_SC(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT))
-			c->aer_max = c->aer_out;
+			c->aer_max = aers_out(c);
 		pl_debug("%s: an AER ended with %s", pl_vfio_addr(c->dev),
 			 pl_nvme_status_name(status));
 		return;

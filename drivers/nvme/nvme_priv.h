@@ -143,9 +143,13 @@ struct pl_nvme_ctrl {
 	struct pl_nvme_qpair *qpairs[PL_NVME_MAX_QPAIRS + 1];
 	unsigned irq_vectors;		/* MSI-X vectors routed to eventfds, 0 when none */
 
-	/* Asynchronous Event Requests: CIDs PL_NVME_AER_CID + i, apart from the others' */
+	/*
+	 * Asynchronous Event Requests: AER i goes out with CID PL_NVME_AER_CID + i while bit
+	 * i of aer_busy is set, so a re-armed one never takes a CID still out, whichever
+	 * completes first.
+	 */
 	unsigned aer_max;		/* kept outstanding */
-	unsigned aer_out;
+	unsigned aer_busy;
 	uint32_t events[PL_NVME_MAX_EVENTS];	/* dw0 of events reaped, not yet delivered */
 	unsigned nevents;
 	pl_nvme_event_cb event_cb;

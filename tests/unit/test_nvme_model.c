@@ -441,3 +441,103 @@ Test(nvme_model, shadow_doorbells_write_mmio_only_past_the_event_index)
 	cr_expect_eq(one_read(qp), 10);
 	pl_nvme_qpair_destroy(qp);
 }
+
+/* ---- asynchronous events ---- */
+
+struct events {
+	unsigned n;
+	struct pl_nvme_event last;
+	uint8_t warning;
+};
+
+static void on_event(void *arg, const struct pl_nvme_event *ev)
+{
+	struct events *e = arg;
+
+	e->n++;
+	e->last = *ev;
+	if (ev->log && ev->lid == NVME_LOG_SMART)
+		e->warning = ((const struct nvme_smart_log *)ev->log)->critical_warning;
+}
+
+static int aer(uint32_t dw0)
+{
+	model_lock(dev());
+	int ret = nvme_model_aer(m, dw0, 0);
+	model_unlock(dev());
+	return ret;
+}
+
+static unsigned aers_held(uint16_t *cids)
+{
+	model_lock(dev());
+	unsigned n = nvme_model_aers(m, cids);
+	model_unlock(dev());
+	return n;
+}
+
+/* AERs go out without a wait for them: the model takes them in on its runner. */
+static unsigned wait_aers(unsigned n, uint16_t *cids)
+{
+	for (unsigned i = 0; i < 2000 && aers_held(NULL) < n; i++)
+		usleep(500);
+	usleep(2000);	/* and no more than that come */
+	return aers_held(cids);
+}
+
+#define SMART_EVENT (NVME_AER_SMART | NVME_AER_SMART_RELIABILITY << 8 | NVME_LOG_SMART << 16)
+
+Test(nvme_model, an_event_reads_its_log_and_arms_again_with_cids_not_out)
+{
+	struct events e = { 0 };
+	uint16_t cids[NVME_MODEL_MAX_AERS];
+
+	open_model(NULL, NULL);
+	pl_nvme_set_event_cb(c, on_event, &e);
+	cr_assert_eq(wait_aers(4, NULL), 4, "AERL 3: four kept outstanding");
+	nvme_model_smart(m)->critical_warning = NVME_SMART_CRIT_RELIABILITY;
+	for (unsigned round = 0; round < 6; round++) {
+		cr_assert_eq(aer(SMART_EVENT), 0);
+		cr_expect_eq(pl_nvme_poll_admin(c), 1);
+		unsigned n = wait_aers(4, cids);
+		cr_expect_eq(n, 4, "armed again");
+		for (unsigned i = 0; i < n; i++)
+			for (unsigned j = i + 1; j < n; j++)
+				cr_expect_neq(cids[i], cids[j], "two AERs out with CID 0x%x", cids[i]);
+	}
+	cr_expect_eq(e.n, 6);
+	cr_expect_eq(e.last.type, NVME_AER_SMART);
+	cr_expect_eq(e.warning, NVME_SMART_CRIT_RELIABILITY);
+	cr_expect_eq(nvme_model_stats(m)->cid_conflicts, 0);
+}
+
+Test(nvme_model, a_small_admin_queue_keeps_room_for_commands_and_events)
+{
+	for (unsigned depth = 2; depth <= 5; depth++) {
+		struct events e = { 0 };
+		char name[16];
+
+		snprintf(name, sizeof(name), "0000:00:%02x.0", 2 + depth);
+		m = nvme_model_new(&(struct nvme_model_conf){ .addr = name });
+		c = pl_nvme_open(ctx, name, &(struct pl_nvme_opts){ .admin_depth = depth });
+		cr_assert_not_null(c, "admin depth %u", depth);
+		pl_nvme_set_event_cb(c, on_event, &e);
+		unsigned held = wait_aers(depth - 2, NULL);
+		cr_expect_eq(held, depth - 2 < 4 ? depth - 2 : 4,
+			     "depth %u: AERs leave a command and an empty entry", depth);
+		for (unsigned i = 0; i < 3; i++) {
+			struct nvme_sqe cmd = { .opcode = NVME_ADMIN_GET_FEATURES,
+						.cdw10 = NVME_FEAT_NUM_QUEUES };
+			cr_expect_eq(pl_nvme_admin(c, &cmd, NULL, 0, NULL), 0,
+				     "depth %u: admin command %u", depth, i);
+		}
+		if (held) {
+			cr_assert_eq(aer(SMART_EVENT), 0);
+			cr_expect_eq(pl_nvme_poll_admin(c), 1, "depth %u", depth);
+			cr_expect_eq(wait_aers(held, NULL), held);
+		}
+		cr_expect_eq(nvme_model_stats(m)->cid_conflicts, 0);
+		pl_nvme_close(c);
+		c = NULL;
+	}
+}
