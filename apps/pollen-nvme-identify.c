@@ -122,9 +122,10 @@ static void print_ctrl(struct pl_nvme_ctrl *c)
 	       NVME_VS_TER(vs));
 	printf("  %-28s %u\n", "Controller ID", id->cntlid);
 	printf("  %-28s %02x-%02x-%02x\n", "IEEE OUI", id->ieee[2], id->ieee[1], id->ieee[0]);
-	printf("  %-28s %s (MDTS %u)\n", "Max data transfer",
-	       id->mdts ? human((double)(4096ul << NVME_CAP_MPSMIN(cap) << id->mdts), h, sizeof(h)) :
-			  "unlimited", id->mdts);
+	/* What the driver takes: MDTS, a device's word, is bounded there (any value works). */
+	printf("  %-28s %s per command (MDTS %u%s)\n", "Max data transfer",
+	       human((double)pl_nvme_max_transfer(c), h, sizeof(h)), id->mdts,
+	       id->mdts ? "" : ": no limit of its own");
 	printf("  %-28s %u entries (CAP.MQES %u)%s\n", "Max queue depth", NVME_CAP_MQES(cap) + 1,
 	       NVME_CAP_MQES(cap), NVME_CAP_CQR(cap) ? ", physically contiguous" : "");
 	printf("  %-28s %u granted (of %u asked)\n", "I/O queue pairs", pl_nvme_io_queues(c),
@@ -163,6 +164,12 @@ static void print_ctrl(struct pl_nvme_ctrl *c)
 		       (id->psd[i].flags & 1 ? 0.0001 : 0.01), id->psd[i].flags & 2 ? " non-operational" : "");
 }
 
+/* An LBA format's block size; 0 for an unused one or an LBADS outside 9 to 16. */
+static unsigned lbaf_bytes(const struct nvme_lbaf *f)
+{
+	return f->lbads >= 9 && f->lbads <= 16 ? 1u << f->lbads : 0;
+}
+
 static void print_ns(const struct pl_nvme_ns *ns)
 {
 	const struct nvme_id_ns *id = ns->id;
@@ -178,12 +185,14 @@ static void print_ns(const struct pl_nvme_ns *ns)
 	printf("  %-28s %s\n", "Deallocated blocks read",
 	       (id->dlfeat & 7) == 1 ? "as zeroes" : (id->dlfeat & 7) == 2 ? "as ones" : "unreported");
 	printf("  %-28s %s%s\n", "Usable by Pollen", yes_no(ns->usable),
-	       ns->usable ? "" : " (formatted with metadata)");
+	       ns->usable ? "" : ns->block_size ? " (formatted with metadata)" :
+	       " (block size outside 512 bytes to 64 KiB)");
 	printf("  %-28s %u\n", "LBA formats", id->nlbaf + 1u);
 	for (unsigned f = 0; f <= id->nlbaf && f < 16; f++)
-		printf("    #%-2u %5u bytes + %2u metadata, relative performance %u%s\n", f,
-		       id->lbaf[f].lbads ? 1u << id->lbaf[f].lbads : 0, id->lbaf[f].ms,
-		       id->lbaf[f].rp & 3, f == ns->lbaf ? "  (in use)" : "");
+		printf("    #%-2u %5u bytes + %2u metadata, relative performance %u%s%s\n", f,
+		       lbaf_bytes(&id->lbaf[f]), id->lbaf[f].ms, id->lbaf[f].rp & 3,
+		       f == ns->lbaf ? "  (in use)" : "",
+		       id->lbaf[f].lbads && !lbaf_bytes(&id->lbaf[f]) ? "  (LBADS out of range)" : "");
 	printf("  %-28s ", "EUI64");
 	for (int i = 0; i < 8; i++)
 		printf("%02x", id->eui64[i]);
@@ -242,7 +251,7 @@ static void json_ns(struct json *j, const struct pl_nvme_ns *ns)
 	json_array(j, "lba_formats");
 	for (unsigned f = 0; f <= ns->id->nlbaf && f < 16; f++) {
 		json_object(j, NULL);
-		json_u64(j, "data_size", ns->id->lbaf[f].lbads ? 1u << ns->id->lbaf[f].lbads : 0);
+		json_u64(j, "data_size", lbaf_bytes(&ns->id->lbaf[f]));
 		json_u64(j, "metadata_size", ns->id->lbaf[f].ms);
 		json_u64(j, "relative_performance", ns->id->lbaf[f].rp & 3);
 		json_end_object(j);

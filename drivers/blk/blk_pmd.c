@@ -60,8 +60,9 @@ static int pmd_open(struct pl_blk *b, const char *target)
 		ns = pl_nvme_ns(p->ctrl, b->opts.nsid);
 	if (!ns || !ns->usable) {
 		pl_err("%s: %s namespace %u%s", target, ns ? "the" : "no usable",
-		       b->opts.nsid, ns ? " is formatted with metadata, which Pollen does not move" :
-		       " (pollen-nvme-identify lists them)");
+		       b->opts.nsid, !ns ? " (pollen-nvme-identify lists them)" : ns->block_size ?
+		       " is formatted with metadata, which Pollen does not move" :
+		       " has a block size outside 512 bytes to 64 KiB");
 		ret = -ENODEV;
 		goto err;
 	}

@@ -134,24 +134,32 @@ static int set_queue_count_locked(struct pl_nvme_ctrl *c)
 	return 0;
 }
 
+/* LBADS, a device's word, taken only from 512 bytes to 64 KiB (as Linux bounds it). */
+#define LBADS_MIN 9
+#define LBADS_MAX 16
+
 static void describe_ns(struct pl_nvme_ctrl *c, struct pl_nvme_ns *ns, uint32_t nsid,
 			const struct nvme_id_ns *id)
 {
-	unsigned f = id->flbas & NVME_NS_FLBAS_LBA_MASK;
+	unsigned f = id->flbas & NVME_NS_FLBAS_LBA_MASK, lbads = id->lbaf[f].lbads;
+	bool sized = lbads >= LBADS_MIN && lbads <= LBADS_MAX;
 
 	*ns = (struct pl_nvme_ns){
 		.nsid = nsid,
 		.blocks = id->nsze,
 		.capacity = id->ncap,
 		.used = id->nuse,
-		.block_size = 1u << id->lbaf[f].lbads,
+		.block_size = sized ? 1u << lbads : 0,
 		.metadata_size = id->lbaf[f].ms,
 		.lbaf = f,
-		.usable = id->lbaf[f].ms == 0 && id->lbaf[f].lbads >= 9 &&
-			  (1ul << id->lbaf[f].lbads) <= c->max_xfer,
+		.usable = sized && id->lbaf[f].ms == 0 && (1ul << lbads) <= c->max_xfer,
 		.id = id,
 	};
-	if (!ns->usable)
+	if (!sized)
+		pl_warn("%s namespace %u: LBA format %u says blocks of 2^%u bytes; Pollen takes 512 "
+			"bytes to 64 KiB (LBADS %d to %d): its I/O is refused", pl_vfio_addr(c->dev),
+			nsid, f, lbads, LBADS_MIN, LBADS_MAX);
+	else if (!ns->usable)
 		pl_info("%s namespace %u: formatted with %u bytes of metadata per %u-byte block; "
 			"Pollen does not move metadata, so its I/O is refused (format it without: "
 			"nvme format -l to an LBA format with no metadata)", pl_vfio_addr(c->dev),
@@ -425,11 +433,15 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 		goto err;
 	if ((ret = identify(c, NVME_CNS_CTRL, 0, c->id)))
 		goto err;
-	/* MDTS in units of the minimum page; one PRP list page bounds a command too. */
+	/*
+	 * MDTS in units of the minimum page; one PRP list page bounds a command too. MDTS
+	 * is a device's word: one past that bound (up to 255) would shift a size to nothing.
+	 */
 	size_t by_prp = c->page_size / 8 * c->page_size;
-	c->max_xfer = c->id->mdts ? c->page_size << c->id->mdts : by_prp;
-	if (c->max_xfer > by_prp)
-		c->max_xfer = by_prp;
+	unsigned mdts_cap = 0;
+	while ((c->page_size << mdts_cap) < by_prp)
+		mdts_cap++;
+	c->max_xfer = c->id->mdts && c->id->mdts < mdts_cap ? c->page_size << c->id->mdts : by_prp;
 	pthread_mutex_lock(&c->admin_lock);
 	ret = set_queue_count_locked(c);
 	pthread_mutex_unlock(&c->admin_lock);

@@ -22,8 +22,9 @@ static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint3
 		qp->ns = ns;
 	}
 	if (!ns->usable) {
-		pl_err("%s namespace %u: formatted with metadata, which Pollen does not move",
-		       pl_vfio_addr(qp->ctrl->dev), nsid);
+		pl_err("%s namespace %u: %s", pl_vfio_addr(qp->ctrl->dev), nsid, ns->block_size ?
+		       "formatted with metadata, which Pollen does not move" :
+		       "its block size is outside 512 bytes to 64 KiB");
 		return -EOPNOTSUPP;
 	}
 	if (!blocks || lba >= ns->blocks || blocks > ns->blocks - lba) {

@@ -369,7 +369,7 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, the_identify_tool_prints_controller_and_nam
 	cr_assert_eq(testbed_run_tool("POLLEN_NVME_IDENTIFY", "", out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "Serial number                deadbeef"), "%s", out);
 	cr_expect(strstr(out, "Model number                 QEMU NVMe Ctrl"), "%s", out);
-	cr_expect(strstr(out, "Max data transfer            512.0 KiB (MDTS 7)"), "%s", out);
+	cr_expect(strstr(out, "Max data transfer            512.0 KiB per command (MDTS 7)"), "%s", out);
 	cr_expect(strstr(out, "Size                         524288 blocks of 512 bytes (256.0 MiB)"),
 		  "%s", out);
 	cr_expect(strstr(out, "Size                         16384 blocks of 4096 bytes (64.0 MiB)"),

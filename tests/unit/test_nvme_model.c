@@ -541,3 +541,63 @@ Test(nvme_model, a_small_admin_queue_keeps_room_for_commands_and_events)
 		c = NULL;
 	}
 }
+
+/* ---- what Identify says, bounded ---- */
+
+Test(nvme_model, block_sizes_outside_512_to_64k_are_refused)
+{
+	static const uint8_t lbads[] = { 0, 8, 17, 31, 32, 63, 64, 200 };
+
+	for (size_t i = 0; i < sizeof(lbads) / sizeof(lbads[0]); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "0000:00:%02zx.0", 3 + i);
+		m = nvme_model_new(&(struct nvme_model_conf){ .addr = name, .manual_io = true });
+		nvme_model_id_ns(m, 0)->lbaf[0].lbads = lbads[i];
+		c = pl_nvme_open(ctx, name, NULL);
+		cr_assert_not_null(c, "LBADS %u", lbads[i]);
+		const struct pl_nvme_ns *ns = pl_nvme_ns(c, 1);
+		cr_assert_not_null(ns);
+		cr_expect_not(ns->usable, "LBADS %u: usable, block size %u", lbads[i],
+			      ns->block_size);
+		struct pl_nvme_qpair *qp = pl_nvme_qpair_create(c, NULL);
+		uint64_t iova;
+		void *b = pl_dma_alloc(ctx, 4096, PL_DMA_4K, &iova);
+		cr_expect_lt(pl_nvme_read(qp, 1, b, 0, 1, NULL, NULL), 0, "LBADS %u", lbads[i]);
+		pl_dma_free(ctx, b);
+		pl_nvme_qpair_destroy(qp);
+		pl_nvme_close(c);
+		c = NULL;
+	}
+}
+
+Test(nvme_model, any_mdts_gives_a_transfer_limit_that_works)
+{
+	static const uint8_t mdts[] = { 1, 5, 8, 9, 10, 20, 51, 52, 63, 64, 255 };
+
+	for (size_t i = 0; i < sizeof(mdts) / sizeof(mdts[0]); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "0000:00:%02zx.0", 3 + i);
+		m = nvme_model_new(&(struct nvme_model_conf){ .addr = name });
+		nvme_model_id_ctrl(m)->mdts = mdts[i];
+		c = pl_nvme_open(ctx, name, NULL);
+		cr_assert_not_null(c, "MDTS %u", mdts[i]);
+		size_t want = mdts[i] < 9 ? 4096u << mdts[i] : 2u << 20;
+		cr_expect_eq(pl_nvme_max_transfer(c), want, "MDTS %u: %zu", mdts[i],
+			     pl_nvme_max_transfer(c));
+		cr_expect(pl_nvme_ns(c, 1)->usable, "MDTS %u", mdts[i]);
+		struct pl_nvme_qpair *qp = pl_nvme_qpair_create(c, &(struct pl_nvme_qpair_opts){
+			.depth = 1000 });
+		uint64_t iova;
+		uint8_t *b = pl_dma_alloc(ctx, 4u << 20, 0, &iova);
+		cr_assert_not_null(qp);
+		fill(b, 3u << 20, (unsigned)i);
+		cr_expect_eq(pl_nvme_write_sync(qp, 1, b, 0, 6144, NULL), 0, "MDTS %u", mdts[i]);
+		cr_expect_eq(memcmp(nvme_model_ns_data(m, 0), b, 3u << 20), 0);
+		pl_dma_free(ctx, b);
+		pl_nvme_qpair_destroy(qp);
+		pl_nvme_close(c);
+		c = NULL;
+	}
+}
