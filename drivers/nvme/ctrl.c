@@ -14,6 +14,9 @@
 #include <time.h>
 
 #define SHUTDOWN_TIMEOUT_MS 10000	/* when RTD3E does not say */
+/* RTD3E can say 71 minutes: the wait is clamped as Linux clamps it (5 s to 60 s). */
+#define SHUTDOWN_MIN_MS 5000
+#define SHUTDOWN_MAX_MS 60000
 #define RESET_BARRIER_MS 1000		/* the admin round trip before a reset's disable */
 
 bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
@@ -340,13 +343,17 @@ static void shutdown_ctrl(struct pl_nvme_ctrl *c)
 	if (pl_nvme_cfs(c) || pl_nvme_dead(c))
 		return;
 	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
-	unsigned ms = c->id && c->id->rtd3e ? c->id->rtd3e / 1000 + 1 : SHUTDOWN_TIMEOUT_MS;
+	uint32_t rtd3e = c->id ? c->id->rtd3e : 0;
+	unsigned ms = rtd3e ? rtd3e / 1000 + 1 : SHUTDOWN_TIMEOUT_MS;
 	char what[64];
 
+	ms = ms < SHUTDOWN_MIN_MS ? SHUTDOWN_MIN_MS : ms > SHUTDOWN_MAX_MS ? SHUTDOWN_MAX_MS : ms;
+	pl_debug("%s: shutting down: waiting up to %u ms for CSTS.SHST (RTD3E %u us)",
+		 pl_vfio_addr(c->dev), ms, rtd3e);
 	pl_mmio_write32(c->bar, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
 	snprintf(what, sizeof(what), "%s shutdown (CSTS.SHST)", pl_vfio_addr(c->dev));
-	pl_mmio_wait32(c->bar, NVME_REG_CSTS, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE,
-		       ms < 1000 ? 1000 : ms, what);
+	pl_mmio_wait32(c->bar, NVME_REG_CSTS, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, ms,
+		       what);
 }
 
 static void release(struct pl_nvme_ctrl *c)

@@ -601,3 +601,45 @@ Test(nvme_model, any_mdts_gives_a_transfer_limit_that_works)
 		c = NULL;
 	}
 }
+
+/* ---- close ---- */
+
+static char shutdown_line[256];
+
+static void keep_shutdown_line(enum pl_log_level l, const char *line)
+{
+	(void)l;
+	if (strstr(line, "shutting down"))
+		snprintf(shutdown_line, sizeof(shutdown_line), "%s", line);
+}
+
+/* RTD3E may say 71 minutes; close waits what Linux would at most (60 s), at least 5 s. */
+Test(nvme_model, the_shutdown_wait_is_clamped)
+{
+	static const struct {
+		uint32_t rtd3e;
+		const char *wait;
+	} cases[] = {
+		{ UINT32_MAX, "up to 60000 ms" }, { 100000000, "up to 60000 ms" },
+		{ 8000000, "up to 8001 ms" }, { 1000, "up to 5000 ms" }, { 0, "up to 10000 ms" },
+	};
+
+	pl_log_set_handler(keep_shutdown_line);
+	pl_log_set_level(PL_LOG_DEBUG);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "0000:00:%02zx.0", 3 + i);
+		m = nvme_model_new(&(struct nvme_model_conf){ .addr = name });
+		nvme_model_id_ctrl(m)->rtd3e = cases[i].rtd3e;
+		c = pl_nvme_open(ctx, name, NULL);
+		cr_assert_not_null(c);
+		shutdown_line[0] = 0;
+		pl_nvme_close(c);
+		c = NULL;
+		cr_expect(strstr(shutdown_line, cases[i].wait), "RTD3E %u us: '%s'", cases[i].rtd3e,
+			  shutdown_line);
+		cr_expect_eq(nvme_model_stats(m)->shutdowns, 1);
+	}
+	pl_log_set_handler(NULL);
+}
