@@ -482,6 +482,13 @@ void pl_nvme_close(struct pl_nvme_ctrl *c)
 {
 	if (!c)
 		return;
+	/* From an event callback: pl_nvme_poll_admin() closes it once its callbacks are done. */
+	pthread_mutex_lock(&c->admin_lock);
+	bool later = c->in_event_cb && pthread_equal(c->event_thread, pthread_self());
+	c->close_asked |= later;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (later)
+		return;
 	pl_nvme_qpairs_destroy_all(c);
 	shutdown_ctrl(c);
 	release(c);

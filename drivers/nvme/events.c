@@ -11,6 +11,7 @@
 #include <pollen/mmio.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,11 +202,18 @@ int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
 	send_aers_locked(c);
 	pl_nvme_event_cb cb = c->event_cb;
 	void *arg = c->event_arg;
+	c->in_event_cb = true;
+	c->event_thread = pthread_self();
 	pthread_mutex_unlock(&c->admin_lock);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct pl_nvme_event *ev = &got[i].ev;
 
+		/* A callback closed the controller: the events after it are not delivered. */
+		if (c->close_asked) {
+			free(got[i].log);
+			continue;
+		}
 		if (ev->type == NVME_AER_SMART && ev->log)
 			pl_warn("%s: asynchronous event: %s (info 0x%02x), critical warning now 0x%02x",
 				pl_vfio_addr(c->dev), type_name(ev->type), ev->info,
@@ -217,6 +225,12 @@ int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
 			cb(arg, ev);
 		free(got[i].log);
 	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->in_event_cb = false;
+	bool close = c->close_asked;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (close)
+		pl_nvme_close(c);
 	return (int)n;
 }
 

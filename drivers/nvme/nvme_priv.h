@@ -154,6 +154,9 @@ struct pl_nvme_ctrl {
 	unsigned nevents;
 	pl_nvme_event_cb event_cb;
 	void *event_arg;
+	/* pl_nvme_close() from an event callback is done once the callbacks are over */
+	bool in_event_cb, close_asked;
+	pthread_t event_thread;
 };
 
 static inline bool pl_nvme_dead(const struct pl_nvme_ctrl *c)

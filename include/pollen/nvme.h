@@ -57,8 +57,13 @@ PL_API struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 					 const struct pl_nvme_opts *opts);
 
 /*
- * Deletes any queue pairs still there, shuts the controller down (CC.SHN, waiting for
- * SHST) and releases it. NULL is ignored.
+ * Deletes any queue pairs still there (their requests called back with an abort
+ * status), shuts the controller down (CC.SHN, waiting for SHST as RTD3E says, 5 s to
+ * 60 s) and releases it. NULL is ignored.
+ * The caller guarantees that no other thread uses @c or a queue pair of it meanwhile,
+ * nor after: a pair's owner that polls during the close polls freed memory, so join
+ * the owners first. From an event callback it is safe: the controller is closed once
+ * pl_nvme_poll_admin()'s callbacks are over, and no later event is delivered.
  */
 PL_API void pl_nvme_close(struct pl_nvme_ctrl *c);
 
@@ -115,7 +120,10 @@ struct pl_nvme_event {
 };
 typedef void (*pl_nvme_event_cb)(void *arg, const struct pl_nvme_event *ev);
 
-/* The callback pl_nvme_poll_admin() calls per event; NULL: events are logged only. */
+/*
+ * The callback pl_nvme_poll_admin() calls per event; NULL: events are logged only. It
+ * may call pl_nvme_close() on the controller (see there).
+ */
 PL_API void pl_nvme_set_event_cb(struct pl_nvme_ctrl *c, pl_nvme_event_cb cb, void *arg);
 
 /**

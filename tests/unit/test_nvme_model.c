@@ -448,6 +448,7 @@ struct events {
 	unsigned n;
 	struct pl_nvme_event last;
 	uint8_t warning;
+	bool close;		/* the callback closes the controller */
 };
 
 static void on_event(void *arg, const struct pl_nvme_event *ev)
@@ -458,6 +459,10 @@ static void on_event(void *arg, const struct pl_nvme_event *ev)
 	e->last = *ev;
 	if (ev->log && ev->lid == NVME_LOG_SMART)
 		e->warning = ((const struct nvme_smart_log *)ev->log)->critical_warning;
+	if (e->close) {
+		pl_nvme_close(c);
+		c = NULL;
+	}
 }
 
 static int aer(uint32_t dw0)
@@ -540,6 +545,25 @@ Test(nvme_model, a_small_admin_queue_keeps_room_for_commands_and_events)
 		pl_nvme_close(c);
 		c = NULL;
 	}
+}
+
+/* The callback may close the controller: the rest of the poll must not touch it. */
+Test(nvme_model, an_event_callback_may_close_the_controller)
+{
+	struct events e = { .close = true };
+
+	open_model(NULL, NULL);
+	pl_dma_free(ctx, buf);
+	buf = NULL;
+	pl_nvme_set_event_cb(c, on_event, &e);
+	cr_assert_eq(wait_aers(4, NULL), 4);
+	cr_assert_eq(aer(SMART_EVENT), 0);
+	cr_assert_eq(aer(SMART_EVENT), 0);
+	struct pl_nvme_ctrl *was = c;
+	cr_expect_eq(pl_nvme_poll_admin(was), 2);
+	cr_expect_null(c);
+	cr_expect_eq(e.n, 1, "no event delivered after the close");
+	cr_expect_eq(nvme_model_stats(m)->shutdowns, 1, "closed, and shut down");
 }
 
 /* ---- what Identify says, bounded ---- */
