@@ -28,6 +28,7 @@ enum e1000_mac {
  * in place. Descriptors are the legacy ones, or on an 82574L with two RX queues the
  * extended ones, which RSS needs (DS 7.1.11); the two differ only in where the fields are.
  */
+#define E1000_RX_BUF_LEN 2048		/* RCTL.BSIZE: what the device writes at most */
 #define E1000_RX_SPARE PL_ETH_MAX_BURST
 #define E1000_RX_FREE_THRESH 64		/* re-posted descriptors per RDT write (rx.c) */
 

@@ -121,10 +121,10 @@ int e1000_rxq_start(struct e1000_port *p, unsigned q)
 	}
 	memset((void *)rq->ring, 0, n * E1000_DESC_SIZE);
 	for (unsigned i = 0; i < n; i++) {
-		if (rq->bufs[i]->buf_len - rq->bufs[i]->data_off < 2048) {
+		if (rq->bufs[i]->buf_len - rq->bufs[i]->data_off < E1000_RX_BUF_LEN) {
 			pl_err("%s: packet buffers have %u bytes of room; the device writes up to "
-			       "2048 (pl_pkt_pool_create with data_room 0 gives that)", p->eth.addr,
-			       rq->bufs[i]->buf_len - rq->bufs[i]->data_off);
+			       "%u (pl_pkt_pool_create with data_room 0 gives that)", p->eth.addr,
+			       rq->bufs[i]->buf_len - rq->bufs[i]->data_off, E1000_RX_BUF_LEN);
 			pl_pkt_free_bulk(rq->bufs, n);
 			memset(rq->bufs, 0, n * sizeof(*rq->bufs));
 			return -EINVAL;
@@ -207,6 +207,12 @@ rx_burst(struct e1000_rxq *rq, struct pl_pkt **pkts, uint16_t n, const bool ext)
 			if (!rq->in_frag)
 				e1000_count(&rq->err_frag, 1);
 			rq->in_frag = !(status & E1000_RXD_STAT_EOP);
+		} else if (pl_unlikely(len > E1000_RX_BUF_LEN)) {
+			/*
+			 * The device cannot have written that much into the buffer: a length
+			 * past it would run the app past the packet's end. A bad frame.
+			 */
+			e1000_count(&rq->err_frag, 1);
 		} else if (pl_unlikely(desc_bad(rq, i, status, ext) || !len)) {
 			e1000_count(&rq->err_frame, 1);
 		} else {

@@ -138,7 +138,8 @@ struct pl_eth_stats {
 					 * left a frame waiting in the ring, as DPDK counts it */
 	uint64_t rx_desc_errors;	/* descriptors handed back bad, recycled: the sum of */
 	uint64_t rx_desc_frame_errors;	/*   error bits set (CRC, symbol, sequence, carrier) */
-	uint64_t rx_desc_too_long;	/*   frames that did not fit one buffer (no EOP) */
+	uint64_t rx_desc_too_long;	/*   frames that did not fit one buffer: no EOP, or a
+					 *   length past the buffer */
 	uint64_t tx_errors;		/* packets refused: empty or longer than a frame */
 	uint64_t tx_link_down;		/* packets refused while the link was down */
 	uint64_t link_changes;		/* link downs and ups the driver noticed */

@@ -202,6 +202,60 @@ Test(e1000_model, a_dry_pool_holds_frames_back_and_loses_no_buffer)
 	cr_expect_eq(got, 40, "every frame came once the pool had buffers");
 }
 
+/*
+ * What a device may write back: error bits, no length, a frame in several buffers
+ * (no EOP), and a length past the buffer. Each is counted and its buffer recycled; the
+ * good frames around them arrive as they were.
+ */
+Test(e1000_model, bad_descriptors_are_counted_and_recycled)
+{
+	static const struct {
+		uint16_t len;
+		uint8_t status, errors;
+		bool good;
+	} cases[] = {
+		{ 100, E1000_RXD_STAT_EOP, 0, true },
+		{ 100, E1000_RXD_STAT_EOP, E1000_RXD_ERR_CE, false },
+		{ 100, E1000_RXD_STAT_EOP, E1000_RXD_ERR_RXE, false },
+		{ 0, E1000_RXD_STAT_EOP, 0, false },
+		{ 2048, 0, 0, false },			/* no EOP: the first piece */
+		{ 2048, 0, 0, false },			/* ... and the next */
+		{ 500, E1000_RXD_STAT_EOP, 0, false },	/* ... its last */
+		{ 2049, E1000_RXD_STAT_EOP, 0, false },	/* past the 2048-byte buffer */
+		{ 65535, E1000_RXD_STAT_EOP, 0, false },
+		{ 1514, E1000_RXD_STAT_EOP, 0, true },
+		{ 2048, E1000_RXD_STAT_EOP, 0, true },	/* exactly the buffer */
+	};
+	unsigned want_good = 0;
+	uint8_t f[2048];
+
+	open_port(NULL, (struct pl_eth_conf){ .rx_desc = 64 });
+	unsigned before = model_pool_in_use(pool);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		frame(f, sizeof(f), (unsigned)i);
+		cr_assert_eq(rx(0, f, sizeof(f), cases[i].len, cases[i].status, cases[i].errors), 0);
+		want_good += cases[i].good;
+	}
+	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	uint16_t n = pl_eth_rx_burst(port, 0, pkts, PL_ETH_MAX_BURST);
+	cr_expect_eq(n, want_good);
+	for (uint16_t k = 0; k < n; k++) {
+		cr_expect_leq(pkts[k]->data_off + pkts[k]->len, pkts[k]->buf_len,
+			      "a packet of %u bytes at %u runs past its %u-byte buffer",
+			      pkts[k]->len, pkts[k]->data_off, pkts[k]->buf_len);
+		cr_expect_neq(pkts[k]->len, 2049);
+		cr_expect_neq(pkts[k]->len, 65535);
+	}
+	pl_pkt_free_bulk(pkts, n);
+	struct pl_eth_stats s;
+	stats(&s);
+	cr_expect_eq(s.rx_desc_frame_errors, 3, "error bits and no length");
+	cr_expect_eq(s.rx_desc_too_long, 3, "the frame without EOP, and two past the buffer");
+	/* The ring's buffers, and at most a burst of spares: the rest is back in the pool. */
+	cr_expect_leq(model_pool_in_use(pool), before + PL_ETH_MAX_BURST,
+		      "every bad descriptor's buffer recycled");
+}
+
 /* ---- transmit ---- */
 
 struct sent {
