@@ -121,13 +121,20 @@ static inline uint32_t csum_key(const struct pl_pkt *pkt)
 	       pkt->l2_len;
 }
 
-/* Header lengths an offload can work with, inside the frame. */
+/*
+ * Header lengths an offload can work with, inside the frame, and that the context
+ * descriptor can say: its checksum offsets are single bytes (SDM 3.3.6), so a checksum
+ * placed past byte 255 would be written at that offset less 256.
+ */
 static inline bool csum_ok(const struct pl_pkt *pkt)
 {
-	unsigned l4 = pkt->flags & PL_PKT_TX_TCP_CSUM ? 20 : pkt->flags & PL_PKT_TX_UDP_CSUM ? 8 : 0;
+	bool tcp = pkt->flags & PL_PKT_TX_TCP_CSUM, udp = pkt->flags & PL_PKT_TX_UDP_CSUM;
+	unsigned l4 = tcp ? 20 : udp ? 8 : 0;
+	unsigned sum_at = tcp || udp ? pkt->l2_len + pkt->l3_len + (tcp ? 16u : 6u) :
+				       pkt->l2_len + 10u;
 
 	return pkt->l2_len >= 14 && pkt->l3_len >= 20 && pkt->l2_len + pkt->l3_len + l4 <= pkt->len &&
-	       !((pkt->flags & PL_PKT_TX_TCP_CSUM) && (pkt->flags & PL_PKT_TX_UDP_CSUM));
+	       sum_at <= UINT8_MAX && !(tcp && udp);
 }
 
 /*

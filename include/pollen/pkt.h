@@ -13,7 +13,9 @@ PL_BEGIN_DECLS
 #define PL_PKT_DATA_ROOM 2048		/* default room after the headroom: a NIC's 2 KiB buffer */
 
 /*
- * pl_pkt.flags: checksums the NIC inserts when sending (l2_len and l3_len set, IPv4).
+ * pl_pkt.flags: checksums the NIC inserts when sending (l2_len and l3_len set, IPv4;
+ * the checksum must sit within the frame's first 256 bytes, as the e1000's context
+ * descriptor counts in bytes: a packet past that is refused and counted).
  * For TCP or UDP the checksum field must hold the pseudo-header's sum, folded and not
  * inverted, as for Linux's CHECKSUM_PARTIAL: the NIC sums from the L4 header to the end
  * and stores the result's complement there.

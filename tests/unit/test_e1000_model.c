@@ -412,6 +412,33 @@ Test(e1000_model, a_frame_across_a_2mib_page_goes_in_two_pieces)
 	pl_eth_tx_reclaim(port, 0);
 }
 
+/*
+ * The checksum offsets are bytes in the context descriptor: headers longer than they
+ * can say would have the device write a checksum somewhere else in the frame.
+ */
+Test(e1000_model, checksum_offload_past_what_a_context_can_say_is_refused)
+{
+	static struct sent sent;
+	struct pl_pkt *p[3];
+
+	open_port(NULL, (struct pl_eth_conf){ .rx_desc = 8, .tx_desc = 64 });
+	e1000_model_set_tx_cb(m, on_tx, &sent);
+	static const uint8_t l2[] = { 14, 200, 100 }, l3[] = { 20, 60, 200 };
+	for (unsigned i = 0; i < 3; i++) {
+		p[i] = packet(600, i);
+		p[i]->flags = PL_PKT_TX_IP_CSUM | PL_PKT_TX_UDP_CSUM;
+		p[i]->l2_len = l2[i];
+		p[i]->l3_len = l3[i];
+	}
+	cr_assert_eq(pl_eth_tx_burst(port, 0, p, 3), 3);
+	tx_drain();
+	cr_expect_eq(sent.n, 1, "only the frame whose headers fit went out");
+	struct pl_eth_stats s;
+	stats(&s);
+	cr_expect_eq(s.tx_errors, 2);
+	pl_eth_tx_reclaim(port, 0);
+}
+
 /* ---- link and interrupts ---- */
 
 Test(e1000_model, a_port_whose_link_is_down_refuses_to_send)
