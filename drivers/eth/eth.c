@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <pollen/log.h>
+#include <pollen/mempool.h>
 
 #include "eth_priv.h"
 
@@ -30,6 +31,15 @@ struct pl_eth_port *pl_eth_open(struct pl_iommu *ctx, const char *addr,
 
 	if (!ctx || !addr || !conf || !conf->pool) {
 		pl_err("pl_eth_open: wants a context, an address and a conf with a packet pool");
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Its buffers' IOVAs are its context's: on another one they name other memory. */
+	if (conf->pool->ctx != ctx || !conf->pool->mapped) {
+		pl_err("pl_eth_open %s: packet pool %s is %s: the NIC would write frames wherever "
+		       "its IOVAs lead there; make it with pl_pkt_pool_create() on the port's "
+		       "context", addr, conf->pool->name, conf->pool->mapped ?
+		       "mapped on another IOMMU context" : "not mapped for any device");
 		errno = EINVAL;
 		return NULL;
 	}

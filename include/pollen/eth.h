@@ -65,7 +65,7 @@ PL_API const uint8_t *pl_eth_rss_key(void);	/* PL_ETH_RSS_KEY_LEN bytes */
  * it and set it up with @conf; it does not receive or send until pl_eth_start().
  * Return: the port, or NULL with errno set and the reason logged: ENODEV when nothing
  *         is at @addr or it is not a NIC Pollen drives, EINVAL for a malformed address or
- *         a bad @conf, EBUSY when another process holds it, ENOMEM; a device still bound
+ *         a bad @conf (a pool not mapped on @ctx among them), EBUSY when another process holds it, ENOMEM; a device still bound
  *         to its kernel driver gets what pl_vfio_open() says.
  */
 PL_API struct pl_eth_port *pl_eth_open(struct pl_iommu *ctx, const char *addr,

@@ -439,6 +439,24 @@ Test(e1000_model, checksum_offload_past_what_a_context_can_say_is_refused)
 	pl_eth_tx_reclaim(port, 0);
 }
 
+Test(e1000_model, a_pool_not_mapped_on_the_ports_context_is_refused)
+{
+	struct pl_iommu *other = model_ctx_open();
+	struct pl_mempool *theirs = model_pkt_pool(other, 1024);
+	struct pl_mempool *unmapped = model_pkt_pool(NULL, 1024);
+
+	m = e1000_model_new(NULL);
+	errno = 0;
+	cr_expect_null(pl_eth_open(ctx, "0000:00:03.0", &(struct pl_eth_conf){ .pool = theirs }));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_null(pl_eth_open(ctx, "0000:00:03.0", &(struct pl_eth_conf){ .pool = unmapped }));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_eq(model_dma_faults(), 0);
+	pl_mempool_free(theirs);
+	pl_mempool_free(unmapped);
+	pl_iommu_close(other);
+}
+
 /* ---- link and interrupts ---- */
 
 Test(e1000_model, a_port_whose_link_is_down_refuses_to_send)
