@@ -185,7 +185,8 @@ uint16_t e1000_tx_burst(void *queue, struct pl_pkt **pkts, uint16_t n)
 		struct pl_pkt *pkt = pkts[taken];
 		uint32_t key = csum_key(pkt);
 
-		if (pl_unlikely(!pkt->len || pkt->len > tq->max_len || (key && !csum_ok(pkt)))) {
+		if (pl_unlikely(pkt->len < PL_ETH_HDR_LEN || pkt->len > tq->max_len ||
+				(key && !csum_ok(pkt)))) {
 			/* Taken and dropped: the device would send garbage or refuse it. */
 			e1000_count(&tq->errors, 1);
 			pl_pkt_free(pkt);

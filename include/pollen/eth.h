@@ -29,11 +29,13 @@ PL_BEGIN_DECLS
  * - pl_eth_tx_burst() queues up to @n packets, rings the device once, and returns how
  *   many it took: the first that many are the driver's now (freed to their pools once
  *   sent); the rest stay the caller's, to send again or free. A packet longer than the
- *   port's largest frame, or empty, is taken and dropped (counted in tx_errors). Frames
- *   shorter than 60 bytes are padded by the device.
+ *   port's largest frame, shorter than an Ethernet header, or with checksum offloads it
+ *   cannot do, is taken and dropped (counted in tx_errors). Frames shorter than 60 bytes
+ *   are padded by the device.
  */
 
 #define PL_ETH_ADDR_LEN 6
+#define PL_ETH_HDR_LEN 14		/* destination, source, EtherType */
 #define PL_ETH_MAX_BURST 64		/* the most one burst moves: a pollen-fwd burst */
 #define PL_ETH_FRAME_MAX 1518		/* largest frame with its CRC, no VLAN tag */
 #define PL_ETH_MTU 1500
@@ -140,7 +142,8 @@ struct pl_eth_stats {
 	uint64_t rx_desc_frame_errors;	/*   error bits set (CRC, symbol, sequence, carrier) */
 	uint64_t rx_desc_too_long;	/*   frames that did not fit one buffer: no EOP, or a
 					 *   length past the buffer */
-	uint64_t tx_errors;		/* packets refused: empty or longer than a frame */
+	uint64_t tx_errors;		/* packets refused: shorter than a header, longer than a
+					 * frame, or an offload the device cannot do */
 	uint64_t tx_link_down;		/* packets refused while the link was down */
 	uint64_t link_changes;		/* link downs and ups the driver noticed */
 	uint64_t sw_rx_packets, sw_tx_packets;	/* what the bursts moved */

@@ -439,6 +439,29 @@ Test(e1000_model, checksum_offload_past_what_a_context_can_say_is_refused)
 	pl_eth_tx_reclaim(port, 0);
 }
 
+/* A frame needs its header: shorter packets are counted, not padded into the wire. */
+Test(e1000_model, packets_shorter_than_a_header_are_refused)
+{
+	static struct sent sent;
+	struct pl_pkt *p[4];
+	static const unsigned lens[] = { 0, 1, 13, 14 };
+
+	open_port(NULL, (struct pl_eth_conf){ .rx_desc = 8, .tx_desc = 64 });
+	e1000_model_set_tx_cb(m, on_tx, &sent);
+	for (unsigned i = 0; i < 4; i++) {
+		cr_assert_not_null(p[i] = pl_pkt_alloc(pool));
+		frame(pl_pkt_append(p[i], lens[i]), lens[i], 0);
+	}
+	cr_assert_eq(pl_eth_tx_burst(port, 0, p, 4), 4);
+	tx_drain();
+	cr_expect_eq(sent.n, 1, "only the 14-byte frame went out");
+	cr_expect_eq(sent.len[0], 14);
+	struct pl_eth_stats s;
+	stats(&s);
+	cr_expect_eq(s.tx_errors, 3);
+	pl_eth_tx_reclaim(port, 0);
+}
+
 Test(e1000_model, a_pool_not_mapped_on_the_ports_context_is_refused)
 {
 	struct pl_iommu *other = model_ctx_open();
