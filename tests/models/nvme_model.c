@@ -573,6 +573,8 @@ static void enable(struct nvme_model *m, uint32_t cc)
 
 static void disable(struct nvme_model *m)
 {
+	/* A controller reset forgets the doorbells too: a new queue starts from 0. */
+	memset((void *)(m->dev->bar[0] + NVME_REG_DBS), 0, BAR0_LEN - NVME_REG_DBS);
 	queues_gone(m);
 	m->enabled = false;
 	m->cfs = false;
