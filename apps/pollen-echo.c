@@ -27,37 +27,10 @@
 
 #include "cli.h"
 #include "json.h"
+#include "echo_frame.h"
 #include "pktgen_frame.h"
 
-#define ETH_HDR 14
-#define ETH_P_IP 0x0800
-#define ETH_P_ARP 0x0806
-#define ARP_LEN 28
-#define ICMP_ECHO_REPLY 0
-#define ICMP_ECHO 8
 #define CACHE_SIZE 64
-
-/* Why a frame got no answer: each one is counted under one of these. */
-enum drop {
-	DROP_RUNT,		/* shorter than an Ethernet header */
-	DROP_NOT_FOR_US,	/* another destination MAC (promiscuous peers) or IP */
-	DROP_ETHERTYPE,		/* neither IPv4 nor ARP (IPv6, LLDP...) */
-	DROP_ARP_BAD,		/* truncated, or not Ethernet/IPv4 */
-	DROP_ARP_OTHER,		/* a reply, or a request for another address */
-	DROP_IP_BAD,		/* header too short, wrong version, lengths past the frame */
-	DROP_IP_CSUM,		/* IPv4 header checksum wrong */
-	DROP_IP_FRAGMENT,	/* fragments are not reassembled */
-	DROP_PROTO,		/* not ICMP */
-	DROP_ICMP_BAD,		/* truncated or bad checksum */
-	DROP_ICMP_OTHER,	/* not an echo request */
-	DROP_TX_FULL,		/* the answer found the TX ring full */
-	DROP_KINDS,
-};
-
-static const char *const drop_names[DROP_KINDS] = {
-	"runt", "not_for_us", "ethertype", "arp_malformed", "arp_other", "ip_malformed",
-	"ip_checksum", "ip_fragment", "protocol", "icmp_malformed", "icmp_other", "tx_full",
-};
 
 static struct {
 	char addr[PL_PCI_ADDR_LEN];
@@ -85,98 +58,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-/* The Internet checksum (RFC 1071) of @len bytes, folded, not yet inverted. */
-static uint16_t csum_fold(const uint8_t *p, unsigned len)
-{
-	return pg_fold(pg_sum(0, p, len));
-}
-
-/* ARP (RFC 826): a request for our address becomes the reply, in place. */
-static int arp(uint8_t *f, unsigned len, const uint8_t mac[6], unsigned *out_len)
-{
-	uint8_t *a = f + ETH_HDR;
-
-	if (len < ETH_HDR + ARP_LEN || pg_get16(a) != 1 || pg_get16(a + 2) != ETH_P_IP ||
-	    a[4] != 6 || a[5] != 4)
-		return DROP_ARP_BAD;
-	if (pg_get16(a + 6) != 1 || pg_get32(a + 24) != cfg.ip)
-		return DROP_ARP_OTHER;
-	/* Target becomes the asker; we answer as sender. */
-	memcpy(a + 18, a + 8, 10);		/* THA, TPA <- SHA, SPA */
-	memcpy(a + 8, mac, 6);			/* SHA */
-	pg_put32(a + 14, cfg.ip);		/* SPA */
-	pg_put16(a + 6, 2);			/* reply */
-	memcpy(f, a + 18, 6);			/* to the asker's MAC */
-	memcpy(f + 6, mac, 6);
-	*out_len = ETH_HDR + ARP_LEN;
-	count.arp_replies++;
-	return -1;
-}
-
-/* IPv4 + ICMP echo (RFC 791, 792): a request to us becomes the reply, in place. */
-static int icmp_echo(uint8_t *f, unsigned len, const uint8_t mac[6], unsigned *out_len)
-{
-	uint8_t *ip = f + ETH_HDR;
-
-	if (len < ETH_HDR + 20 || ip[0] >> 4 != 4)
-		return DROP_IP_BAD;
-	unsigned ihl = (ip[0] & 0xf) * 4u, total = pg_get16(ip + 2);
-	if (ihl < 20 || total < ihl || ETH_HDR + total > len)
-		return DROP_IP_BAD;	/* what the header claims must lie inside the frame */
-	if (csum_fold(ip, ihl) != 0xffff)
-		return DROP_IP_CSUM;
-	if (pg_get32(ip + 16) != cfg.ip)
-		return DROP_NOT_FOR_US;
-	if (pg_get16(ip + 6) & 0x3fff)	/* MF or a fragment offset */
-		return DROP_IP_FRAGMENT;
-	if (ip[9] != 1)
-		return DROP_PROTO;
-	uint8_t *icmp = ip + ihl;
-	unsigned icmp_len = total - ihl;
-	if (icmp_len < 8 || csum_fold(icmp, icmp_len) != 0xffff)
-		return DROP_ICMP_BAD;
-	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
-		return DROP_ICMP_OTHER;
-
-	/* The reply: same identifier, sequence and data; addresses swapped. */
-	icmp[0] = ICMP_ECHO_REPLY;
-	pg_put16(icmp + 2, 0);
-	pg_put16(icmp + 2, (uint16_t)~csum_fold(icmp, icmp_len));
-	uint8_t src[4];
-	memcpy(src, ip + 12, 4);
-	memcpy(ip + 16, src, 4);
-	pg_put32(ip + 12, cfg.ip);
-	ip[8] = 64;				/* TTL */
-	pg_put16(ip + 10, 0);
-	pg_put16(ip + 10, (uint16_t)~csum_fold(ip, ihl));
-	memcpy(f, f + 6, 6);
-	memcpy(f + 6, mac, 6);
-	*out_len = ETH_HDR + total;		/* without the padding a short request had */
-	count.echo_replies++;
-	return -1;
-}
-
-/* What to do with one frame: -1 answered in place (*out_len set), else a drop reason. */
-static int handle(uint8_t *f, unsigned len, const uint8_t mac[6], unsigned *out_len)
-{
-	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-
-	if (len < ETH_HDR)
-		return DROP_RUNT;
-	if (memcmp(f, mac, 6) && memcmp(f, bcast, 6))
-		return DROP_NOT_FOR_US;
-	switch (pg_get16(f + 12)) {
-	case ETH_P_ARP:
-		return arp(f, len, mac, out_len);
-	case ETH_P_IP:
-		if (!memcmp(f, bcast, 6))
-			return DROP_NOT_FOR_US;	/* we answer unicast pings only */
-		return icmp_echo(f, len, mac, out_len);
-	default:
-		return DROP_ETHERTYPE;
-	}
 }
 
 static void usage(FILE *f)
@@ -263,7 +144,7 @@ static void print_summary(FILE *f, double secs)
 		(unsigned long long)count.arp_replies, (unsigned long long)count.echo_replies);
 	for (int i = 0; i < DROP_KINDS; i++)
 		if (count.drops[i])
-			fprintf(f, "  dropped %-16s %llu\n", drop_names[i],
+			fprintf(f, "  dropped %-16s %llu\n", echo_drop_names[i],
 				(unsigned long long)count.drops[i]);
 }
 
@@ -278,7 +159,7 @@ static void print_json(double secs, const struct pl_eth_stats *st, unsigned in_u
 	json_u64(&j, "echo_replies", count.echo_replies);
 	json_object(&j, "dropped");
 	for (int i = 0; i < DROP_KINDS; i++)
-		json_u64(&j, drop_names[i], count.drops[i]);
+		json_u64(&j, echo_drop_names[i], count.drops[i]);
 	json_end_object(&j);
 	json_object(&j, "port");
 	json_u64(&j, "rx_packets", st->rx_packets);
@@ -311,13 +192,13 @@ int main(int argc, char **argv)
 
 	if (!pool || !(port = pl_eth_open(ctx, cfg.addr, &conf)) || pl_eth_start(port))
 		goto out;
-	uint8_t mac[6];
+	struct echo_addr me = { .ip = cfg.ip };
 	char macs[18];
 	struct in_addr ia = { htonl(cfg.ip) };
-	pl_eth_mac(port, mac);
+	pl_eth_mac(port, me.mac);
 	pl_eth_link_wait(port, 5000);
 	fprintf(human, "pollen-echo: %s (%s, %s) answers for %s/%u\n", cfg.addr,
-		pl_eth_driver(port), pg_format_mac(mac, macs), inet_ntoa(ia), cfg.prefix);
+		pl_eth_driver(port), pg_format_mac(me.mac, macs), inet_ntoa(ia), cfg.prefix);
 	fflush(human);
 
 	uint64_t t0 = now_ns(), next = t0 + 1000000000ull, last_rx = 0;
@@ -331,9 +212,11 @@ int main(int argc, char **argv)
 
 		for (unsigned i = 0; i < n; i++) {
 			unsigned out_len = 0;
-			int why = handle(pl_pkt_data(pkts[i]), pkts[i]->len, mac, &out_len);
+			int why = echo_handle(pl_pkt_data(pkts[i]), pkts[i]->len, &me, &out_len);
 
 			if (why < 0) {
+				count.arp_replies += why == ECHO_ARP_REPLY;
+				count.echo_replies += why == ECHO_ICMP_REPLY;
 				pkts[i]->len = (uint16_t)out_len;
 				replies[nr++] = pkts[i];
 			} else {
