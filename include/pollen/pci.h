@@ -3,6 +3,7 @@
 #define POLLEN_PCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <pollen/compiler.h>
@@ -63,11 +64,22 @@ PL_API const char *pl_pci_family(const struct pl_pci_info *info);
  * driver, set driver_override so no other driver grabs it, and bind.
  * Return: 0; -ENODEV for no such device; -ENOENT when @driver is not loaded (modprobe
  *         it); -EACCES without permission on sysfs; -EIO when the driver refused it.
+ *         After a failure past the unbind, the device is given back to the driver it had
+ *         (driver_override cleared), not left without one.
  */
 PL_API int pl_pci_bind(const char *addr, const char *driver);
 
 /* Unbinds @addr from its driver and clears driver_override; the device stays unbound. */
 PL_API int pl_pci_unbind(const char *addr);
+
+/**
+ * pl_pci_in_use() - whether taking @addr from its driver would take it from someone: an
+ * NVMe namespace (or a partition) mounted, used as swap or held by another block device;
+ * a network interface up or with an address. dpdk-devbind and SPDK's setup.sh refuse
+ * such devices; so does pollen-devbind unless --force.
+ * Return: 1 with @why (@len bytes) saying what uses it, 0, or a negative errno.
+ */
+PL_API int pl_pci_in_use(const char *addr, char *why, size_t len);
 
 /**
  * pl_pci_restore() - give @addr back to the kernel: unbind, clear driver_override and let

@@ -121,3 +121,40 @@ Test(devbind, the_program_reserves_hugepages)
 	cr_expect_eq(pl_dma_reserve_hugepages(2ul << 20, saved), saved);
 	cr_expect_eq(devbind(out, sizeof(out), "--hugepages lots"), 2);
 }
+
+/*
+ * A driver that refuses the device (e1000 knows no 82574L) gives it back to the driver
+ * it had, driver_override cleared: never left without one.
+ */
+Test(devbind, a_refused_bind_gives_the_device_back)
+{
+	const char *addr = nic();
+	char out[4096], args[160], path[128], ovr[64] = "";
+
+	cr_expect_eq(pl_pci_bind(addr, "e1000"), -EIO);
+	cr_expect_str_eq(testbed_info(addr).driver, "e1000e", "left without its driver");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", addr);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	cr_expect_not_null(fgets(ovr, sizeof(ovr), f));
+	fclose(f);
+	cr_expect_str_eq(ovr, "(null)\n", "driver_override left as %s", ovr);
+
+	snprintf(args, sizeof(args), "--bind e1000 %s", addr);
+	cr_expect_eq(devbind(out, sizeof(out), args), 1, "%s", out);
+	cr_expect_str_eq(testbed_info(addr).driver, "e1000e");
+}
+
+Test(devbind, the_program_reserves_hugepages)
+{
+	char out[1024];
+	long total, free_pages, saved;
+
+	cr_assert_eq(pl_dma_hugepages(2ul << 20, &saved, &free_pages), 0);
+	cr_assert_eq(devbind(out, sizeof(out), "--hugepages 40"), 0, "%s", out);
+	cr_assert_eq(pl_dma_hugepages(2ul << 20, &total, &free_pages), 0);
+	cr_expect_eq(total, 40, "%s", out);
+	cr_expect(strstr(out, "2048 kB hugepages: 40 reserved"), "printed: %s", out);
+	cr_expect_eq(pl_dma_reserve_hugepages(2ul << 20, saved), saved);
+	cr_expect_eq(devbind(out, sizeof(out), "--hugepages lots"), 2);
+}

@@ -225,3 +225,30 @@ Test(pci, a_scan_skips_names_that_are_not_addresses_quietly)
 	cr_expect_str_eq(seen, "0000:00:04.0e1000e ");
 	cr_expect_str_eq(last, "", "the scan logged: %s", last);
 }
+
+/* What pollen-devbind will not take from someone: an interface up, a namespace held. */
+Test(pci, a_device_in_use_says_by_what)
+{
+	char why[256];
+
+	tmptree_add_pci(&(struct tmptree_dev){ "0000:00:03.0", 0x8086, 0x100e, 0x020000, "e1000",
+					       3, -1 });
+	tmptree_add_dir("0000:00:03.0", "net/pltest0");
+	tmptree_set_attr("0000:00:03.0", "net/pltest0/flags", "0x1002\n");
+	cr_expect_eq(pl_pci_in_use("0000:00:03.0", why, sizeof(why)), 0, "down: %s", why);
+	tmptree_set_attr("0000:00:03.0", "net/pltest0/flags", "0x1003\n");
+	cr_expect_eq(pl_pci_in_use("0000:00:03.0", why, sizeof(why)), 1);
+	cr_expect_str_eq(why, "its interface pltest0 is up");
+
+	tmptree_add_pci(&(struct tmptree_dev){ "0000:00:02.0", 0x1b36, 0x0010, 0x010802, "nvme",
+					       2, -1 });
+	tmptree_add_dir("0000:00:02.0", "nvme/nvme7/nvme7n1/nvme7n1p2/holders");
+	tmptree_add_dir("0000:00:02.0", "nvme/nvme7/nvme7n1/holders");
+	tmptree_set_attr("0000:00:02.0", "nvme/nvme7/nvme7n1/dev", "259:900\n");
+	tmptree_set_attr("0000:00:02.0", "nvme/nvme7/nvme7n1/nvme7n1p2/dev", "259:901\n");
+	cr_expect_eq(pl_pci_in_use("0000:00:02.0", why, sizeof(why)), 0, "unused: %s", why);
+	tmptree_add_dir("0000:00:02.0", "nvme/nvme7/nvme7n1/nvme7n1p2/holders/dm-3");
+	cr_expect_eq(pl_pci_in_use("0000:00:02.0", why, sizeof(why)), 1);
+	cr_expect(strstr(why, "nvme7n1p2 is held by another block device"), "%s", why);
+	cr_expect_lt(pl_pci_in_use("00:1f", why, sizeof(why)), 0);
+}

@@ -131,6 +131,11 @@ void tmptree_set_attr(const char *addr, const char *name, const char *text)
 	put(dir, name, text);
 }
 
+void tmptree_add_dir(const char *addr, const char *rel)
+{
+	mkpath("%s/sys/devices/pci0000:00/%s/%s", root, addr, rel);
+}
+
 void tmptree_set_group_link(const char *addr, const char *name)
 {
 	char target[PATH_MAX], link[PATH_MAX];

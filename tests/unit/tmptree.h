@@ -21,6 +21,8 @@ struct tmptree_dev {
 void tmptree_add_pci(const struct tmptree_dev *d);
 /* Writes @text as the device's attribute @name (a file in its sysfs directory). */
 void tmptree_set_attr(const char *addr, const char *name, const char *text);
+/* Makes the directory @rel (and those above it) in the device's sysfs directory. */
+void tmptree_add_dir(const char *addr, const char *rel);
 /* Points the device's iommu_group link at a group directory named @name. */
 void tmptree_set_group_link(const char *addr, const char *name);
 /* Creates a plain file at a path under the tree's dev root (e.g. "vfio/vfio"). */
