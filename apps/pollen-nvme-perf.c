@@ -10,7 +10,6 @@
 #include <pollen/nvme.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 
 #include "histogram.h"
 #include "json.h"
+#include "perf_args.h"
 
 /* ---- time: the TSC where there is one (no system call per I/O), scaled at the end ---- */
 
@@ -47,21 +47,7 @@ static double now_s(void)
 
 /* ---- the run's settings ---- */
 
-enum workload { W_READ, W_WRITE, W_RANDREAD, W_RANDWRITE, W_RW, W_RANDRW };
-static const char *const workload_name[] = { "read", "write", "randread", "randwrite", "rw",
-					     "randrw" };
-
-static struct {
-	const char *target;
-	enum workload w;
-	unsigned depth, workers, read_pct, seconds;
-	size_t io_size;
-	uint64_t range;		/* bytes of the device used; 0: all of it */
-	uint64_t seed;
-	bool verify, prefill, json, sleep, quiet, continue_on_error;
-	struct pl_blk_opts blk;
-} cfg = { .w = W_RANDREAD, .depth = 32, .workers = 1, .read_pct = 50, .seconds = 10,
-	  .io_size = 4096, .seed = 1 };
+static struct perf_cfg cfg;
 
 static volatile sig_atomic_t stop;
 
@@ -339,174 +325,6 @@ static int prefill(struct pl_blk *b, uint64_t range)
 	return ret;
 }
 
-/* ---- options ---- */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-nvme-perf [options] TARGET\n"
-		"TARGET: a PCI address (Pollen's NVMe driver), a block device or a file (io_uring)\n"
-		"  -q DEPTH            I/Os in flight per worker (32)\n"
-		"  -o SIZE             I/O size, e.g. 4096, 4k, 128k (4096)\n"
-		"  -w WORKLOAD         read, write, randread, randwrite, rw, randrw (randread)\n"
-		"  -M PERCENT          reads in rw and randrw (50)\n"
-		"  -t SECONDS          how long (10)\n"
-		"  -c WORKERS          threads, a queue each (1)\n"
-		"  -n NSID             namespace, for a PCI address (the first usable)\n"
-		"  -r SIZE             use the first SIZE bytes of the device (all of it)\n"
-		"  --backend pmd|uring how to reach TARGET (by its kind)\n"
-		"  --verify            writes carry a pattern (LBA, namespace, seed) that reads check;\n"
-		"                      reads only check blocks written with the same --seed, so\n"
-		"                      read workloads want --prefill or an earlier write run\n"
-		"  --prefill           write the pattern over the range before the run\n"
-		"  --seed N            the verify pattern's and the offsets' seed (1)\n"
-		"  --sleep             poll, and sleep on the queue's interrupt when polls come up\n"
-		"                      empty (pmd: MSI-X; uring: an eventfd)\n"
-		"  --shadow-doorbells, --sgl  pmd: see pollen/nvme.h (both off: faster on QEMU)\n"
-		"  --sqpoll, --iopoll  uring: a submission polling thread, polled completions\n"
-		"  --continue-on-error count errors by kind and keep going (default: a worker\n"
-		"                      stops at its first error)\n"
-		"  --timeout-ms MS     pmd: a command not done in MS is aborted (then the\n"
-		"                      controller reset); counted as an error (default: none)\n"
-		"  --json              the results as JSON\n"
-		"  --quiet             no progress line\n");
-}
-
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || v <= 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end += *end == 'i' ? (end[1] == 'B' ? 2 : 1) : 1;
-	if (*end)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_BACKEND = 256, O_VERIFY, O_PREFILL, O_SEED, O_SLEEP, O_SHADOW, O_SGL, O_SQPOLL,
-	       O_IOPOLL, O_JSON, O_QUIET, O_CONTINUE, O_TIMEOUT };
-	static const struct option longs[] = {
-		{ "backend", required_argument, NULL, O_BACKEND },
-		{ "verify", no_argument, NULL, O_VERIFY },
-		{ "prefill", no_argument, NULL, O_PREFILL },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "sleep", no_argument, NULL, O_SLEEP },
-		{ "shadow-doorbells", no_argument, NULL, O_SHADOW },
-		{ "sgl", no_argument, NULL, O_SGL },
-		{ "sqpoll", no_argument, NULL, O_SQPOLL },
-		{ "iopoll", no_argument, NULL, O_IOPOLL },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, O_QUIET },
-		{ "continue-on-error", no_argument, NULL, O_CONTINUE },
-		{ "timeout-ms", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	uint64_t v;
-	int opt;
-
-	while ((opt = getopt_long(argc, argv, "q:o:w:M:t:c:n:r:h", longs, NULL)) != -1) {
-		switch (opt) {
-		case 'q':
-			cfg.depth = (unsigned)atoi(optarg);
-			if (cfg.depth < 1 || cfg.depth > 4096)
-				goto bad;
-			break;
-		case 'o':
-			if (parse_size(optarg, &v) || v > 64u << 20)
-				goto bad;
-			cfg.io_size = v;
-			break;
-		case 'w':
-			for (v = 0; v < 6 && strcmp(optarg, workload_name[v]); v++)
-				;
-			if (v == 6)
-				goto bad;
-			cfg.w = (enum workload)v;
-			break;
-		case 'M':
-			cfg.read_pct = (unsigned)atoi(optarg);
-			if (cfg.read_pct > 100)
-				goto bad;
-			break;
-		case 't':
-			cfg.seconds = (unsigned)atoi(optarg);
-			if (!cfg.seconds)
-				goto bad;
-			break;
-		case 'c':
-			cfg.workers = (unsigned)atoi(optarg);
-			if (cfg.workers < 1 || cfg.workers > 64)
-				goto bad;
-			break;
-		case 'n':
-			cfg.blk.nsid = (uint32_t)strtoul(optarg, NULL, 0);
-			if (!cfg.blk.nsid)
-				goto bad;
-			break;
-		case 'r':
-			if (parse_size(optarg, &cfg.range))
-				goto bad;
-			break;
-		case O_BACKEND:
-			if (!strcmp(optarg, "pmd"))
-				cfg.blk.backend = PL_BLK_PMD;
-			else if (!strcmp(optarg, "uring"))
-				cfg.blk.backend = PL_BLK_URING;
-			else
-				goto bad;
-			break;
-		case O_VERIFY: cfg.verify = true; break;
-		case O_PREFILL: cfg.prefill = true; break;
-		case O_SEED: cfg.seed = strtoull(optarg, NULL, 0); break;
-		case O_SLEEP: cfg.sleep = cfg.blk.interrupts = true; break;
-		case O_SHADOW: cfg.blk.shadow_doorbells = true; break;
-		case O_SGL: cfg.blk.sgl = true; break;
-		case O_SQPOLL: cfg.blk.sqpoll = true; break;
-		case O_IOPOLL: cfg.blk.iopoll = true; break;
-		case O_JSON: cfg.json = true; break;
-		case O_QUIET: cfg.quiet = true; break;
-		case O_CONTINUE: cfg.continue_on_error = true; break;
-		case O_TIMEOUT: {
-			char *end;
-			unsigned long ms = strtoul(optarg, &end, 0);
-			if (*end || !ms || ms > 3600000)
-				goto bad;
-			cfg.blk.timeout_ms = (unsigned)ms;
-			break;
-		}
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind != argc - 1) {
-		fprintf(stderr, "pollen-nvme-perf: one TARGET, please (a PCI address, a block device "
-			"or a file)\n");
-		return -1;
-	}
-	cfg.target = argv[optind];
-	cfg.blk.queues = cfg.workers;
-	return 0;
-bad:
-	fprintf(stderr, "pollen-nvme-perf: -%c %s: see --help\n", opt < 256 ? opt : '-', optarg);
-	return -1;
-}
-
 /* ---- results ---- */
 
 struct result {
@@ -665,8 +483,14 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 
 int main(int argc, char **argv)
 {
-	if (parse_args(argc, argv))
+	perf_defaults(&cfg);
+	switch (perf_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		perf_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
+	}
 	struct pl_blk *b = pl_blk_open(cfg.target, &cfg.blk);
 	if (!b)
 		return 1;

@@ -451,7 +451,7 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verifies_while_sleeping_and_with_two_w
 	cr_expect_gt(testbed_number_after(out, "\"verified_blocks\": "), 100, "%s", out);
 
 	/* Bad input: a size that is not whole blocks, an unknown workload. */
-	snprintf(args, sizeof(args), "-n 2 -o 1000 %s", nvme);
+	snprintf(args, sizeof(args), "-n 2 -o 2048 %s", nvme);
 	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2);
 	cr_expect(strstr(out, "want whole 4096-byte blocks"), "%s", out);
 	snprintf(args, sizeof(args), "-w sideways %s", nvme);
