@@ -494,6 +494,14 @@ int main(int argc, char **argv)
 	struct pl_blk *b = pl_blk_open(cfg.target, &cfg.blk);
 	if (!b)
 		return 1;
+	/* A queue per worker: a controller that grants fewer is said so now, not mid-start. */
+	if (cfg.workers > pl_blk_max_queues(b)) {
+		fprintf(stderr, "pollen-nvme-perf: -c %u: %s grants %u I/O queue pairs: -c %u at "
+			"most\n", cfg.workers, cfg.target, pl_blk_max_queues(b),
+			pl_blk_max_queues(b));
+		pl_blk_close(b);
+		return 2;
+	}
 	uint32_t bs = pl_blk_block_size(b);
 	uint64_t size = pl_blk_blocks(b) * bs;
 	if (!cfg.range || cfg.range > size)

@@ -86,6 +86,11 @@ uint64_t pl_blk_blocks(const struct pl_blk *b)
 	return b->blocks;
 }
 
+unsigned pl_blk_max_queues(const struct pl_blk *b)
+{
+	return b->max_queues;
+}
+
 size_t pl_blk_dma_bytes(const struct pl_blk *b)
 {
 	return b->dma_bytes;

@@ -69,6 +69,7 @@ static int pmd_open(struct pl_blk *b, const char *target)
 	p->nsid = b->nsid = ns->nsid;
 	b->block_size = ns->block_size;
 	b->blocks = ns->blocks;
+	b->max_queues = pl_nvme_io_queues(p->ctrl);
 	while ((1u << p->shift) < ns->block_size)
 		p->shift++;
 	return 0;

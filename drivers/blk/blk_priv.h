@@ -30,6 +30,7 @@ struct pl_blk {
 	uint32_t block_size;
 	uint64_t blocks;
 	uint32_t nsid;		/* the NVMe namespace, where there is one */
+	unsigned max_queues;	/* queues the back end can make at once */
 	size_t dma_bytes;
 	void *be;		/* the back end's own state */
 };

@@ -6,6 +6,7 @@
 #include <pollen/log.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/falloc.h>
@@ -106,6 +107,7 @@ static int uring_open(struct pl_blk *b, const char *target)
 		ret = -ENOSPC;
 		goto err;
 	}
+	b->max_queues = UINT_MAX;	/* a ring each, as many as asked */
 	return 0;
 err:
 	if (u->fd >= 0)

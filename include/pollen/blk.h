@@ -56,6 +56,9 @@ PL_API const char *pl_blk_backend_name(enum pl_blk_backend be);
 PL_API const char *pl_blk_name(const struct pl_blk *b);	/* the target as opened */
 PL_API uint32_t pl_blk_block_size(const struct pl_blk *b);
 PL_API uint64_t pl_blk_blocks(const struct pl_blk *b);
+/* Queues that can be made at once: the I/O queue pairs the controller granted (pmd), or
+ * UINT_MAX (uring). */
+PL_API unsigned pl_blk_max_queues(const struct pl_blk *b);
 /* The NVMe controller behind a pmd device (struct pl_nvme_ctrl *), else NULL. */
 PL_API void *pl_blk_nvme(const struct pl_blk *b);
 /* The NVMe namespace behind the device (pmd, or an NVMe disk through uring), else 0. */

@@ -553,6 +553,20 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, perf_counts_errors_by_name_and_goes_
 	cr_expect(strstr(out, "--continue-on-error goes on"), "%s", out);
 }
 
+/* This bed's controller grants four queue pairs: a fifth worker is refused up front. */
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, perf_refuses_more_workers_than_queue_pairs,
+		TESTBED_BARE)
+{
+	static char out[65536];
+	char args[256];
+
+	snprintf(args, sizeof(args), "-c 6 -t 1 --quiet %s", testbed_dev("nvme"));
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 2, "%s", out);
+	cr_expect(strstr(out, "grants 4 I/O queue pairs: -c 4 at most"), "%s", out);
+	snprintf(args, sizeof(args), "-c 4 -t 1 --quiet %s", testbed_dev("nvme"));
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+}
+
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, identify_prints_the_smart_error_and_firmware_logs,
 		TESTBED_BARE)
 {
