@@ -22,6 +22,7 @@ struct perf_cfg {
 	uint64_t io_size;
 	uint64_t range;		/* bytes of the device used; 0: all of it */
 	uint64_t seed;
+	unsigned drain_ms;	/* what the end waits for I/Os still out */
 	bool verify, prefill, json, sleep, quiet, continue_on_error;
 	struct pl_blk_opts blk;
 };
@@ -29,7 +30,7 @@ struct perf_cfg {
 static inline void perf_defaults(struct perf_cfg *c)
 {
 	*c = (struct perf_cfg){ .w = W_RANDREAD, .depth = 32, .workers = 1, .read_pct = 50,
-				.seconds = 10, .io_size = 4096, .seed = 1 };
+				.seconds = 10, .io_size = 4096, .seed = 1, .drain_ms = 10000 };
 }
 
 static inline void perf_usage(FILE *f)
@@ -60,6 +61,8 @@ static inline void perf_usage(FILE *f)
 		"                      stops at its first error)\n"
 		"  --timeout-ms MS     pmd: a command not done in MS is aborted (then the\n"
 		"                      controller reset); counted as an error (default: none)\n"
+		"  --drain-ms MS       at the end, wait so long for I/Os still out, then count them\n"
+		"                      as errors and stop (10000)\n"
 		"  --json              the results as JSON\n"
 		"  --quiet             no progress line\n"
 		"Exit status: 0 when the run went without error, 1 when it did not or the target\n"
@@ -103,6 +106,8 @@ static inline int perf_parse(struct perf_cfg *c, int argc, char **argv)
 		{ "continue-on-error", 0, OPT_FLAG, &c->continue_on_error },
 		{ "timeout-ms", 0, OPT_UINT, &c->blk.timeout_ms, 1, 3600000, 0,
 		  "a timeout in milliseconds" },
+		{ "drain-ms", 0, OPT_UINT, &c->drain_ms, 1, 3600000, 0,
+		  "a wait in milliseconds" },
 		{ 0 },
 	};
 	int next, ret = opts_parse("pollen-nvme-perf", argc, argv, opts, &next);

@@ -260,13 +260,35 @@ static void *run_worker(void *arg)
 	for (unsigned i = 0; i < cfg.depth; i++)
 		if (submit(&w->ios[i]))
 			break;
-	while (pl_blk_outstanding(w->q)) {
+	double deadline = 0;
+	for (unsigned spin = 1; pl_blk_outstanding(w->q); spin++) {
 		int n = pl_blk_poll(w->q, 0);
 
 		if (n < 0) {
 			fprintf(stderr, "pollen-nvme-perf: worker %u: the device failed\n", w->id);
 			w->errors++;
 			break;
+		}
+		/*
+		 * Once the run is over, I/Os still out get --drain-ms: one the device never
+		 * answers (and no --timeout-ms has the driver abort) must not hang the end.
+		 */
+		if ((stop || w->draining) && !(spin % 1024)) {
+			double t = now_s();
+
+			if (!deadline) {
+				deadline = t + cfg.drain_ms / 1e3;
+			} else if (t > deadline) {
+				unsigned left = pl_blk_outstanding(w->q);
+
+				fprintf(stderr, "pollen-nvme-perf: worker %u: %u I/O(s) still out %u ms "
+					"after the end: the device does not answer them (--timeout-ms "
+					"has the driver abort them); counted as errors\n", w->id,
+					left, cfg.drain_ms);
+				w->errors += left;
+				count_kind(w->kinds, &w->nkinds, 0, -ETIMEDOUT, left);
+				break;
+			}
 		}
 		/* A budget of empty polls, then sleep until the next completion's interrupt. */
 		if (n || !waiter)

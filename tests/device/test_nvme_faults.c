@@ -553,6 +553,27 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, perf_counts_errors_by_name_and_goes_
 	cr_expect(strstr(out, "--continue-on-error goes on"), "%s", out);
 }
 
+/*
+ * I/Os a device never answers (the throttled namespace takes two commands a second) must
+ * not hang the end of a run without --timeout-ms: --drain-ms waits, then counts them.
+ */
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, perf_ends_when_the_device_never_answers,
+		TESTBED_BARE)
+{
+	static char out[65536];
+	char args[256];
+	struct timespec t0, t1;
+
+	snprintf(args, sizeof(args), "-w randread -q 32 -t 1 -o 4k -r 4M -n %u --drain-ms 500 "
+		 "--quiet %s", testbed_fault("slow"), testbed_dev("nvme"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 1, "%s", out);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_expect(strstr(out, "I/O(s) still out 500 ms after the end"), "%s", out);
+	/* 32 in flight at two a second would have taken 15 s to drain. */
+	cr_expect_lt(t1.tv_sec - t0.tv_sec, 12, "the run took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+}
+
 /* This bed's controller grants four queue pairs: a fifth worker is refused up front. */
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme_faults, perf_refuses_more_workers_than_queue_pairs,
 		TESTBED_BARE)
