@@ -113,7 +113,7 @@ struct worker {
 	uint32_t bs;
 	struct histogram hist;
 	uint64_t done;		/* read by the progress line: one writer, relaxed */
-	uint64_t bytes, errors, verified, mismatched;
+	uint64_t bytes, errors, verified, mismatched, unwritten;
 	uint16_t first_status;
 	int first_err;
 	struct error_kind kinds[MAX_KINDS];	/* errors counted by what they were */
@@ -167,6 +167,17 @@ static void check(struct worker *w, const char *buf, uint64_t offset, size_t len
 			i++;
 		if (i == w->bs / 8) {
 			w->verified++;
+			continue;
+		}
+		/* All zeros: never written (as fio's verify tells a bad header from bad data). */
+		uint32_t z = 0;
+		while (z < w->bs / 8 && !p[z])
+			z++;
+		if (z == w->bs / 8) {
+			if (!w->unwritten++)
+				fprintf(stderr, "pollen-nvme-perf: verify: block %llu reads as zeros: never "
+					"written with the pattern (--prefill, or a write run first); "
+					"counted apart\n", (unsigned long long)lba);
 			continue;
 		}
 		if (!w->mismatched++)
@@ -352,7 +363,7 @@ static int prefill(struct pl_blk *b, uint64_t range)
 struct result {
 	double secs, iops, mibs, ns_per_tick;
 	size_t queue_bytes;	/* DMA memory of the queues alone */
-	uint64_t ios, errors, verified, mismatched;
+	uint64_t ios, errors, verified, mismatched, unwritten;
 	struct histogram hist;
 };
 
@@ -400,8 +411,9 @@ static void print_text(struct pl_blk *b, struct worker *ws, const struct result 
 		putchar('\n');
 	}
 	if (cfg.verify)
-		printf("\nverify: %llu blocks verified, %llu mismatched\n",
-		       (unsigned long long)r->verified, (unsigned long long)r->mismatched);
+		printf("\nverify: %llu blocks verified, %llu mismatched, %llu never written\n",
+		       (unsigned long long)r->verified, (unsigned long long)r->mismatched,
+		       (unsigned long long)r->unwritten);
 	printf("DMA memory: %.1f MiB (%s queues %.1f MiB, I/O buffers %.1f MiB)\n",
 	       (double)pl_blk_dma_bytes(b) / 1048576, pl_blk_backend_name(pl_blk_backend(b)),
 	       (double)r->queue_bytes / 1048576,
@@ -464,6 +476,7 @@ static void print_json(struct pl_blk *b, struct worker *ws, const struct result 
 	json_u64(&j, "errors", r->errors);
 	json_u64(&j, "verified_blocks", r->verified);
 	json_u64(&j, "mismatched_blocks", r->mismatched);
+	json_u64(&j, "unwritten_blocks", r->unwritten);
 	json_u64(&j, "dma_bytes", pl_blk_dma_bytes(b));
 	json_u64(&j, "dma_queue_bytes", r->queue_bytes);
 	json_end_object(&j);
@@ -535,7 +548,9 @@ int main(int argc, char **argv)
 		pl_blk_close(b);
 		return 2;
 	}
-	if (cfg.prefill || (cfg.verify && (cfg.w == W_RW || cfg.w == W_RANDRW))) {
+	/* After a prefill every block of the range has the pattern: zeros are then lost writes. */
+	bool prefilled = cfg.prefill || (cfg.verify && (cfg.w == W_RW || cfg.w == W_RANDRW));
+	if (prefilled) {
 		if (prefill(b, cfg.range)) {
 			pl_blk_close(b);
 			return 1;
@@ -623,6 +638,7 @@ int main(int argc, char **argv)
 		r.errors += ws[i].errors;
 		r.verified += ws[i].verified;
 		r.mismatched += ws[i].mismatched;
+		r.unwritten += ws[i].unwritten;
 		r.mibs += (double)ws[i].bytes / secs / 1048576;
 	}
 	r.ios = r.hist.n;
@@ -640,5 +656,5 @@ int main(int argc, char **argv)
 	}
 	free(ws);
 	pl_blk_close(b);
-	return ret || r.errors || r.mismatched ? 1 : 0;
+	return ret || r.errors || r.mismatched || (prefilled && r.unwritten) ? 1 : 0;
 }

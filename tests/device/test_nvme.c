@@ -428,6 +428,36 @@ TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_finds_a_block_corrupted_behind_
 		  "%s", out);
 }
 
+/*
+ * Blocks that read as zeros were never written with the pattern: counted apart, not as
+ * mismatches, and no failure for a read run that wrote nothing (as fio's verify tells a
+ * missing header from bad data).
+ */
+TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verify_counts_blocks_never_written_apart,
+		TESTBED_BARE)
+{
+	static char out[65536];
+	char args[256];
+
+	testbed_setup(PL_IOMMU_AUTO, TESTBED_CONTEXT);
+	ctrl = testbed_nvme_open(NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(ctrl, NULL);
+	char *zeros = testbed_dma(2 * MiB);
+	memset(zeros, 0, MiB);
+	cr_assert_eq(pl_nvme_write_sync(qp, 1, zeros, 0, MiB / 512, NULL), 0);
+	pl_nvme_qpair_destroy(qp);
+	pl_dma_free(tb.ctx, zeros);
+	pl_nvme_close(ctrl);
+	testbed_teardown();
+
+	snprintf(args, sizeof(args), "-w read -q 4 -t 1 -r 1M --verify --quiet -n 1 %s",
+		 testbed_dev("nvme"));
+	cr_expect_eq(testbed_run_tool("POLLEN_NVME_PERF", args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, " 0 mismatched, "), "%s", out);
+	cr_expect_gt(testbed_number_after(out, " mismatched, "), 0, "%s", out);
+	cr_expect(strstr(out, "never written with the pattern"), "%s", out);
+}
+
 TESTBED_TEST_ON(PL_IOMMU_AUTO, nvme, perf_verifies_while_sleeping_and_with_two_workers,
 		TESTBED_BARE)
 {
