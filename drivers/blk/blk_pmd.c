@@ -12,6 +12,7 @@
 
 struct pmd {
 	struct pl_iommu *ctx;
+	bool own_ctx;		/* opened here, closed with the device */
 	struct pl_nvme_ctrl *ctrl;
 	uint32_t nsid;
 	unsigned shift;		/* log2 of the block size */
@@ -47,8 +48,14 @@ static int pmd_open(struct pl_blk *b, const char *target)
 	if (!p)
 		return ret;
 	b->be = p;
-	if (!(p->ctx = pl_iommu_open(PL_IOMMU_AUTO)) ||
-	    !(p->ctrl = pl_nvme_open(p->ctx, target, &o))) {
+	if (!(p->ctx = b->opts.ctx)) {
+		p->own_ctx = true;
+		if (!(p->ctx = pl_iommu_open(PL_IOMMU_AUTO))) {
+			ret = -errno;
+			goto err;
+		}
+	}
+	if (!(p->ctrl = pl_nvme_open(p->ctx, target, &o))) {
 		ret = -errno;
 		goto err;
 	}
@@ -66,6 +73,13 @@ static int pmd_open(struct pl_blk *b, const char *target)
 		ret = -ENODEV;
 		goto err;
 	}
+	/* NSZE is the device's word: a size past 64 bits would wrap every bound on it. */
+	if (ns->blocks > UINT64_MAX / ns->block_size) {
+		pl_err("%s: namespace %u says %llu blocks of %u bytes: more than 2^64 bytes",
+		       target, ns->nsid, (unsigned long long)ns->blocks, ns->block_size);
+		ret = -EINVAL;
+		goto err;
+	}
 	p->nsid = b->nsid = ns->nsid;
 	b->block_size = ns->block_size;
 	b->blocks = ns->blocks;
@@ -75,7 +89,8 @@ static int pmd_open(struct pl_blk *b, const char *target)
 	return 0;
 err:
 	pl_nvme_close(p->ctrl);
-	pl_iommu_close(p->ctx);
+	if (p->own_ctx)
+		pl_iommu_close(p->ctx);
 	free(p);
 	return ret;
 }
@@ -85,7 +100,8 @@ static void pmd_close(struct pl_blk *b)
 	struct pmd *p = b->be;
 
 	pl_nvme_close(p->ctrl);
-	pl_iommu_close(p->ctx);
+	if (p->own_ctx)
+		pl_iommu_close(p->ctx);
 	free(p);
 }
 

@@ -24,6 +24,7 @@ PL_BEGIN_DECLS
  */
 struct pl_blk;
 struct pl_blk_queue;
+struct pl_iommu;
 
 enum pl_blk_backend {
 	PL_BLK_AUTO = 0,	/* pmd for a PCI address, uring for a path */
@@ -42,6 +43,11 @@ struct pl_blk_opts {
 	bool iopoll;		/* uring: polled completions (needs the device's poll queues;
 				 * reads and writes only: flush and trim get -EOPNOTSUPP) */
 	unsigned timeout_ms;	/* pmd: per-command timeout (pl_nvme_qpair_opts); 0: none */
+	/*
+	 * pmd: the IOMMU context to open the controller on, shared with the caller's other
+	 * devices (it must outlive the device); NULL: one of its own, closed with it.
+	 */
+	struct pl_iommu *ctx;
 };
 
 /**
