@@ -5,30 +5,15 @@
 #include <pollen/pci.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "identify_args.h"
 #include "json.h"
 
 /* Queue pairs asked for: the answer says how many the controller grants, up to this. */
 #define ASK_QUEUES 256
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-nvme-identify [BDF] [-n NSID] [--smart] [--error-log] [--fw-log] [--json]\n"
-		"Prints what the NVMe controller at BDF (bound to vfio-pci; default: the first\n"
-		"such) says of itself and of its active namespaces, in the layout of nvme id-ctrl\n"
-		"and nvme id-ns; or, with a log option, those log pages (as nvme smart-log,\n"
-		"error-log and fw-log).\n"
-		"  -n, --namespace NSID   only that namespace\n"
-		"  -s, --smart            the SMART / Health Information log\n"
-		"  -e, --error-log        the Error Information log (the entries in use)\n"
-		"  -f, --fw-log           the Firmware Slot Information log\n"
-		"  -j, --json             the same as JSON\n");
-}
 
 /* A space-padded identify field, trailing blanks cut. */
 static const char *field(const char *s, size_t len, char *out)
@@ -263,7 +248,6 @@ static void json_ns(struct json *j, const struct pl_nvme_ns *ns)
 /* The first NVMe controller bound to vfio-pci. */
 /* ---- log pages ---- */
 
-enum { LOG_SMART = 1, LOG_ERROR = 2, LOG_FW = 4 };
 #define MAX_ERRORS 64	/* entries read at most: 4 KiB */
 
 struct logs {
@@ -441,61 +425,21 @@ static int first_nvme(const struct pl_pci_info *info, void *arg)
 
 int main(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "smart", no_argument, NULL, 's' },
-		{ "error-log", no_argument, NULL, 'e' },
-		{ "fw-log", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	char addr[PL_PCI_ADDR_LEN] = "";
-	unsigned long nsid = 0;
-	bool as_json = false;
-	unsigned logs = 0;
-	int opt;
+	struct identify_cfg cfg = { 0 };
 
-	while ((opt = getopt_long(argc, argv, "n:jsefh", longs, NULL)) != -1) {
-		char *end;
-
-		switch (opt) {
-		case 'n':
-			nsid = strtoul(optarg, &end, 0);
-			if (*end || !nsid || nsid > 0xfffffffeul) {
-				fprintf(stderr, "pollen-nvme-identify: -n wants a namespace ID, not '%s'\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			as_json = true;
-			break;
-		case 's':
-			logs |= LOG_SMART;
-			break;
-		case 'e':
-			logs |= LOG_ERROR;
-			break;
-		case 'f':
-			logs |= LOG_FW;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc && strlen(argv[optind]) >= sizeof(addr)) {
-		fprintf(stderr, "pollen-nvme-identify: '%s' is not a PCI address (DDDD:BB:DD.F)\n",
-			argv[optind]);
+	switch (identify_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		identify_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
 	}
-	if (optind < argc)
-		snprintf(addr, sizeof(addr), "%s", argv[optind]);	/* checked when opened */
-	else if (pl_pci_scan(first_nvme, addr) != 1) {
+	char *addr = cfg.addr;
+	unsigned long nsid = cfg.nsid;
+	bool as_json = cfg.json;
+	unsigned logs = identify_logs(&cfg);
+
+	if (!addr[0] && pl_pci_scan(first_nvme, addr) != 1) {
 		fprintf(stderr, "pollen-nvme-identify: no NVMe controller is bound to vfio-pci "
 			"(pollen-devbind --status; pollen-devbind --bind vfio-pci BDF)\n");
 		return 1;
