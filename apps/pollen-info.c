@@ -7,12 +7,13 @@
 #include <pollen/vfio.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <linux/pci_regs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+
+#include "info_args.h"
 
 struct list {
 	char addr[64][PL_PCI_ADDR_LEN];
@@ -26,17 +27,6 @@ static int collect(const struct pl_pci_info *info, void *arg)
 	if (pl_pci_family(info) && l->n < 64)
 		snprintf(l->addr[l->n++], PL_PCI_ADDR_LEN, "%s", info->addr);
 	return 0;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-info [--iommu auto|iommufd|vfio] [-d] [-v] [PCI-ADDRESS...]\n"
-		"Opens each device (default: every NVMe and e1000-family device) through VFIO\n"
-		"and prints the IOMMU back end, what the device's config space says, the IOVA\n"
-		"ranges, and where a hugepage of DMA memory lands. With -d (the default when\n"
-		"addresses are given) also each BAR, the interrupt types and the IOMMU's\n"
-		"hardware information.\n");
 }
 
 /* The IOVA ranges and one hugepage mapped to show where the kernel puts DMA memory. */
@@ -156,49 +146,24 @@ static struct pl_vfio_dev *show(struct pl_iommu *ctx, const char *addr, int *fai
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "iommu", required_argument, NULL, 'i' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "details", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	enum pl_iommu_backend want = PL_IOMMU_AUTO;
+	static struct info_cfg cfg;
 	struct list l = { 0 };
-	int c, failed = 0;
+	int failed = 0;
 
-	while ((c = getopt_long(argc, argv, "i:dvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!strcmp(optarg, "iommufd"))
-				want = PL_IOMMU_IOMMUFD;
-			else if (!strcmp(optarg, "vfio") || !strcmp(optarg, "legacy"))
-				want = PL_IOMMU_VFIO;
-			else if (strcmp(optarg, "auto")) {
-				fprintf(stderr, "pollen-info: --iommu takes auto, iommufd or vfio\n");
-				return 2;
-			}
-			break;
-		case 'v':
-			pl_log_set_level(PL_LOG_DEBUG);
-			break;
-		case 'd':
-			details = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	switch (info_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		info_usage(stdout);
+		return 0;
+	case OPTS_BAD:
+		return 2;
 	}
-	/* Named devices get the full picture. */
-	if (optind < argc)
-		details = true;
-	for (int i = optind; i < argc && l.n < 64; i++)
-		snprintf(l.addr[l.n++], PL_PCI_ADDR_LEN, "%s", argv[i]);
-	if (optind == argc && pl_pci_scan(collect, &l))
+	enum pl_iommu_backend want = cfg.iommu;
+	if (cfg.verbose)
+		pl_log_set_level(PL_LOG_DEBUG);
+	details = cfg.details;
+	for (unsigned i = 0; i < cfg.n; i++)
+		snprintf(l.addr[l.n++], PL_PCI_ADDR_LEN, "%s", cfg.addr[i]);
+	if (!cfg.n && pl_pci_scan(collect, &l))
 		return 1;
 	if (!l.n) {
 		printf("no NVMe or e1000-family device found (pollen-devbind --status)\n");
