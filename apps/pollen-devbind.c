@@ -5,30 +5,17 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-devbind [--status]\n"
-		"       pollen-devbind --bind DRIVER PCI-ADDRESS...   (e.g. --bind vfio-pci 0000:01:00.0)\n"
-		"       pollen-devbind --unbind PCI-ADDRESS...        leave the devices without a driver\n"
-		"       pollen-devbind --restore PCI-ADDRESS...       give them back to their kernel driver\n"
-		"       pollen-devbind --hugepages N [--hugepage-size 2M|1G]\n"
-		"--status (the default) lists NVMe and e1000-family devices with their driver, IOMMU\n"
-		"group and VFIO cdev, the hugepage pools, and checks what Pollen needs: /dev/iommu or\n"
-		"/dev/vfio/vfio, an IOMMU, vfio-pci, the memlock limit and device-node permissions.\n");
-}
+#include "devbind_args.h"
 
 static int list_devices(const struct pl_pci_info *info, void *arg)
 {
@@ -144,15 +131,6 @@ static int status(void)
 	return bad ? 1 : 0;
 }
 
-static size_t parse_size(const char *s)
-{
-	if (!strcasecmp(s, "2M") || !strcasecmp(s, "2MB") || !strcmp(s, "2048"))
-		return 2ul << 20;
-	if (!strcasecmp(s, "1G") || !strcasecmp(s, "1GB") || !strcmp(s, "1048576"))
-		return 1ul << 30;
-	return 0;
-}
-
 /* hugeadm from the hugetlbfs tools when installed (it also sets the overcommit), else sysfs. */
 static int reserve(long n, size_t sz)
 {
@@ -183,77 +161,47 @@ done:
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "status", no_argument, NULL, 's' },
-		{ "bind", required_argument, NULL, 'b' },
-		{ "unbind", no_argument, NULL, 'u' },
-		{ "restore", no_argument, NULL, 'r' },
-		{ "hugepages", required_argument, NULL, 'H' },
-		{ "hugepage-size", required_argument, NULL, 'S' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *driver = NULL;
-	char mode = 's';
-	long pages = -1;
-	size_t size = 2ul << 20;
-	int c, failed = 0;
+	static struct devbind_cfg cfg;
+	int failed = 0;
 
-	while ((c = getopt_long(argc, argv, "sb:urh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': case 'u': case 'r':
-			mode = c;
-			break;
-		case 'b':
-			mode = 'b';
-			driver = optarg;
-			break;
-		case 'H': {
-			char *end;
-			pages = strtol(optarg, &end, 10);
-			if (*end || pages < 0) {
-				fprintf(stderr, "pollen-devbind: --hugepages wants a count, not '%s'\n", optarg);
-				return 2;
-			}
-			mode = 'H';
-			break;
-		}
-		case 'S':
-			if (!(size = parse_size(optarg))) {
-				fprintf(stderr, "pollen-devbind: --hugepage-size takes 2M or 1G\n");
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (mode == 's')
-		return status();
-	if (mode == 'H')
-		return reserve(pages, size);
-	if (optind == argc) {
-		fprintf(stderr, "pollen-devbind: no PCI address given\n");
-		usage(stderr);
+	switch (devbind_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		devbind_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
 	}
-	for (int i = optind; i < argc; i++) {
+	if (cfg.mode == 's')
+		return status();
+	if (cfg.mode == 'H')
+		return reserve(cfg.pages, cfg.page_size);
+	for (unsigned i = 0; i < cfg.n; i++) {
 		struct pl_pci_info info;
+		char why[256];
 		int ret;
 
-		if (pl_pci_info(argv[i], &info)) {
+		if (pl_pci_info(cfg.addr[i], &info)) {
 			failed++;
 			continue;
 		}
+		/* Taking a device from its driver must not take it from someone using it. */
+		if (cfg.mode != 'r' && info.driver[0] && strcmp(info.driver, "vfio-pci") &&
+		    (ret = pl_pci_in_use(info.addr, why, sizeof(why))) != 0) {
+			if (ret < 0 || !cfg.force) {
+				fprintf(stderr, "pollen-devbind: %s is in use: %s; left with %s "
+					"(--force takes it anyway)\n", info.addr,
+					ret < 0 ? strerror(-ret) : why, info.driver);
+				failed++;
+				continue;
+			}
+			fprintf(stderr, "pollen-devbind: %s is in use (%s): taken anyway (--force)\n",
+				info.addr, why);
+		}
 		char was[PL_PCI_NAME_LEN];
 		snprintf(was, sizeof(was), "%s", info.driver[0] ? info.driver : "no driver");
-		if (mode == 'b')
-			ret = pl_pci_bind(info.addr, driver);
-		else if (mode == 'u')
+		if (cfg.mode == 'b')
+			ret = pl_pci_bind(info.addr, cfg.driver);
+		else if (cfg.mode == 'u')
 			ret = pl_pci_unbind(info.addr);
 		else
 			ret = pl_pci_restore(info.addr, NULL);

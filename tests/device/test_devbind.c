@@ -104,22 +104,48 @@ Test(devbind, the_program_binds_restores_and_reports)
 	snprintf(want, sizeof(want), "%s: vfio-pci -> e1000e", addr);
 	cr_expect(strstr(out, want), "printed: %s", out);
 
-	cr_expect_eq(devbind(out, sizeof(out), "--bind vfio-pci 00:02"), 1);
+	cr_expect_eq(devbind(out, sizeof(out), "--bind vfio-pci 00:02"), 2);
 	cr_expect(strstr(out, "not a PCI address"), "printed: %s", out);
 }
 
-Test(devbind, the_program_reserves_hugepages)
+/* The kernel's name for the NIC's interface, from sysfs. */
+static const char *ifname(const char *addr)
 {
-	char out[1024];
-	long total, free_pages, saved;
+	static char name[64];
+	char cmd[160];
 
-	cr_assert_eq(pl_dma_hugepages(2ul << 20, &saved, &free_pages), 0);
-	cr_assert_eq(devbind(out, sizeof(out), "--hugepages 40"), 0, "%s", out);
-	cr_assert_eq(pl_dma_hugepages(2ul << 20, &total, &free_pages), 0);
-	cr_expect_eq(total, 40, "%s", out);
-	cr_expect(strstr(out, "2048 kB hugepages: 40 reserved"), "printed: %s", out);
-	cr_expect_eq(pl_dma_reserve_hugepages(2ul << 20, saved), saved);
-	cr_expect_eq(devbind(out, sizeof(out), "--hugepages lots"), 2);
+	snprintf(cmd, sizeof(cmd), "ls /sys/bus/pci/devices/%s/net", addr);
+	FILE *f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(name, sizeof(name), f), "no interface for %s", addr);
+	pclose(f);
+	name[strcspn(name, "\n")] = 0;
+	return name;
+}
+
+/*
+ * A NIC whose interface is up is someone's: pollen-devbind leaves it with its driver
+ * and says why, unless --force (as dpdk-devbind does).
+ */
+Test(devbind, a_device_in_use_is_refused_unless_forced)
+{
+	const char *addr = nic();
+	char out[4096], args[160], cmd[128], why[256];
+
+	snprintf(cmd, sizeof(cmd), "ip link set %s up", ifname(addr));
+	cr_assert_eq(system(cmd), 0, "%s", cmd);
+	cr_expect_eq(pl_pci_in_use(addr, why, sizeof(why)), 1);
+	snprintf(args, sizeof(args), "--bind vfio-pci %s", addr);
+	cr_expect_eq(devbind(out, sizeof(out), args), 1, "%s", out);
+	cr_expect(strstr(out, "is in use: its interface") && strstr(out, "is up"), "%s", out);
+	cr_expect_str_eq(testbed_info(addr).driver, "e1000e", "taken although in use");
+
+	snprintf(args, sizeof(args), "--force --bind vfio-pci %s", addr);
+	cr_expect_eq(devbind(out, sizeof(out), args), 0, "%s", out);
+	cr_expect_str_eq(testbed_info(addr).driver, "vfio-pci");
+	cr_assert_eq(pl_pci_restore(addr, NULL), 0);
+	cr_expect_str_eq(testbed_info(addr).driver, "e1000e");
+	cr_expect_eq(pl_pci_in_use(addr, why, sizeof(why)), 0, "a new interface is down: %s", why);
 }
 
 /*
