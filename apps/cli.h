@@ -1,13 +1,12 @@
 /*
- * What the network tools share: command-line numbers, the IOMMU back end, bad arguments,
- * signals, the packet pool, and counters one thread writes while another reads.
+ * What the network tools share: signals, the packet pool, and counters one thread writes
+ * while another reads (their command lines go through opts.h).
  */
 #ifndef PL_APPS_CLI_H
 #define PL_APPS_CLI_H
 
 #include <errno.h>
 #include <signal.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,43 +29,6 @@ static inline uint64_t cli_count_get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-/* A whole number from @min to @max (decimal, 0x hex or 0 octal), nothing after it. */
-static inline int cli_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static inline int cli_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	uint64_t v;
-
-	if (cli_u64(s, min, max, &v))
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
-/* --iommu auto|iommufd|vfio (legacy: vfio). */
-static inline int cli_iommu(const char *s, enum pl_iommu_backend *out)
-{
-	if (!strcmp(s, "iommufd"))
-		*out = PL_IOMMU_IOMMUFD;
-	else if (!strcmp(s, "vfio") || !strcmp(s, "legacy"))
-		*out = PL_IOMMU_VFIO;
-	else if (!strcmp(s, "auto"))
-		*out = PL_IOMMU_AUTO;
-	else
-		return -1;
-	return 0;
-}
-
 /* SIGINT and SIGTERM to @fn: the tools end their runs cleanly on either. */
 static inline void cli_on_signals(void (*fn)(int))
 {
@@ -74,15 +36,6 @@ static inline void cli_on_signals(void (*fn)(int))
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* The line for an option whose value was refused. */
-static inline void cli_bad_arg(const char *prog, int opt, const char *long_name)
-{
-	if (opt < 256)
-		fprintf(stderr, "%s: -%c %s: see --help\n", prog, opt, optarg);
-	else
-		fprintf(stderr, "%s: --%s %s: see --help\n", prog, long_name, optarg);
 }
 
 /*

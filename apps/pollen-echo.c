@@ -18,7 +18,6 @@
 #include <pollen/pkt.h>
 
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +25,14 @@
 #include <time.h>
 
 #include "cli.h"
+#include "echo_args.h"
 #include "json.h"
 #include "echo_frame.h"
 #include "pktgen_frame.h"
 
 #define CACHE_SIZE 64
 
-static struct {
-	char addr[PL_PCI_ADDR_LEN];
-	uint32_t ip;		/* host order */
-	unsigned prefix, seconds;
-	bool json, quiet;
-	enum pl_iommu_backend iommu;
-} cfg = { .prefix = 24 };
+static struct echo_cfg cfg;
 
 static struct {
 	uint64_t rx, arp_replies, echo_replies, drops[DROP_KINDS];
@@ -58,83 +52,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-echo PCI-ADDRESS IP[/PREFIX] [options]\n"
-		"Answers ARP requests for IP and ICMP echo requests to it on a port bound to\n"
-		"vfio-pci, so that ping and arping work against it; counts what it answered and,\n"
-		"by reason, what it dropped.\n"
-		"  -t, --time SECONDS    how long (default: until SIGINT or SIGTERM)\n"
-		"  -q, --quiet           no per-second lines\n"
-		"  --json                the summary as JSON on stdout; other lines go to stderr\n"
-		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n");
-}
-
-static int parse_ip(const char *arg)
-{
-	char buf[32];
-	struct in_addr a;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	char *slash = strchr(buf, '/');
-	if (slash) {
-		*slash = 0;
-		if (cli_uint(slash + 1, 1, 32, &cfg.prefix))
-			return -1;
-	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return -1;
-	cfg.ip = ntohl(a.s_addr);
-	return 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_JSON = 256, O_IOMMU };
-	static const struct option longs[] = {
-		{ "time", required_argument, NULL, 't' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "iommu", required_argument, NULL, O_IOMMU },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt, li = -1;
-
-	while ((opt = getopt_long(argc, argv, "t:qh", longs, &li)) != -1) {
-		int bad = 0;
-
-		switch (opt) {
-		case 't': bad = cli_uint(optarg, 1, 1000000000, &cfg.seconds); break;
-		case 'q': cfg.quiet = true; break;
-		case O_JSON: cfg.json = true; break;
-		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
-		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return -1;
-		}
-		if (bad) {
-			cli_bad_arg("pollen-echo", opt, li >= 0 ? longs[li].name : "");
-			return -1;
-		}
-		li = -1;
-	}
-	if (argc - optind != 2) {
-		usage(stderr);
-		return -1;
-	}
-	struct pl_pci_addr a;
-	if (pl_pci_addr_parse(argv[optind], &a))
-		return -1;	/* the library said what is wrong */
-	pl_pci_addr_format(&a, cfg.addr);
-	if (parse_ip(argv[optind + 1])) {
-		fprintf(stderr, "pollen-echo: '%s' is not an IPv4 address (a.b.c.d or a.b.c.d/n)\n",
-			argv[optind + 1]);
-		return -1;
-	}
-	return 0;
 }
 
 static void print_summary(FILE *f, double secs)
@@ -174,8 +91,13 @@ static void print_json(double secs, const struct pl_eth_stats *st, unsigned in_u
 
 int main(int argc, char **argv)
 {
-	if (parse_args(argc, argv))
+	switch (echo_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		echo_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
+	}
 	FILE *human = cfg.json ? stderr : stdout;
 	cli_on_signals(on_signal);
 

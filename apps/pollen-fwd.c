@@ -28,7 +28,6 @@
 #include <pollen/vfio.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,27 +38,18 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fwd_args.h"
 #include "json.h"
 #include "pktgen_frame.h"
 
-#define MAX_PORTS 16
 #define FWD_GATHER 4	/* RX bursts one TX burst may carry */
 #define CACHE_SIZE 256		/* per-thread pool cache: DPDK l2fwd's MEMPOOL_CACHE_SIZE */
 #define CRC_LEN 4
 #define CLOCK_EVERY 128		/* poll loops between two looks at the clock */
-#define IDLE_POLLS 1024		/* --sleep: empty loops before sleeping on the interrupts */
 #define SLEEP_MS 100		/* and the longest sleep: the clock and Ctrl-C are looked at */
 #define NS 1000000000ull
-#define TX_FIRST_FLOWS 64	/* --tx-first with --queues: source addresses used */
 
-static struct {
-	char addr[MAX_PORTS][PL_PCI_ADDR_LEN];
-	uint8_t dst_mac[MAX_PORTS][PL_ETH_ADDR_LEN];
-	unsigned nports, ndst, burst, seconds, pool, rx_desc, tx_desc, tx_first, queues;
-	bool promisc, quiet, json, sleep;
-	enum pl_iommu_backend iommu;
-} cfg = { .burst = PL_ETH_MAX_BURST, .rx_desc = 512, .tx_desc = 512, .promisc = true,
-	  .queues = 1 };
+static struct fwd_cfg cfg;
 
 static int stop;	/* set by the signal handler: an atomic int is async-signal-safe */
 
@@ -122,168 +112,6 @@ static uint64_t dev_errors(const struct pl_eth_stats *s)
 }
 
 /* ---- options ---- */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-fwd -p ADDR[,ADDR...] [options]\n"
-		"Forwards frames between ports bound to vfio-pci: 0 <-> 1, 2 <-> 3, ...; an odd last\n"
-		"port sends back out of itself.\n"
-		"  -p, --ports LIST      PCI addresses, comma-separated\n"
-		"  -t, --time SECONDS    how long (default: until SIGINT or SIGTERM)\n"
-		"  -b, --burst N         frames per burst, 1..%d (64: fewer tail writes a frame)\n"
-		"  --dst-mac MAC[,MAC..] rewrite MACs: frames leaving port i get destination MAC i and\n"
-		"                        port i's own source MAC (default: sent unchanged, io mode)\n"
-		"  --queues N            N RX and TX queues a port and a worker thread a queue, 1..%d\n"
-		"                        (the 82574L has 2: RSS spreads flows over them; 1)\n"
-		"  --no-promisc          take only frames for the port's MAC (default: every frame)\n"
-		"  --tx-first N          send N 60-byte UDP frames out of each port at start, to the\n"
-		"                        peer's MAC (or --dst-mac), so that ports wired back to back\n"
-		"                        keep them looping (testpmd's 'start tx_first'); with\n"
-		"                        --queues, from %d source addresses, for RSS to spread\n"
-		"  --pool N              packet buffers (default: enough for the rings and bursts)\n"
-		"  --rx-desc N, --tx-desc N  ring sizes, powers of two from 8 to 4096 (512)\n"
-		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
-		"  --sleep               poll while frames flow, sleep on the ports' RX interrupts\n"
-		"                        after %d empty polls (an idle forwarder then costs no CPU)\n"
-		"  -q, --quiet           no per-second lines\n"
-		"  --json                the summary as JSON on stdout; per-second lines go to stderr\n"
-		"Mbit/s counts frame bytes with the 4-byte CRC, without preamble and inter-frame gap\n"
-		"(add 20 bytes a frame for the line's rate). drops: frames the TX ring had no room\n"
-		"for, plus frames the device missed for want of RX descriptors; errors: the device's\n"
-		"RX errors and the driver's TX and descriptor errors.\n", PL_ETH_MAX_BURST,
-		PL_ETH_MAX_QUEUES, TX_FIRST_FLOWS, IDLE_POLLS);
-}
-
-/* Splits @s at commas into @n items of @len bytes at most. */
-static int split(char *s, char **items, unsigned max, unsigned *n)
-{
-	*n = 0;
-	for (char *save = NULL, *tok = strtok_r(s, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (*n == max)
-			return -1;
-		items[(*n)++] = tok;
-	}
-	return *n ? 0 : -1;
-}
-
-static int parse_ports(char *list)
-{
-	char *items[MAX_PORTS];
-	struct pl_pci_addr a;
-
-	if (split(list, items, MAX_PORTS, &cfg.nports)) {
-		fprintf(stderr, "pollen-fwd: -p wants 1 to %d PCI addresses\n", MAX_PORTS);
-		return -1;
-	}
-	for (unsigned i = 0; i < cfg.nports; i++) {
-		if (pl_pci_addr_parse(items[i], &a))	/* says what is wrong */
-			return -1;
-		pl_pci_addr_format(&a, cfg.addr[i]);	/* canonical, so duplicates show */
-		for (unsigned k = 0; k < i; k++)
-			if (!strcmp(cfg.addr[k], cfg.addr[i])) {
-				fprintf(stderr, "pollen-fwd: %s is named twice\n", cfg.addr[i]);
-				return -1;
-			}
-	}
-	return 0;
-}
-
-static int parse_macs(char *list)
-{
-	char *items[MAX_PORTS];
-
-	if (split(list, items, MAX_PORTS, &cfg.ndst))
-		goto bad;
-	for (unsigned i = 0; i < cfg.ndst; i++)
-		if (pg_parse_mac(items[i], cfg.dst_mac[i]))
-			goto bad;
-	return 0;
-bad:
-	fprintf(stderr, "pollen-fwd: --dst-mac wants MAC addresses (aa:bb:cc:dd:ee:ff), one per "
-		"port\n");
-	return -1;
-}
-
-/* A ring size: the devices take multiples of 8 descriptors (128 bytes). */
-static int parse_desc(const char *s, unsigned *out)
-{
-	return cli_uint(s, 8, 4096, out) || (*out & (*out - 1)) ? -1 : 0;	/* a power of two */
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_DST = 256, O_NOPROMISC, O_TXFIRST, O_POOL, O_RXDESC, O_TXDESC, O_IOMMU, O_JSON,
-	       O_SLEEP, O_QUEUES };
-	static const struct option longs[] = {
-		{ "ports", required_argument, NULL, 'p' },
-		{ "time", required_argument, NULL, 't' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "dst-mac", required_argument, NULL, O_DST },
-		{ "no-promisc", no_argument, NULL, O_NOPROMISC },
-		{ "tx-first", required_argument, NULL, O_TXFIRST },
-		{ "pool", required_argument, NULL, O_POOL },
-		{ "rx-desc", required_argument, NULL, O_RXDESC },
-		{ "tx-desc", required_argument, NULL, O_TXDESC },
-		{ "iommu", required_argument, NULL, O_IOMMU },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "sleep", no_argument, NULL, O_SLEEP },
-		{ "queues", required_argument, NULL, O_QUEUES },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt, li = -1;
-
-	while ((opt = getopt_long(argc, argv, "p:t:b:qh", longs, &li)) != -1) {
-		int bad = 0;
-
-		switch (opt) {
-		case 'p':
-			if (parse_ports(optarg))
-				return -1;	/* said what is wrong */
-			break;
-		case O_DST:
-			if (parse_macs(optarg))
-				return -1;
-			break;
-		case 't': bad = cli_uint(optarg, 1, 1000000000, &cfg.seconds); break;
-		case 'b': bad = cli_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
-		case O_TXFIRST: bad = cli_uint(optarg, 0, 1u << 20, &cfg.tx_first); break;
-		case O_POOL: bad = cli_uint(optarg, 64, 1u << 24, &cfg.pool); break;
-		case O_RXDESC: bad = parse_desc(optarg, &cfg.rx_desc); break;
-		case O_TXDESC: bad = parse_desc(optarg, &cfg.tx_desc); break;
-		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
-		case O_NOPROMISC: cfg.promisc = false; break;
-		case 'q': cfg.quiet = true; break;
-		case O_JSON: cfg.json = true; break;
-		case O_SLEEP: cfg.sleep = true; break;
-		case O_QUEUES: bad = cli_uint(optarg, 1, PL_ETH_MAX_QUEUES, &cfg.queues); break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-		if (bad) {
-			cli_bad_arg("pollen-fwd", opt, longs[li].name);
-			return -1;
-		}
-	}
-	if (optind != argc || !cfg.nports) {
-		fprintf(stderr, "pollen-fwd: %s (see --help)\n", optind != argc ?
-			"unexpected arguments" : "which ports? -p ADDR[,ADDR...]");
-		return -1;
-	}
-	if (cfg.ndst && cfg.ndst != cfg.nports) {
-		fprintf(stderr, "pollen-fwd: --dst-mac gives %u addresses for %u ports: one per "
-			"port, in -p order\n", cfg.ndst, cfg.nports);
-		return -1;
-	}
-	return 0;
-}
 
 /* ---- set-up ---- */
 
@@ -627,8 +455,14 @@ static void print_json(struct port *ports, unsigned n, const struct totals *t, d
 
 int main(int argc, char **argv)
 {
-	if (parse_args(argc, argv))
+	fwd_defaults(&cfg);
+	switch (fwd_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		fwd_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
+	}
 	human = cfg.json ? stderr : stdout;
 	/* Early, so that a signal during set-up (link waits take seconds) still ends cleanly. */
 	cli_on_signals(on_signal);

@@ -25,7 +25,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,6 +38,7 @@
 #include "cli.h"
 #include "histogram.h"
 #include "json.h"
+#include "pktgen_args.h"
 #include "pktgen_frame.h"
 
 #define CACHE_SIZE 128
@@ -46,18 +46,7 @@
 #define NS 1000000000ull
 #define MS 1000000ull
 
-static struct {
-	char tx_addr[PL_PCI_ADDR_LEN], rx_addr[PL_PCI_ADDR_LEN];
-	bool tx, rx, one_port;		/* one_port: -p and --rx name the same port */
-	unsigned size, burst, seconds, linger_ms, flows;
-	double rate;
-	uint64_t count;
-	uint8_t dst_mac[6], src_mac[6];
-	bool dst_set, src_set, json, quiet, tx_csum, sleep;
-	struct pg_params fp;
-	enum pl_iommu_backend iommu;
-} cfg = { .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200, .flows = 1,
-	  .fp = { .src_ip = 0x0a000001, .dst_ip = 0x0a000002, .sport = 1024, .dport = 1024 } };
+static struct pktgen_cfg cfg;
 
 static int stop;	/* signals seen: the first ends sending, a second the receiver's linger */
 
@@ -368,164 +357,6 @@ static void *rx_main(void *arg)
 	return NULL;
 }
 
-/* ---- options ---- */
-
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: pollen-pktgen [-p TX_ADDR] [--rx RX_ADDR] [options]   (one of them at least)\n"
-		"  -p, --port ADDR     send from this port\n"
-		"  --rx ADDR           receive and check on this port (alone: a receiver for a sender\n"
-		"                      in another process; it learns the frames from the first one)\n"
-		"  -s, --size BYTES    frame size without the CRC, %u..%u (60)\n"
-		"  -r, --rate PPS      frames a second, e.g. 10000, 250k, 1.2M (default: full speed)\n"
-		"  -n, --count N       stop after N frames (a receiver alone: after N received)\n"
-		"  -t, --time S        stop after S seconds (10 unless -n; a receiver alone: none)\n"
-		"  -b, --burst N       frames per burst, 1..%d (32)\n"
-		"  --dst-mac MAC       default: the --rx port's MAC if in this process, else broadcast\n"
-		"  --src-mac MAC       default: the sending port's MAC\n"
-		"  --src-ip, --dst-ip  10.0.0.1, 10.0.0.2;  --sport, --dport  1024, 1024\n"
-		"  --flows N           frame i comes from --src-ip + i %% N, so that a receiver's\n"
-		"                      RSS spreads them over its queues (1)\n"
-		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
-		"  --sleep             the receiver sleeps on its RX interrupt when idle (polls\n"
-		"                      while frames flow)\n"
-		"  --tx-csum           the NIC fills in the IPv4 and UDP checksums (offload; else\n"
-		"                      the IPv4 one is the template's and UDP's is 0, \"none\")\n"
-		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
-		"  -q, --quiet         no per-second lines\n"
-		"  --json              the summary as JSON on stdout; other lines go to stderr\n"
-		"Mbit/s counts frame bytes with the 4-byte CRC (not preamble and gap). Latency needs\n"
-		"sender and receiver on one clock (one host); at full speed it includes the time\n"
-		"frames wait in the TX ring: set -r below the line's rate for the path's own.\n",
-		PG_SIZE_MIN, PG_SIZE_MAX, PL_ETH_MAX_BURST);
-}
-
-static int parse_addr(const char *s, char out[PL_PCI_ADDR_LEN])
-{
-	struct pl_pci_addr a;
-
-	if (pl_pci_addr_parse(s, &a))	/* says what is wrong */
-		return -1;
-	pl_pci_addr_format(&a, out);	/* canonical: the same port named twice shows */
-	return 0;
-}
-
-static int parse_ip(const char *s, uint32_t *out)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return -1;
-	*out = ntohl(a.s_addr);
-	return 0;
-}
-
-static int parse_port(const char *s, uint16_t *out)
-{
-	unsigned v;
-
-	if (cli_uint(s, 0, 65535, &v))
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* Frames a second: 10000, 250k, 1.2M. */
-static int parse_rate(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*end == 'k' || *end == 'K')
-		v *= 1e3, end++;
-	else if (*end == 'm' || *end == 'M')
-		v *= 1e6, end++;
-	if (end == s || *end || !(v >= 1 && v <= 1e9))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv)
-{
-	enum { O_RX = 256, O_DST, O_SRC, O_SRCIP, O_DSTIP, O_SPORT, O_DPORT, O_LINGER, O_IOMMU,
-	       O_JSON, O_TXCSUM, O_SLEEP, O_FLOWS };
-	static const struct option longs[] = {
-		{ "port", required_argument, NULL, 'p' },
-		{ "rx", required_argument, NULL, O_RX },
-		{ "size", required_argument, NULL, 's' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, 't' },
-		{ "burst", required_argument, NULL, 'b' },
-		{ "dst-mac", required_argument, NULL, O_DST },
-		{ "src-mac", required_argument, NULL, O_SRC },
-		{ "src-ip", required_argument, NULL, O_SRCIP },
-		{ "dst-ip", required_argument, NULL, O_DSTIP },
-		{ "sport", required_argument, NULL, O_SPORT },
-		{ "dport", required_argument, NULL, O_DPORT },
-		{ "linger-ms", required_argument, NULL, O_LINGER },
-		{ "tx-csum", no_argument, NULL, O_TXCSUM },
-		{ "flows", required_argument, NULL, O_FLOWS },
-		{ "sleep", no_argument, NULL, O_SLEEP },
-		{ "iommu", required_argument, NULL, O_IOMMU },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	int opt, li = -1;
-
-	while ((opt = getopt_long(argc, argv, "p:s:r:n:t:b:qh", longs, &li)) != -1) {
-		int bad = 0;
-
-		switch (opt) {
-		case 'p':
-		case O_RX:
-			if (parse_addr(optarg, opt == 'p' ? cfg.tx_addr : cfg.rx_addr))
-				return -1;	/* the library said what is wrong */
-			*(opt == 'p' ? &cfg.tx : &cfg.rx) = true;
-			break;
-		case 's': bad = cli_uint(optarg, PG_SIZE_MIN, PG_SIZE_MAX, &cfg.size); break;
-		case 'r': bad = parse_rate(optarg, &cfg.rate); break;
-		case 'n': bad = cli_u64(optarg, 1, UINT64_MAX, &cfg.count); break;
-		case 't': bad = cli_uint(optarg, 1, 1000000000, &cfg.seconds); break;
-		case 'b': bad = cli_uint(optarg, 1, PL_ETH_MAX_BURST, &cfg.burst); break;
-		case O_DST: bad = pg_parse_mac(optarg, cfg.dst_mac); cfg.dst_set = true; break;
-		case O_SRC: bad = pg_parse_mac(optarg, cfg.src_mac); cfg.src_set = true; break;
-		case O_SRCIP: bad = parse_ip(optarg, &cfg.fp.src_ip); break;
-		case O_DSTIP: bad = parse_ip(optarg, &cfg.fp.dst_ip); break;
-		case O_SPORT: bad = parse_port(optarg, &cfg.fp.sport); break;
-		case O_DPORT: bad = parse_port(optarg, &cfg.fp.dport); break;
-		case O_LINGER: bad = cli_uint(optarg, 1, 600000, &cfg.linger_ms); break;
-		case O_TXCSUM: cfg.tx_csum = true; break;
-		case O_FLOWS: bad = cli_uint(optarg, 1, 65536, &cfg.flows); break;
-		case O_SLEEP: cfg.sleep = true; break;
-		case O_IOMMU: bad = cli_iommu(optarg, &cfg.iommu); break;
-		case 'q': cfg.quiet = true; break;
-		case O_JSON: cfg.json = true; break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-		if (bad) {
-			cli_bad_arg("pollen-pktgen", opt, longs[li].name);
-			return -1;
-		}
-	}
-	if (optind != argc || (!cfg.tx && !cfg.rx)) {
-		fprintf(stderr, "pollen-pktgen: %s (see --help)\n", optind != argc ?
-			"unexpected arguments" : "send with -p ADDR, receive with --rx ADDR or both");
-		return -1;
-	}
-	cfg.one_port = cfg.tx && cfg.rx && !strcmp(cfg.tx_addr, cfg.rx_addr);
-	return 0;
-}
-
 /* ---- set-up ---- */
 
 /*
@@ -720,8 +551,14 @@ static void describe_frames(struct pl_eth_port *txp, struct pl_eth_port *rxp, ui
 
 int main(int argc, char **argv)
 {
-	if (parse_args(argc, argv))
+	pktgen_defaults(&cfg);
+	switch (pktgen_parse(&cfg, argc, argv)) {
+	case OPTS_HELP:
+		pktgen_usage(stdout);
+		return 0;
+	case OPTS_BAD:
 		return 2;
+	}
 	FILE *human = cfg.json ? stderr : stdout;
 	cli_on_signals(on_signal);
 
