@@ -14,7 +14,7 @@
 struct pktgen_cfg {
 	char tx_addr[PL_PCI_ADDR_LEN], rx_addr[PL_PCI_ADDR_LEN];
 	bool tx, rx, one_port;		/* one_port: -p and --rx name the same port */
-	unsigned size, burst, seconds, linger_ms, flows, sport, dport;
+	unsigned size, burst, seconds, linger_ms, flows, rx_desc, tx_desc, sport, dport;
 	double rate;
 	uint64_t count;
 	uint8_t dst_mac[6], src_mac[6];
@@ -26,7 +26,7 @@ struct pktgen_cfg {
 static inline void pktgen_defaults(struct pktgen_cfg *c)
 {
 	*c = (struct pktgen_cfg){ .size = PG_SIZE_MIN, .burst = 32, .linger_ms = 200, .flows = 1,
-				  .sport = 1024, .dport = 1024,
+				  .rx_desc = 512, .tx_desc = 512, .sport = 1024, .dport = 1024,
 				  .fp = { .src_ip = 0x0a000001, .dst_ip = 0x0a000002 } };
 }
 
@@ -48,6 +48,9 @@ static inline void pktgen_usage(FILE *f)
 		"  --flows N           frame i comes from --src-ip + i %% N, so that a receiver's\n"
 		"                      RSS spreads them over its queues (1)\n"
 		"  --linger-ms MS      after sending ends, receive until nothing came for MS (200)\n"
+		"  --rx-desc N, --tx-desc N  ring sizes, powers of two from 8 to 4096 (512): a\n"
+		"                      receiver that may stall (a busy host) wants a ring that\n"
+		"                      holds what arrives meanwhile\n"
 		"  --sleep             the receiver sleeps on its RX interrupt when idle (polls\n"
 		"                      while frames flow)\n"
 		"  --tx-csum           the NIC fills in the IPv4 and UDP checksums (offload; else\n"
@@ -131,6 +134,8 @@ static inline int pktgen_parse(struct pktgen_cfg *c, int argc, char **argv)
 		{ "sport", 0, OPT_UINT, &c->sport, 0, 65535, 0, "a UDP port" },
 		{ "dport", 0, OPT_UINT, &c->dport, 0, 65535, 0, "a UDP port" },
 		{ "linger-ms", 0, OPT_UINT, &c->linger_ms, 1, 600000, 0, "milliseconds" },
+		{ "rx-desc", 0, OPT_POW2, &c->rx_desc, 8, 4096, 0, "an RX ring size" },
+		{ "tx-desc", 0, OPT_POW2, &c->tx_desc, 8, 4096, 0, "a TX ring size" },
 		{ "tx-csum", 0, OPT_FLAG, &c->tx_csum },
 		{ "flows", 0, OPT_UINT, &c->flows, 1, 65536, 0, "flows" },
 		{ "sleep", 0, OPT_FLAG, &c->sleep },

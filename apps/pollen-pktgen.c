@@ -371,21 +371,21 @@ static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, boo
 {
 	/*
 	 * Buffers: a full RX ring (the sender's is never polled and stays full) and a full TX
-	 * ring (512 each, the ports' default; sent packets wait in the TX ring to be freed),
+	 * ring (--rx-desc, --tx-desc; sent packets wait in the TX ring to be freed),
 	 * a burst in hand and one the RX refill
 	 * may take ahead, and what each thread's cache keeps (1.5 x its size): the main
 	 * thread's (it fills the RX ring at start) and the workers'.
 	 */
-	unsigned n = 512 + 512 + 2 * cfg.burst + threads * CACHE_SIZE * 3 / 2;
+	unsigned n = cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst + threads * CACHE_SIZE * 3 / 2;
 
 	if (!(*pool = cli_pkt_pool(ctx, addr, addr, n, CACHE_SIZE)))
 		return NULL;
 
 	/* Interrupts for the receiver that sleeps when idle (--sleep). */
 	bool irqs = cfg.sleep && cfg.rx && !strcmp(addr, cfg.rx_addr);
-	struct pl_eth_port *eth = pl_eth_open(ctx, addr, &(struct pl_eth_conf){ .pool = *pool,
-								      .promisc = promisc,
-								      .interrupts = irqs });
+	struct pl_eth_port *eth = pl_eth_open(ctx, addr, &(struct pl_eth_conf){
+		.pool = *pool, .promisc = promisc, .interrupts = irqs, .rx_desc = cfg.rx_desc,
+		.tx_desc = cfg.tx_desc });
 	if (eth && pl_eth_start(eth)) {
 		pl_eth_close(eth);
 		eth = NULL;
@@ -457,6 +457,11 @@ static void print_text(const struct tx *t, const struct rx *r, struct pl_eth_por
 		for (unsigned i = 0; i < 4; i++)
 			printf(" p%g %.1f", pcts[i], hist_percentile(&r->lat, pcts[i]) / 1e3);
 		printf(" max %.1f\n", r->lat.n ? (double)r->lat.max / 1e3 : 0);
+		if (r->seq.reordered)
+			fprintf(stderr, "pollen-pktgen: frames came out of order: on the test bed, "
+				"QEMU's net layer reorders frames for an e1000e whose RX ring ran "
+				"empty (DEVELOPERS.md); a larger --rx-desc keeps it from running "
+				"empty\n");
 	}
 	for (unsigned i = 0; i < 2; i++) {
 		struct pl_eth_stats s;
