@@ -269,7 +269,8 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* First: owners stop using their queues from their next call on. */
 	__atomic_add_fetch(&c->gen, 1, __ATOMIC_ACQ_REL);
-	c->resets++;
+	/* Counted where anyone may read it (pl_nvme_resets), so atomically. */
+	__atomic_add_fetch(&c->resets, 1, __ATOMIC_RELAXED);
 	c->aer_busy = 0;
 	/*
 	 * Then one admin round trip, if the controller still answers: it has then taken in
@@ -315,7 +316,7 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 	}
 	pl_nvme_events_start_locked(c);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pl_info("%s: controller reset %u done in %.1f ms", pl_vfio_addr(c->dev), c->resets,
+	pl_info("%s: controller reset %u done in %.1f ms", pl_vfio_addr(c->dev), pl_nvme_resets(c),
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }

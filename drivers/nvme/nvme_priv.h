@@ -121,7 +121,7 @@ struct pl_nvme_ctrl {
 	bool cfs;			/* CSTS.CFS seen: a reset is due (pl_nvme_cfs) */
 	bool dead;			/* a reset did not bring it back: every call fails */
 	uint32_t gen;			/* bumped by each reset (atomic: owners read it) */
-	unsigned resets;
+	unsigned resets;		/* atomic: pl_nvme_resets() reads it from anywhere */
 
 	pthread_mutex_t admin_lock;	/* the admin queue and the queue IDs */
 	struct pl_nvme_queue admin;

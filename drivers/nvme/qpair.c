@@ -471,7 +471,8 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 		       pl_vfio_addr(c->dev), q->qid);
 	} else {
 		pl_info("%s: queue pair %u back after reset %u: %u request(s) ended by it, %u "
-			"completed before it", pl_vfio_addr(c->dev), q->qid, c->resets, ended, reaped);
+			"completed before it", pl_vfio_addr(c->dev), q->qid, pl_nvme_resets(c), ended,
+			reaped);
 	}
 }
 
