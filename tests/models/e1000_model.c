@@ -55,6 +55,17 @@ static unsigned ring_len(struct e1000_model *m, uint32_t len_reg)
 	return (reg(m, len_reg) & ~127u) / E1000_DESC_SIZE;	/* as QEMU masks it */
 }
 
+/* Descriptors from head to tail: what the driver handed over (0 for a ring not set up). */
+static unsigned ring_span(struct e1000_model *m, uint32_t len_reg, uint32_t head, uint32_t tail)
+{
+	unsigned n = ring_len(m, len_reg);
+	uint32_t h = reg(m, head), t = reg(m, tail);
+
+	if (!n || h >= n || t >= n)
+		return 0;
+	return (t - h + n) % n;
+}
+
 /* ---- interrupts ---- */
 
 static void raise(struct e1000_model *m, uint32_t cause, unsigned ivar_shift)
@@ -88,12 +99,7 @@ static bool rx_ext(struct e1000_model *m)
 
 unsigned e1000_model_rx_room(struct e1000_model *m, unsigned q)
 {
-	unsigned n = ring_len(m, E1000_RDLEN_Q(q));
-	uint32_t h = reg(m, E1000_RDH_Q(q)), t = reg(m, E1000_RDT_Q(q));
-
-	if (!n || h >= n || t >= n)
-		return 0;
-	return (t - h + n) % n;
+	return ring_span(m, E1000_RDLEN_Q(q), E1000_RDH_Q(q), E1000_RDT_Q(q));
 }
 
 int e1000_model_rx_raw(struct e1000_model *m, unsigned q, const void *data, size_t len,
@@ -231,12 +237,7 @@ static void tx_desc(struct e1000_model *m, unsigned q, volatile struct e1000_tx_
 
 unsigned e1000_model_tx_pending(struct e1000_model *m, unsigned q)
 {
-	unsigned n = ring_len(m, E1000_TDLEN_Q(q));
-	uint32_t h = reg(m, E1000_TDH_Q(q)), t = reg(m, E1000_TDT_Q(q));
-
-	if (!n || h >= n || t >= n)
-		return 0;
-	return (t - h + n) % n;
+	return ring_span(m, E1000_TDLEN_Q(q), E1000_TDH_Q(q), E1000_TDT_Q(q));
 }
 
 unsigned e1000_model_tx(struct e1000_model *m, unsigned q, unsigned max)
