@@ -259,6 +259,31 @@ static int submit(struct io *io)
 	return ret;
 }
 
+#define RESET_WAIT_S 10	/* for the commands a reset ended to come back */
+
+/*
+ * I/Os still out --drain-ms after the end: the device does not answer them. Left to the
+ * queue's teardown they would hold it up (a controller deletes a queue only once its
+ * commands end), so the NVMe back end resets the controller, as Linux does after a
+ * timeout, which ends them all. One worker resets for all. Returns whether to wait for
+ * them to come back.
+ */
+static bool end_by_reset(struct worker *w)
+{
+	static bool reset;
+	struct pl_nvme_ctrl *c = pl_blk_backend(w->b) == PL_BLK_PMD ? pl_blk_nvme(w->b) : NULL;
+
+	fprintf(stderr, "pollen-nvme-perf: worker %u: %u I/O(s) still out %u ms after the end: "
+		"the device does not answer them (--timeout-ms has the driver abort them)%s\n",
+		w->id, pl_blk_outstanding(w->q), cfg.drain_ms,
+		c ? "; resetting the controller to end them" : "");
+	if (!c)
+		return false;
+	if (!__atomic_exchange_n(&reset, true, __ATOMIC_ACQ_REL) && pl_nvme_reset(c))
+		return false;
+	return true;
+}
+
 /* Poll until the queue is quiet; then sleep on its eventfd, if the run sleeps. */
 static void *run_worker(void *arg)
 {
@@ -272,6 +297,7 @@ static void *run_worker(void *arg)
 		if (submit(&w->ios[i]))
 			break;
 	double deadline = 0;
+	bool reset_tried = false;
 	for (unsigned spin = 1; pl_blk_outstanding(w->q); spin++) {
 		int n = pl_blk_poll(w->q, 0);
 
@@ -289,13 +315,15 @@ static void *run_worker(void *arg)
 
 			if (!deadline) {
 				deadline = t + cfg.drain_ms / 1e3;
+			} else if (t > deadline && !reset_tried && end_by_reset(w)) {
+				/* The reset ends them: they complete (as errors) in the next polls. */
+				reset_tried = true;
+				deadline = t + RESET_WAIT_S;
 			} else if (t > deadline) {
 				unsigned left = pl_blk_outstanding(w->q);
 
-				fprintf(stderr, "pollen-nvme-perf: worker %u: %u I/O(s) still out %u ms "
-					"after the end: the device does not answer them (--timeout-ms "
-					"has the driver abort them); counted as errors\n", w->id,
-					left, cfg.drain_ms);
+				fprintf(stderr, "pollen-nvme-perf: worker %u: %u I/O(s) still out: "
+					"counted as errors\n", w->id, left);
 				w->errors += left;
 				count_kind(w->kinds, &w->nkinds, 0, -ETIMEDOUT, left);
 				break;
