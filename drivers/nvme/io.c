@@ -137,12 +137,9 @@ static int take_slots(struct pl_nvme_qpair *qp, uint64_t pieces, pl_nvme_cb cb, 
 static struct nvme_sqe *next_sqe(struct pl_nvme_qpair *qp, uint16_t slot, uint16_t parent,
 				 uint8_t opcode, uint32_t nsid, uint64_t lba, uint32_t blocks)
 {
-	struct pl_nvme_queue *q = &qp->q;
-	struct nvme_sqe *s = &q->sq[q->sq_tail];
+	struct nvme_sqe *s = pl_nvme_sq_take(&qp->q);
 	struct pl_nvme_req *r = &qp->reqs[slot];
 
-	if (++q->sq_tail == q->depth)
-		q->sq_tail = 0;
 	r->parent = parent;
 	r->opcode = opcode;
 	r->nsid = nsid;

@@ -8,6 +8,7 @@
 
 #include <pollen/dma.h>
 #include <pollen/iommu.h>
+#include <pollen/mmio.h>
 #include <pollen/nvme.h>
 #include <pollen/vfio.h>
 
@@ -62,6 +63,7 @@ struct pl_nvme_queue {
 	uint16_t sq_rung;	/* the tail last written to the doorbell */
 	uint16_t cq_head;
 	uint16_t cq_rung;	/* the head last written to the doorbell */
+	uint16_t cq_unrung;	/* entries consumed since then */
 	uint8_t phase;
 	volatile uint32_t *sq_db, *cq_db;	/* MMIO doorbells in BAR0 */
 	/* shadow doorbells and event indexes (Doorbell Buffer Config), NULL when unused */
@@ -180,16 +182,91 @@ uint64_t pl_nvme_now_ms(void);
 /* Coarse monotonic milliseconds: the vDSO's tick clock, no system call. */
 uint32_t pl_nvme_coarse_ms(void);
 
-/* queue.c: the doorbells and the completion ring, shared by the admin and I/O queues */
+/*
+ * queue.c makes a queue; the doorbells and the completion ring run per command, so they
+ * are here, inline (as libvfn's queue.h has them). The admin and I/O queues share them.
+ */
 void pl_nvme_queue_init(struct pl_nvme_ctrl *c, struct pl_nvme_queue *q, uint16_t qid,
 			uint16_t depth, void *sq, void *cq);
+
+/* The SQ entry at the tail, which moves past it: the one place the tail moves. */
+static inline struct nvme_sqe *pl_nvme_sq_take(struct pl_nvme_queue *q)
+{
+	struct nvme_sqe *s = &q->sq[q->sq_tail];
+
+	if (++q->sq_tail == q->depth)
+		q->sq_tail = 0;
+	return s;
+}
+
 /* Queues @cmd at the SQ's tail (the doorbell is rung apart). */
-void pl_nvme_push_sqe(struct pl_nvme_queue *q, const struct nvme_sqe *cmd);
-void pl_nvme_ring_sq(struct pl_nvme_queue *q);
-void pl_nvme_ring_cq(struct pl_nvme_queue *q);
+static inline void pl_nvme_push_sqe(struct pl_nvme_queue *q, const struct nvme_sqe *cmd)
+{
+	*pl_nvme_sq_take(q) = *cmd;
+}
+
+/*
+ * With shadow doorbells the controller publishes, per doorbell, the value past which it
+ * wants an MMIO write (its event index); between that and the value it last took, a
+ * write to the shadow is enough. The comparison is mod 2^16, as the queue indexes wrap.
+ */
+static inline bool pl_nvme_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
+}
+
+static inline void pl_nvme_ring(volatile uint32_t *db, volatile uint32_t *shadow,
+				volatile uint32_t *ei, uint16_t val, uint16_t old)
+{
+	if (shadow) {
+		*shadow = val;
+		/* The shadow's store before the event index's load: the device writes one,
+		 * reads the other. */
+		pl_mb();
+		if (!pl_nvme_need_event((uint16_t)*ei, val, old))
+			return;
+	}
+	pl_mmio_write32(db, 0, val);
+}
+
+static inline void pl_nvme_ring_sq(struct pl_nvme_queue *q)
+{
+	if (q->sq_tail == q->sq_rung)
+		return;
+	pl_dma_wmb();	/* the entries before the tail that hands them over */
+	pl_nvme_ring(q->sq_db, q->sq_shadow, q->sq_ei, q->sq_tail, q->sq_rung);
+	q->sq_rung = q->sq_tail;
+}
+
+static inline void pl_nvme_ring_cq(struct pl_nvme_queue *q)
+{
+	if (!q->cq_unrung)
+		return;
+	/* The head is rung after the entries were read: loads do not pass a later store. */
+	pl_nvme_ring(q->cq_db, q->cq_shadow, q->cq_ei, q->cq_head, q->cq_rung);
+	q->cq_rung = q->cq_head;
+	q->cq_unrung = 0;
+}
+
 /* The next completion if its phase tag says it is new (read barrier taken), else NULL. */
-volatile struct nvme_cqe *pl_nvme_next_cqe(struct pl_nvme_queue *q);
-void pl_nvme_consume_cqe(struct pl_nvme_queue *q);
+static inline volatile struct nvme_cqe *pl_nvme_next_cqe(struct pl_nvme_queue *q)
+{
+	volatile struct nvme_cqe *e = &q->cq[q->cq_head];
+
+	if (NVME_CQE_PHASE(e->status) != q->phase)
+		return NULL;
+	pl_dma_rmb();	/* the phase tag before the rest of the entry */
+	return e;
+}
+
+static inline void pl_nvme_consume_cqe(struct pl_nvme_queue *q)
+{
+	q->cq_unrung++;
+	if (++q->cq_head == q->depth) {
+		q->cq_head = 0;
+		q->phase ^= 1;
+	}
+}
 
 /* ctrl.c: CSTS.CFS, checked where the driver looks at the controller; logs it once */
 bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c);

@@ -183,7 +183,8 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 		qp->irq_fd = pl_irq_fd(c->dev, qid);
 	}
 	pl_nvme_queue_init(c, &qp->q, qid, entries, qp->mem, qp->mem + sq_len);
-	qp->cq_batch = entries - 1 - o.depth;
+	/* Entries past the depth: held back that many, the doorbell is still in time. */
+	qp->cq_batch = entries - 1 - o.depth ? entries - 1 - o.depth : 1;
 	qp->cq_flags = NVME_CQ_PC | irq;
 	qp->gen = c->gen;
 	if ((ret = make_queues_locked(qp)))
@@ -564,8 +565,7 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 		 * can submit again: outstanding commands plus held-back entries then never
 		 * exceed the ring, so the controller always has room to post.
 		 */
-		if ((uint16_t)(q->cq_head - q->cq_rung + q->depth) % q->depth >=
-		    (qp->cq_batch ? qp->cq_batch : 1))
+		if (q->cq_unrung >= qp->cq_batch)
 			pl_nvme_ring_cq(q);
 		struct pl_nvme_req *p = finish(qp, cid, status, dw0);
 		if (!p)
