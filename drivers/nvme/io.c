@@ -20,6 +20,17 @@ static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint3
 			return -EINVAL;
 		}
 		qp->ns = ns;
+		/*
+		 * What a request's split needs, once per namespace rather than per I/O (as
+		 * SPDK's sectors_per_max_io): block sizes and the transfer limit are powers
+		 * of two, a usable block no larger than the limit.
+		 */
+		if (ns->usable) {
+			unsigned xfer = (unsigned)__builtin_ctzll(qp->ctrl->max_xfer);
+
+			qp->lba_shift = (unsigned)__builtin_ctz(ns->block_size);
+			qp->xfer_shift = xfer - qp->lba_shift < 16 ? xfer - qp->lba_shift : 16;
+		}
 	}
 	if (!ns->usable) {
 		pl_err("%s namespace %u: %s", pl_vfio_addr(qp->ctrl->dev), nsid, ns->block_size ?
@@ -166,27 +177,25 @@ static int submit_rw(struct pl_nvme_qpair *qp, uint8_t opcode, uint32_t nsid, co
 	if ((ret = check_ns(qp, nsid, lba, blocks, &ns)))
 		return ret;
 	/* Data commands: the transfer limit; Write Zeroes: only the 16-bit block count. */
-	uint32_t max = buf ? (uint32_t)(qp->ctrl->max_xfer / ns->block_size) : 65536;
-	if (max > 65536)
-		max = 65536;
-	if (buf && (ret = translate(qp, buf, (size_t)blocks * ns->block_size, &iova)))
+	unsigned max_shift = buf ? qp->xfer_shift : 16, shift = qp->lba_shift;
+	uint32_t max = 1u << max_shift;
+	if (buf && (ret = translate(qp, buf, (size_t)blocks << shift, &iova)))
 		return ret;
 	/* In 64 bits: 0xffff0001 blocks and more wrap a 32-bit count to none. */
-	uint64_t pieces = ((uint64_t)blocks + max - 1) / max;
+	uint64_t pieces = ((uint64_t)blocks + max - 1) >> max_shift;
 	if ((ret = take_slots(qp, pieces, cb, arg, &parent)))
 		return ret;
-	for (unsigned i = 0; i < (unsigned)pieces; i++) {
+	for (uint32_t i = 0, left = blocks; i < (uint32_t)pieces; i++, left -= max) {
 		uint16_t cid = i ? qp->free_cids[--qp->nfree] : parent;
-		uint32_t n = blocks - i * max < max ? blocks - i * max : max;
-		struct nvme_sqe *s = next_sqe(qp, cid, parent, opcode, nsid,
-					      lba + (uint64_t)i * max, n);
+		uint32_t n = left < max ? left : max;
+		uint64_t at = lba + ((uint64_t)i << max_shift);
+		struct nvme_sqe *s = next_sqe(qp, cid, parent, opcode, nsid, at, n);
 
-		s->cdw10 = (uint32_t)(lba + (uint64_t)i * max);
-		s->cdw11 = (uint32_t)((lba + (uint64_t)i * max) >> 32);
+		s->cdw10 = (uint32_t)at;
+		s->cdw11 = (uint32_t)(at >> 32);
 		s->cdw12 = NVME_RW_NLB(n - 1);
 		if (buf)
-			set_dptr(qp, s, cid, iova + (uint64_t)i * max * ns->block_size,
-				 n * ns->block_size);
+			set_dptr(qp, s, cid, iova + ((uint64_t)i << (max_shift + shift)), n << shift);
 	}
 	return 0;
 }

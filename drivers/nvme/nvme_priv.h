@@ -89,6 +89,8 @@ struct pl_nvme_qpair {
 	uint64_t mem_iova;
 	size_t mem_len;
 	const struct pl_nvme_ns *ns;	/* the namespace the last command went to */
+	unsigned lba_shift;		/* its block size, log2 */
+	unsigned xfer_shift;		/* blocks a data command moves at most, log2 */
 	/* the DMA region the last buffer was in: a hit costs no lookup */
 	struct pl_dma_span span;
 	unsigned idle_polls;		/* empty polls since CSTS was last read */
