@@ -193,14 +193,15 @@ static void e1000_link(struct pl_eth_port *port, struct pl_eth_link *out)
 }
 
 /*
- * QEMU's e1000 takes no frame for 1000 ms of virtual time after an RCTL write (its flush
- * timer), and what arrives meanwhile is queued only up to a limit and then lost: a peer
- * sending at 50k pps lost a second's worth. So start and filter changes wait it out on
- * that model (known by QEMU's subsystem ID); real parts have no such pause.
+ * A device with E1000_QUIRK_RCTL_PAUSE (QEMU's e1000, quirks.c) takes no frame for a
+ * second after an RCTL write, and loses what comes meanwhile past a limit: a peer
+ * sending at 50k pps lost a second's worth. So start and filter changes wait it out,
+ * after the port's lock is let go (its pollers and stats readers need not wait too);
+ * real parts have no such pause.
  */
-static void qemu_rctl_pause(const struct e1000_port *p)
+static void rctl_pause(const struct e1000_port *p)
 {
-	if (p->qemu_e1000)
+	if (p->quirks & E1000_QUIRK_RCTL_PAUSE)
 		sleep_ms(1050);
 }
 
@@ -226,6 +227,7 @@ static int e1000_rx_mode(struct pl_eth_port *port, const uint8_t (*mc)[PL_ETH_AD
 			 unsigned n_mc)
 {
 	struct e1000_port *p = (struct e1000_port *)port;
+	bool pause = false;
 
 	pthread_mutex_lock(&p->lock);
 	if (n_mc != UINT32_MAX) {
@@ -241,22 +243,22 @@ static int e1000_rx_mode(struct pl_eth_port *port, const uint8_t (*mc)[PL_ETH_AD
 	if (p->running) {
 		uint32_t want = rctl_value(p);
 
-		/*
-		 * Only when it changes: QEMU's e1000 stops receiving for about a second (its
-		 * flush timer) after every RCTL write.
-		 */
+		/* Only when it changes: see rctl_pause(). */
 		if (e1000_read(p, E1000_RCTL) != want) {
 			e1000_write(p, E1000_RCTL, want);
-			qemu_rctl_pause(p);
+			pause = true;
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (pause)
+		rctl_pause(p);
 	return 0;
 }
 
 static int e1000_start(struct pl_eth_port *port)
 {
 	struct e1000_port *p = (struct e1000_port *)port;
+	bool started = false;
 	unsigned q;
 	int ret = 0;
 
@@ -290,9 +292,11 @@ static int e1000_start(struct pl_eth_port *port)
 	e1000_write(p, E1000_RCTL, rctl_value(p));
 	e1000_flush(p);
 	p->running = true;
-	qemu_rctl_pause(p);
+	started = true;
 out:
 	pthread_mutex_unlock(&p->lock);
+	if (started)
+		rctl_pause(p);
 	return ret;
 }
 
@@ -374,9 +378,10 @@ static const struct pl_eth_ops e1000_ops = {
 static int check_ring(const char *addr, const char *what, unsigned *n)
 {
 	if (!*n)
-		*n = 512;
-	if (*n < E1000_RING_MIN_DESC || *n > 4096 || (*n & (*n - 1))) {
-		pl_err("%s: %s of %u descriptors: want a power of two from 8 to 4096", addr, what, *n);
+		*n = E1000_RING_DEFAULT;
+	if (*n < E1000_RING_MIN_DESC || *n > E1000_RING_MAX || (*n & (*n - 1))) {
+		pl_err("%s: %s of %u descriptors: want a power of two from %u to %u", addr, what,
+		       *n, E1000_RING_MIN_DESC, E1000_RING_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -400,8 +405,7 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 	p->ctx = ctx;
 	p->conf = *conf;
 	p->mac_type = (enum e1000_mac)mac_type(info);
-	/* QEMU's e1000 (subsystem 1af4, QEMU's default): see stats.c and qemu_rctl_pause(). */
-	p->qemu_e1000 = p->mac_type == E1000_MAC_82540 && info->subsys_vendor == 0x1af4;
+	p->quirks = e1000_quirks(info);
 	snprintf(p->eth.addr, sizeof(p->eth.addr), "%s", info->addr);
 	p->eth.driver = p->mac_type == E1000_MAC_82574 ? "e1000e" : "e1000";
 	p->eth.ops = &e1000_ops;

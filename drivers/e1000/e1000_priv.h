@@ -28,6 +28,8 @@ enum e1000_mac {
  * in place. Descriptors are the legacy ones, or on an 82574L with two RX queues the
  * extended ones, which RSS needs (DS 7.1.11); the two differ only in where the fields are.
  */
+#define E1000_RING_MAX 4096		/* descriptors a ring may have here (a power of two) */
+#define E1000_RING_DEFAULT 512
 #define E1000_RX_BUF_LEN 2048		/* RCTL.BSIZE: what the device writes at most */
 #define E1000_RX_SPARE PL_ETH_MAX_BURST
 #define E1000_RX_FREE_THRESH 64		/* re-posted descriptors per RDT write (rx.c) */
@@ -93,7 +95,7 @@ struct e1000_port {
 	pthread_mutex_t lock;		/* control path: filters, statistics, start and stop */
 	struct pl_eth_stats hw;		/* the device's counters, accumulated */
 	struct pl_eth_stats sw_base;	/* the queues' counts at the last stats reset */
-	bool qemu_e1000;		/* QEMU's model of the 82540EM: its quirks (stats.c, e1000.c) */
+	unsigned quirks;		/* E1000_QUIRK_*, from quirks.c's table */
 	uint32_t sticky_last[(E1000_STATS_LAST - E1000_STATS_FIRST) / 4 + 1];
 	/* events.c: interrupts (when conf.interrupts) and the link as last seen */
 	bool irqs;
@@ -159,5 +161,10 @@ void e1000_stats_clear_hw(struct e1000_port *p);
 void e1000_stats_read_locked(struct e1000_port *p);
 int e1000_stats(struct pl_eth_port *port, struct pl_eth_stats *out);
 void e1000_stats_reset(struct pl_eth_port *port);
+
+/* quirks.c: what a device does unlike the datasheet, found by its PCI IDs */
+#define E1000_QUIRK_RCTL_PAUSE	(1u << 0)	/* no frame taken for 1 s after an RCTL write */
+#define E1000_QUIRK_STICKY_STATS (1u << 1)	/* counters that are not cleared on read */
+unsigned e1000_quirks(const struct pl_pci_info *info);
 
 #endif

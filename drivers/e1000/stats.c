@@ -22,14 +22,15 @@ static uint64_t read64(struct e1000_port *p, uint32_t lo)
 }
 
 /*
- * A counter that QEMU 7.2's e1000 never clears (MPC, RNBC and the error counters are
- * plain registers there): what it gained since the last read.
+ * A counter a device with E1000_QUIRK_STICKY_STATS never clears (QEMU 7.2's e1000: MPC,
+ * RNBC and the error counters are plain registers there): what it gained since the
+ * last read.
  */
 static uint64_t read_sticky(struct e1000_port *p, uint32_t reg)
 {
 	uint32_t v = e1000_read(p, reg);
 
-	if (!p->qemu_e1000)
+	if (!(p->quirks & E1000_QUIRK_STICKY_STATS))
 		return v;
 	unsigned i = (reg - E1000_STATS_FIRST) / 4;
 	uint32_t d = v - p->sticky_last[i];

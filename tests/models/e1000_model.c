@@ -393,7 +393,8 @@ struct e1000_model *e1000_model_new(const struct e1000_model_conf *conf)
 	m->dev = model_dev_add(&(struct model_dev_conf){
 		.addr = m->conf.addr, .vendor = E1000_VENDOR_INTEL,
 		.device = e ? E1000_DEV_82574L : E1000_DEV_82540EM, .class_code = 0x020000,
-		.subsys_vendor = E1000_VENDOR_INTEL, .subsys_device = e ? 0x0000 : 0x001e,
+		.subsys_vendor = m->conf.subsys_vendor ? m->conf.subsys_vendor : E1000_VENDOR_INTEL,
+		.subsys_device = m->conf.subsys_vendor ? m->conf.subsys_device : e ? 0x0000 : 0x001e,
 		.bar_len = { [0] = E1000_MMIO_SIZE, [3] = e ? 0x4000 : 0 },
 		.intx = 1, .msi = e ? 1 : 0, .msix = e ? E1000_MSIX_VECTORS_82574 : 0,
 		.ops = &e1000_ops, .priv = m,

@@ -20,6 +20,8 @@ struct e1000_model_conf {
 	bool e1000e;		/* an 82574L (two queues, MSI-X); else an 82540EM (INTx) */
 	uint8_t mac[6];		/* default 52:54:00:12:34:56 */
 	bool manual_tx;		/* TX only by e1000_model_tx() */
+	/* PCI subsystem IDs; 0: Intel's own. QEMU's are 1af4:1100 (its quirks, quirks.c). */
+	uint16_t subsys_vendor, subsys_device;
 };
 
 struct e1000_model;

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -541,4 +542,65 @@ Test(e1000_model, a_frame_wakes_a_sleeping_receiver_intx)
 Test(e1000_model, a_frame_wakes_a_sleeping_receiver_msix)
 {
 	a_frame_wakes_the_receiver(true);
+}
+
+/* ---- quirks ---- */
+
+struct stats_call {
+	struct pl_eth_port *port;
+	uint64_t took_ms;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+static void *read_stats(void *arg)
+{
+	struct stats_call *sc = arg;
+	struct pl_eth_stats s;
+
+	usleep(200000);	/* into the start's pause */
+	uint64_t t0 = now_ms();
+	pl_eth_stats(sc->port, &s);
+	sc->took_ms = now_ms() - t0;
+	return NULL;
+}
+
+/*
+ * QEMU's e1000 (its subsystem IDs) takes no frame for a second after RCTL is written:
+ * start waits that out, and without the port's lock, so that a thread reading the
+ * port's statistics meanwhile is not held for the second. A real part does not wait.
+ */
+Test(e1000_model, the_qemu_rctl_pause_is_waited_out_without_the_ports_lock)
+{
+	struct pl_eth_conf conf = { .pool = pool = model_pkt_pool(ctx, 1024) };
+	struct stats_call sc = { 0 };
+	pthread_t t;
+
+	m = e1000_model_new(&(struct e1000_model_conf){ .subsys_vendor = 0x1af4,
+							 .subsys_device = 0x1100 });
+	port = pl_eth_open(ctx, "0000:00:03.0", &conf);
+	cr_assert_not_null(port, "open: %s", strerror(errno));
+	sc.port = port;
+	cr_assert_eq(pthread_create(&t, NULL, read_stats, &sc), 0);
+	uint64_t t0 = now_ms();
+	cr_assert_eq(pl_eth_start(port), 0);
+	uint64_t took = now_ms() - t0;
+	pthread_join(t, NULL);
+	cr_expect_geq(took, 1000, "start returned after %llu ms: no pause", (unsigned long long)took);
+	cr_expect_lt(sc.took_ms, 500, "a stats read during the pause took %llu ms",
+		     (unsigned long long)sc.took_ms);
+}
+
+Test(e1000_model, a_real_82540em_is_started_without_a_pause)
+{
+	uint64_t t0 = now_ms();
+
+	open_port(NULL, (struct pl_eth_conf){ 0 });
+	cr_expect_lt(now_ms() - t0, 900, "start took %llu ms", (unsigned long long)(now_ms() - t0));
 }
