@@ -99,7 +99,7 @@ int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
 		if (pl_nvme_now_ms() > deadline) {
 			if (!quiet)
 				pl_err("%s: admin command 0x%02x (CID %u) did not complete "
-				       "within %u ms", pl_vfio_addr(c->dev), cmd->opcode, cmd->cid,
+				       "within %u ms", c->addr, cmd->opcode, cmd->cid,
 				       timeout_ms);
 			return -ETIMEDOUT;
 		}
@@ -149,14 +149,14 @@ int pl_nvme_admin(struct pl_nvme_ctrl *c, const struct nvme_sqe *cmd, void *data
 
 	if (len > PAGE) {
 		pl_err("%s: admin command 0x%02x with %zu bytes of data: at most %d", c->dev ?
-		       pl_vfio_addr(c->dev) : "nvme", cmd->opcode, len, PAGE);
+		       c->addr : "nvme", cmd->opcode, len, PAGE);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&c->admin_lock);
 	ret = pl_nvme_admin_data_locked(c, &s, data, len, &got);
 	pthread_mutex_unlock(&c->admin_lock);
 	if (ret == -EIO && !pl_nvme_cfs(c) && !pl_nvme_dead(c))
-		pl_err("%s: admin command 0x%02x failed: %s (status %03x)", pl_vfio_addr(c->dev),
+		pl_err("%s: admin command 0x%02x failed: %s (status %03x)", c->addr,
 		       s.opcode, pl_nvme_status_name(NVME_CQE_SCT_SC(got.status)),
 		       NVME_CQE_SCT_SC(got.status));
 	if (cpl)

@@ -31,7 +31,7 @@ bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
 	/* Pollers on several threads may see it at once: one of them says so. */
 	if (!__atomic_exchange_n(&c->cfs, true, __ATOMIC_ACQ_REL))
 		pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset",
-		       pl_vfio_addr(c->dev), csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
+		       c->addr, csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
 	return true;
 }
 
@@ -66,7 +66,7 @@ static int wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs)
 		.what = what,
 	};
 
-	snprintf(what, sizeof(what), "%s CSTS.RDY to become %d", pl_vfio_addr(c->dev), ready);
+	snprintf(what, sizeof(what), "%s CSTS.RDY to become %d", c->addr, ready);
 	int ret = pl_mmio_wait(c->bar, &w);
 	if (ret == -EIO)
 		pl_nvme_set_cfs(c, true);
@@ -123,7 +123,7 @@ static int set_queue_count_locked(struct pl_nvme_ctrl *c)
 
 	if (ret) {
 		if (ret == -EIO && !pl_nvme_cfs(c))
-			pl_err("%s: Set Features (Number of Queues) failed: %s", pl_vfio_addr(c->dev),
+			pl_err("%s: Set Features (Number of Queues) failed: %s", c->addr,
 			       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 		return ret;
 	}
@@ -133,7 +133,7 @@ static int set_queue_count_locked(struct pl_nvme_ctrl *c)
 		c->io_queues = want;
 	if (c->io_queues < want)
 		pl_info("%s: asked for %u I/O queue pairs, the controller granted %u",
-			pl_vfio_addr(c->dev), want, c->io_queues);
+			c->addr, want, c->io_queues);
 	return 0;
 }
 
@@ -160,12 +160,12 @@ static void describe_ns(struct pl_nvme_ctrl *c, struct pl_nvme_ns *ns, uint32_t 
 	};
 	if (!sized)
 		pl_warn("%s namespace %u: LBA format %u says blocks of 2^%u bytes; Pollen takes 512 "
-			"bytes to 64 KiB (LBADS %d to %d): its I/O is refused", pl_vfio_addr(c->dev),
+			"bytes to 64 KiB (LBADS %d to %d): its I/O is refused", c->addr,
 			nsid, f, lbads, LBADS_MIN, LBADS_MAX);
 	else if (!ns->usable)
 		pl_info("%s namespace %u: formatted with %u bytes of metadata per %u-byte block; "
 			"Pollen does not move metadata, so its I/O is refused (format it without: "
-			"nvme format -l to an LBA format with no metadata)", pl_vfio_addr(c->dev),
+			"nvme format -l to an LBA format with no metadata)", c->addr,
 			nsid, ns->metadata_size, ns->block_size);
 }
 
@@ -184,7 +184,7 @@ static int find_namespaces(struct pl_nvme_ctrl *c)
 	for (unsigned i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
 		if (c->nns == PL_NVME_MAX_NS) {
 			pl_warn("%s: more than %d active namespaces; the rest are not listed",
-				pl_vfio_addr(c->dev), PL_NVME_MAX_NS);
+				c->addr, PL_NVME_MAX_NS);
 			break;
 		}
 		if ((ret = identify(c, NVME_CNS_NS, list[i], &c->id_ns[c->nns])))
@@ -215,7 +215,7 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 		return;
 	if (!(c->id->oacs & NVME_CTRL_OACS_DBBUF_CONFIG)) {
 		pl_info("%s: the controller offers no shadow doorbells: MMIO doorbells it is",
-			pl_vfio_addr(c->dev));
+			c->addr);
 		return;
 	}
 	struct nvme_cqe cpl = { 0 };
@@ -223,7 +223,7 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 	/* The shadow page holds two doorbells per queue pair, DSTRD apart: all must fit. */
 	if ((c->io_queues + 1) * 2 * c->dstrd > 4096) {
 		pl_info("%s: %u queue pairs' shadow doorbells do not fit a page: MMIO doorbells",
-			pl_vfio_addr(c->dev), c->io_queues);
+			c->addr, c->io_queues);
 		return;
 	}
 	pthread_mutex_lock(&c->admin_lock);
@@ -231,7 +231,7 @@ static void setup_dbbuf(struct pl_nvme_ctrl *c)
 	pthread_mutex_unlock(&c->admin_lock);
 	if (!c->dbbuf)
 		pl_warn("%s: Doorbell Buffer Config failed (status %03x): MMIO doorbells only",
-			pl_vfio_addr(c->dev), NVME_CQE_SCT_SC(cpl.status));
+			c->addr, NVME_CQE_SCT_SC(cpl.status));
 }
 
 static int setup_interrupts(struct pl_nvme_ctrl *c)
@@ -241,7 +241,7 @@ static int setup_interrupts(struct pl_nvme_ctrl *c)
 	if (!c->opts.interrupts)
 		return 0;
 	if (have <= 1) {
-		pl_err("%s: no MSI-X vectors for its queues (%d)", pl_vfio_addr(c->dev), have);
+		pl_err("%s: no MSI-X vectors for its queues (%d)", c->addr, have);
 		return -ENOTSUP;
 	}
 	/* Vector 0 is the admin queue's; queue pair N raises vector N. */
@@ -291,32 +291,32 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
 		};
 		if (pl_nvme_admin_timed_locked(c, &get, &cpl, RESET_BARRIER_MS, true) == -ETIMEDOUT)
 			pl_warn("%s: no answer to an admin command within %d ms: resetting it "
-				"anyway", pl_vfio_addr(c->dev), RESET_BARRIER_MS);
+				"anyway", c->addr, RESET_BARRIER_MS);
 	}
 	ret = enable(c);
 	if (!ret)
 		ret = set_queue_count_locked(c);
 	if (!ret && c->io_queues < had)
 		pl_warn("%s: after the reset the controller grants %u I/O queue pairs, not %u: "
-			"pairs above %u fail", pl_vfio_addr(c->dev), c->io_queues, had, c->io_queues);
+			"pairs above %u fail", c->addr, c->io_queues, had, c->io_queues);
 	if (!ret && c->dbbuf) {
 		memset((void *)c->dbbuf_shadow, 0, 4096);
 		memset((void *)c->dbbuf_ei, 0, 4096);
 		if ((ret = dbbuf_config_locked(c, &cpl)))
 			pl_err("%s: Doorbell Buffer Config failed after the reset: %s",
-			       pl_vfio_addr(c->dev), pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+			       c->addr, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 	}
 	if (ret) {
 		pl_mmio_write32(c->bar, NVME_REG_CC, 0);
 		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
 		pl_err("%s: the controller did not come back from a reset (%s): it is failed; "
 		       "every call on it now fails (close it, and reopen to try again)",
-		       pl_vfio_addr(c->dev), strerror(-ret));
+		       c->addr, strerror(-ret));
 		return -EIO;
 	}
 	pl_nvme_events_start_locked(c);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pl_info("%s: controller reset %u done in %.1f ms", pl_vfio_addr(c->dev), pl_nvme_resets(c),
+	pl_info("%s: controller reset %u done in %.1f ms", c->addr, pl_nvme_resets(c),
 		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
@@ -350,9 +350,9 @@ static void shutdown_ctrl(struct pl_nvme_ctrl *c)
 
 	ms = ms < SHUTDOWN_MIN_MS ? SHUTDOWN_MIN_MS : ms > SHUTDOWN_MAX_MS ? SHUTDOWN_MAX_MS : ms;
 	pl_debug("%s: shutting down: waiting up to %u ms for CSTS.SHST (RTD3E %u us)",
-		 pl_vfio_addr(c->dev), ms, rtd3e);
+		 c->addr, ms, rtd3e);
 	pl_mmio_write32(c->bar, NVME_REG_CC, (cc & ~NVME_CC_SHN_MASK) | NVME_CC_SHN_NORMAL);
-	snprintf(what, sizeof(what), "%s shutdown (CSTS.SHST)", pl_vfio_addr(c->dev));
+	snprintf(what, sizeof(what), "%s shutdown (CSTS.SHST)", c->addr);
 	pl_mmio_wait32(c->bar, NVME_REG_CSTS, NVME_CSTS_SHST_MASK, NVME_CSTS_SHST_COMPLETE, ms,
 		       what);
 }
@@ -406,6 +406,7 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 		ret = -ENODEV;
 		goto err;
 	}
+	snprintf(c->addr, sizeof(c->addr), "%s", info.addr);
 	if (!(c->dev = pl_vfio_open(ctx, addr))) {
 		ret = -errno;
 		goto err;
@@ -497,7 +498,7 @@ void pl_nvme_close(struct pl_nvme_ctrl *c)
 
 const char *pl_nvme_addr(const struct pl_nvme_ctrl *c)
 {
-	return pl_vfio_addr(c->dev);
+	return c->addr;
 }
 
 const struct nvme_id_ctrl *pl_nvme_id_ctrl(const struct pl_nvme_ctrl *c)

@@ -37,14 +37,14 @@ int pl_nvme_get_log(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *bu
 
 	if (!len || len % 4 || len > 4096) {
 		pl_err("%s: log page 0x%02x of %zu bytes: want a multiple of 4 up to 4096",
-		       pl_vfio_addr(c->dev), lid, len);
+		       c->addr, lid, len);
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&c->admin_lock);
 	ret = get_log_locked(c, lid, nsid, buf, len, rae, &cpl);
 	pthread_mutex_unlock(&c->admin_lock);
 	if (ret == -EIO && !pl_nvme_dead(c))
-		pl_err("%s: Get Log Page 0x%02x: %s", pl_vfio_addr(c->dev), lid,
+		pl_err("%s: Get Log Page 0x%02x: %s", c->addr, lid,
 		       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 	return ret;
 }
@@ -92,7 +92,7 @@ void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
 
 	if (pl_nvme_admin_locked(c, &cmd, &cpl))
 		pl_info("%s: Asynchronous Event Configuration 0x%x refused (%s): error events only",
-			pl_vfio_addr(c->dev), aec, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
+			c->addr, aec, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
 	/*
 	 * As many as the controller takes (AERL), and the admin queue: its CQ must hold every
 	 * AER's completion and one command's, and one entry of a ring stays empty.
@@ -102,7 +102,7 @@ void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
 		c->aer_max = c->opts.admin_depth - 2;
 	if (!c->aer_max)
 		pl_info("%s: an admin queue of %u entries leaves no room for Asynchronous Event "
-			"Requests: no events", pl_vfio_addr(c->dev), c->opts.admin_depth);
+			"Requests: no events", c->addr, c->opts.admin_depth);
 	c->aer_busy = 0;
 	send_aers_locked(c);
 }
@@ -115,7 +115,7 @@ void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cq
 	/* One for an AER that is not out is the controller's bug: it says nothing. */
 	if (i >= PL_NVME_MAX_AERS || !(c->aer_busy & 1u << i)) {
 		pl_warn("%s: a completion for admin CID 0x%04x, which is not out: dropped",
-			pl_vfio_addr(c->dev), cqe->cid);
+			c->addr, cqe->cid);
 		return;
 	}
 	c->aer_busy &= ~(1u << i);
@@ -123,13 +123,13 @@ void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cq
 		/* Ended without an event (an abort, a limit): not sent again beyond what is out. */
 		if (status == NVME_SCT_SC(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT))
 			c->aer_max = aers_out(c);
-		pl_debug("%s: an AER ended with %s", pl_vfio_addr(c->dev),
+		pl_debug("%s: an AER ended with %s", c->addr,
 			 pl_nvme_status_name(status));
 		return;
 	}
 	if (c->nevents == PL_NVME_MAX_EVENTS) {
 		pl_warn("%s: asynchronous event 0x%08x dropped: %d wait for pl_nvme_poll_admin()",
-			pl_vfio_addr(c->dev), cqe->dw0, PL_NVME_MAX_EVENTS);
+			c->addr, cqe->dw0, PL_NVME_MAX_EVENTS);
 		return;
 	}
 	c->events[c->nevents++] = cqe->dw0;
@@ -216,11 +216,11 @@ int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
 		}
 		if (ev->type == NVME_AER_SMART && ev->log)
 			pl_warn("%s: asynchronous event: %s (info 0x%02x), critical warning now 0x%02x",
-				pl_vfio_addr(c->dev), type_name(ev->type), ev->info,
+				c->addr, type_name(ev->type), ev->info,
 				((const struct nvme_smart_log *)ev->log)->critical_warning);
 		else
 			pl_warn("%s: asynchronous event: %s (info 0x%02x, log page 0x%02x)",
-				pl_vfio_addr(c->dev), type_name(ev->type), ev->info, ev->lid);
+				c->addr, type_name(ev->type), ev->info, ev->lid);
 		if (cb)
 			cb(arg, ev);
 		free(got[i].log);

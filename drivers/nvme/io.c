@@ -16,7 +16,7 @@ static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint3
 	if (!ns || ns->nsid != nsid) {
 		if (!(ns = pl_nvme_ns(qp->ctrl, nsid))) {
 			pl_err("%s: namespace %u is not active (pollen-nvme-identify lists them)",
-			       pl_vfio_addr(qp->ctrl->dev), nsid);
+			       qp->ctrl->addr, nsid);
 			return -EINVAL;
 		}
 		qp->ns = ns;
@@ -33,14 +33,14 @@ static int check_ns(struct pl_nvme_qpair *qp, uint32_t nsid, uint64_t lba, uint3
 		}
 	}
 	if (!ns->usable) {
-		pl_err("%s namespace %u: %s", pl_vfio_addr(qp->ctrl->dev), nsid, ns->block_size ?
+		pl_err("%s namespace %u: %s", qp->ctrl->addr, nsid, ns->block_size ?
 		       "formatted with metadata, which Pollen does not move" :
 		       "its block size is outside 512 bytes to 64 KiB");
 		return -EOPNOTSUPP;
 	}
 	if (!blocks || lba >= ns->blocks || blocks > ns->blocks - lba) {
 		pl_err("%s namespace %u: %u block(s) at LBA %llu: the namespace has %llu blocks",
-		       pl_vfio_addr(qp->ctrl->dev), nsid, blocks, (unsigned long long)lba,
+		       qp->ctrl->addr, nsid, blocks, (unsigned long long)lba,
 		       (unsigned long long)ns->blocks);
 		return -EINVAL;
 	}
@@ -63,7 +63,7 @@ static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint6
 		    len > s.len - (size_t)(va - (const char *)s.va)) {
 			pl_err("%s: buffer %p + %zu is not DMA memory on this controller's context "
 			       "(pl_dma_alloc, pl_dma_register or a mapped pool), or runs past the "
-			       "end of its region", pl_vfio_addr(qp->ctrl->dev), (const void *)va, len);
+			       "end of its region", qp->ctrl->addr, (const void *)va, len);
 			return -EINVAL;
 		}
 		qp->span = s;
@@ -71,7 +71,7 @@ static int translate(struct pl_nvme_qpair *qp, const char *va, size_t len, uint6
 	*iova = qp->span.iova + (uint64_t)(va - (const char *)qp->span.va);
 	if (*iova & 3) {
 		pl_err("%s: buffer %p is not 4-byte aligned, as PRPs and SGLs need",
-		       pl_vfio_addr(qp->ctrl->dev), (const void *)va);
+		       qp->ctrl->addr, (const void *)va);
 		return -EINVAL;
 	}
 	return 0;
@@ -123,7 +123,7 @@ static int take_slots(struct pl_nvme_qpair *qp, uint64_t pieces, pl_nvme_cb cb, 
 	if (pieces > qp->slots) {
 		pl_err("%s: a request of %llu commands on queue pair %u of %u slots: it could "
 		       "never go out (make the pair deeper, or the request smaller)",
-		       pl_vfio_addr(qp->ctrl->dev), (unsigned long long)pieces, qp->q.qid,
+		       qp->ctrl->addr, (unsigned long long)pieces, qp->q.qid,
 		       qp->slots);
 		return -EINVAL;
 	}
@@ -216,7 +216,7 @@ static bool has_oncs(struct pl_nvme_qpair *qp, uint16_t bit, const char *what)
 {
 	if (qp->ctrl->id->oncs & bit)
 		return true;
-	pl_err("%s: the controller does not do %s (ONCS 0x%04x)", pl_vfio_addr(qp->ctrl->dev),
+	pl_err("%s: the controller does not do %s (ONCS 0x%04x)", qp->ctrl->addr,
 	       what, qp->ctrl->id->oncs);
 	return false;
 }
@@ -257,7 +257,7 @@ int pl_nvme_flush(struct pl_nvme_qpair *qp, uint32_t nsid, pl_nvme_cb cb, void *
 	int ret;
 
 	if (!pl_nvme_ns(qp->ctrl, nsid)) {
-		pl_err("%s: namespace %u is not active", pl_vfio_addr(qp->ctrl->dev), nsid);
+		pl_err("%s: namespace %u is not active", qp->ctrl->addr, nsid);
 		return -EINVAL;
 	}
 	if ((ret = take_slots(qp, 1, cb, arg, &cid)))
@@ -329,7 +329,7 @@ static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *st
 		if (n % 4096 == 4095 && !clock_gettime(CLOCK_MONOTONIC, &now) &&
 		    now.tv_sec - start.tv_sec > SYNC_TIMEOUT_S) {
 			pl_err("%s: a command on queue pair %u did not complete within %d s",
-			       pl_vfio_addr(qp->ctrl->dev), qp->q.qid, SYNC_TIMEOUT_S);
+			       qp->ctrl->addr, qp->q.qid, SYNC_TIMEOUT_S);
 			forget_wait(qp, w);
 			return -ETIMEDOUT;
 		}

@@ -10,6 +10,7 @@
 #include <pollen/iommu.h>
 #include <pollen/mmio.h>
 #include <pollen/nvme.h>
+#include <pollen/pci.h>
 #include <pollen/vfio.h>
 
 #define PL_NVME_MAX_NS 64	/* active namespaces kept; more are not listed */
@@ -113,6 +114,7 @@ struct pl_nvme_qpair {
 struct pl_nvme_ctrl {
 	struct pl_iommu *ctx;
 	struct pl_vfio_dev *dev;
+	char addr[PL_PCI_ADDR_LEN];	/* canonical, for messages (as the e1000 port keeps) */
 	volatile void *bar;
 	uint64_t cap;
 	uint32_t vs;

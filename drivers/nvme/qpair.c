@@ -40,7 +40,7 @@ static int queue_cmd(struct pl_nvme_ctrl *c, uint8_t opcode, uint16_t qid, uint1
 
 	if (ret == -EIO && !pl_nvme_cfs(c))
 		pl_err("%s: admin command 0x%02x for queue %u failed with status %03x",
-		       pl_vfio_addr(c->dev), opcode, qid, NVME_CQE_SCT_SC(cpl.status));
+		       c->addr, opcode, qid, NVME_CQE_SCT_SC(cpl.status));
 	return ret;
 }
 
@@ -134,7 +134,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 		o.depth = 256;
 	if (o.depth >= pl_nvme_max_depth(c) || o.depth >= PL_NVME_FREE_SLOT) {
 		pl_err("%s: a queue pair of depth %u: the controller allows 1 to %u",
-		       pl_vfio_addr(c->dev), o.depth, pl_nvme_max_depth(c) - 1);
+		       c->addr, o.depth, pl_nvme_max_depth(c) - 1);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -146,7 +146,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 		entries = UINT16_MAX;
 	if (o.interrupts && !c->irq_vectors) {
 		pl_err("%s: a queue pair with interrupts needs a controller opened with them "
-		       "(pl_nvme_opts.interrupts)", pl_vfio_addr(c->dev));
+		       "(pl_nvme_opts.interrupts)", c->addr);
 		errno = EINVAL;
 		return NULL;
 	}
@@ -165,7 +165,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 		if (!c->qid_used[i])
 			qid = i;
 	if (!qid) {
-		pl_err("%s: all %u granted I/O queue pairs are in use", pl_vfio_addr(c->dev),
+		pl_err("%s: all %u granted I/O queue pairs are in use", c->addr,
 		       c->io_queues);
 		ret = -ENOSPC;
 		goto err_unlock;
@@ -175,7 +175,7 @@ struct pl_nvme_qpair *pl_nvme_qpair_create(struct pl_nvme_ctrl *c,
 	if (o.interrupts) {
 		if (qid >= c->irq_vectors) {
 			pl_err("%s: queue pair %u has no MSI-X vector of its own (%u routed)",
-			       pl_vfio_addr(c->dev), qid, c->irq_vectors);
+			       c->addr, qid, c->irq_vectors);
 			ret = -ENOSPC;
 			goto err_unlock;
 		}
@@ -264,7 +264,7 @@ void pl_nvme_qpair_destroy(struct pl_nvme_qpair *qp)
 			nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
 	if (pl_nvme_qpair_outstanding(qp))
 		pl_warn("%s: queue pair %u deleted with %u command(s) outstanding",
-			pl_vfio_addr(c->dev), qp->q.qid, pl_nvme_qpair_outstanding(qp));
+			c->addr, qp->q.qid, pl_nvme_qpair_outstanding(qp));
 
 	/* The SQ first (which aborts what is still in it), then its CQ. */
 	pthread_mutex_lock(&c->admin_lock);
@@ -291,7 +291,7 @@ void pl_nvme_qpairs_destroy_all(struct pl_nvme_ctrl *c)
 	for (unsigned i = 1; i <= PL_NVME_MAX_QPAIRS; i++)
 		if (c->qpairs[i]) {
 			pl_warn("%s: queue pair %u still there at close: destroying it",
-				pl_vfio_addr(c->dev), i);
+				c->addr, i);
 			pl_nvme_qpair_destroy(c->qpairs[i]);
 		}
 }
@@ -345,7 +345,7 @@ static void stray_cqe(struct pl_nvme_qpair *qp, uint16_t cid)
 	if (!qp->stray_cqes++)
 		pl_warn("%s: queue pair %u: a completion for CID 0x%04x, which is not out: "
 			"dropped (the controller completed a command twice, or one it never had)",
-			pl_vfio_addr(qp->ctrl->dev), qp->q.qid, cid);
+			qp->ctrl->addr, qp->q.qid, cid);
 }
 
 /*
@@ -410,7 +410,7 @@ static void to_limbo(struct pl_nvme_qpair *qp, const struct pl_nvme_req *p)
 			struct pl_nvme_cpl cpl = cpl_of(p);
 
 			pl_err("%s: no memory to hold a request a reset ended: called back at once",
-			       pl_vfio_addr(qp->ctrl->dev));
+			       qp->ctrl->addr);
 			if (p->cb)
 				p->cb(p->arg, &cpl);
 			return;
@@ -469,10 +469,10 @@ void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
 	if (ret) {
 		qp->failed = true;
 		pl_err("%s: queue pair %u could not be made again after the reset: it is failed",
-		       pl_vfio_addr(c->dev), q->qid);
+		       c->addr, q->qid);
 	} else {
 		pl_info("%s: queue pair %u back after reset %u: %u request(s) ended by it, %u "
-			"completed before it", pl_vfio_addr(c->dev), q->qid, pl_nvme_resets(c), ended,
+			"completed before it", c->addr, q->qid, pl_nvme_resets(c), ended,
 			reaped);
 	}
 }
@@ -520,7 +520,7 @@ static void check_timeouts(struct pl_nvme_qpair *qp, uint32_t now)
 			continue;
 		if (r->flags & REQ_ABORT_SENT) {
 			pl_warn("%s: queue pair %u: CID 0x%04x still not done %u ms after its Abort: "
-				"resetting the controller", pl_vfio_addr(qp->ctrl->dev), qp->q.qid,
+				"resetting the controller", qp->ctrl->addr, qp->q.qid,
 				r->cid, qp->timeout_ms);
 			reset = true;
 			continue;
@@ -530,11 +530,11 @@ static void check_timeouts(struct pl_nvme_qpair *qp, uint32_t now)
 		const char *op = pl_nvme_opcode_name(r->opcode);
 		pl_warn("%s: queue pair %u: %s of %u block(s) at LBA %llu on namespace %u (CID "
 			"0x%04x) did not complete within %u ms: aborting it",
-			pl_vfio_addr(qp->ctrl->dev), qp->q.qid, op ? op : "a command", r->blocks,
+			qp->ctrl->addr, qp->q.qid, op ? op : "a command", r->blocks,
 			(unsigned long long)r->lba, r->nsid, r->cid, qp->timeout_ms);
 		if (!abort_request(qp, (uint16_t)cid)) {
 			pl_warn("%s: the controller did not abort it: resetting the controller",
-				pl_vfio_addr(qp->ctrl->dev));
+				qp->ctrl->addr);
 			reset = true;
 		}
 	}
