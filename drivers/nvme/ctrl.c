@@ -19,40 +19,6 @@
 #define SHUTDOWN_MAX_MS 60000
 #define RESET_BARRIER_MS 1000		/* the admin round trip before a reset's disable */
 
-bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c)
-{
-	if (pl_nvme_cfs(c))
-		return true;
-	uint32_t csts = pl_mmio_read32(c->bar, NVME_REG_CSTS);
-
-	/* All ones: the device no longer answers at all, which is as fatal. */
-	if (!(csts & NVME_CSTS_CFS) && csts != UINT32_MAX)
-		return false;
-	/* Pollers on several threads may see it at once: one of them says so. */
-	if (!__atomic_exchange_n(&c->cfs, true, __ATOMIC_ACQ_REL))
-		pl_err("%s: the controller has failed (CSTS 0x%08x%s): it needs a reset",
-		       c->addr, csts, csts == UINT32_MAX ? ", all ones: gone" : ", CFS");
-	return true;
-}
-
-uint64_t pl_nvme_now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
-}
-
-uint32_t pl_nvme_coarse_ms(void)
-{
-	struct timespec t;
-
-	/* The tick clock: served from the vDSO page whatever the clock source, never a
-	 * system call; a tick (4 to 10 ms) of resolution is plenty for timeouts. */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-	return (uint32_t)((uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000);
-}
-
 /* Waits for CSTS.RDY to read @ready, within CAP.TO (500 ms units), giving up on CFS. */
 static int wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs)
 {

@@ -181,10 +181,12 @@ static inline void pl_nvme_set_cfs(struct pl_nvme_ctrl *c, bool cfs)
 	__atomic_store_n(&c->cfs, cfs, __ATOMIC_RELEASE);
 }
 
-/* Monotonic milliseconds, for the control path's bounded waits. */
+/* watch.c, a leaf: monotonic milliseconds, for the control path's bounded waits */
 uint64_t pl_nvme_now_ms(void);
 /* Coarse monotonic milliseconds: the vDSO's tick clock, no system call. */
 uint32_t pl_nvme_coarse_ms(void);
+/* CSTS.CFS (or all ones), checked where the driver looks at the controller; logs it once. */
+bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c);
 
 /*
  * queue.c makes a queue; the doorbells and the completion ring run per command, so they
@@ -272,8 +274,6 @@ static inline void pl_nvme_consume_cqe(struct pl_nvme_queue *q)
 	}
 }
 
-/* ctrl.c: CSTS.CFS, checked where the driver looks at the controller; logs it once */
-bool pl_nvme_check_fatal(struct pl_nvme_ctrl *c);
 
 /* admin.c */
 /* Allocates the admin memory once, then (each time) empties the queues and tells CC's
