@@ -1,5 +1,5 @@
 /* IOMMU_GET_HW_INFO, and the VT-d capability registers decoded (VT-d spec, chapter 11). */
-#include "vfio_priv.h"
+#include "vfio_dev.h"
 
 #include <pollen/log.h>
 

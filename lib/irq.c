@@ -1,5 +1,5 @@
 /* Interrupts through VFIO_DEVICE_SET_IRQS into eventfds, and an epoll waiter over them. */
-#include "vfio_priv.h"
+#include "vfio_dev.h"
 
 #include <pollen/irq.h>
 #include <pollen/log.h>

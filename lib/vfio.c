@@ -1,7 +1,7 @@
-/* VFIO devices: open by PCI address through the context's back end, config space. */
+/* VFIO devices: opened by PCI address through the context's back end, and closed. */
 #include "iommu_priv.h"
 #include "uapi.h"
-#include "vfio_priv.h"
+#include "vfio_dev.h"
 
 #include <pollen/log.h>
 #include <pollen/vfio.h>
@@ -11,14 +11,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-
-int pl_vfio_ioctl(struct pl_vfio_dev *dev, unsigned long req, void *arg)
-{
-	const struct pl_iommu_ops *ops = dev->ctx->ops;
-
-	return ops->dev_ioctl ? ops->dev_ioctl(dev->ctx, dev->fd, req, arg) :
-				ioctl(dev->fd, req, arg);
-}
 
 static int read_dev_info(struct pl_vfio_dev *dev)
 {
@@ -149,14 +141,4 @@ unsigned pl_vfio_num_regions(const struct pl_vfio_dev *dev)
 unsigned pl_vfio_num_irqs(const struct pl_vfio_dev *dev)
 {
 	return dev->dinfo.num_irqs;
-}
-
-int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off)
-{
-	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, buf, len, off, false);
-}
-
-int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off)
-{
-	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, (void *)buf, len, off, true);
 }

@@ -1,5 +1,8 @@
-/* VFIO regions: BAR mmap (sparse where the kernel says so), pread/pwrite, COMMAND, reset. */
-#include "vfio_priv.h"
+/*
+ * VFIO regions: BAR mmap (sparse where the kernel says so), pread/pwrite of BARs and
+ * config space, COMMAND, reset. Below vfio.c, which opens the device: nothing here calls it.
+ */
+#include "vfio_dev.h"
 
 #include <pollen/log.h>
 
@@ -222,4 +225,14 @@ int pl_vfio_reset(struct pl_vfio_dev *dev)
 		return ret;
 	}
 	return 0;
+}
+
+int pl_vfio_cfg_read(struct pl_vfio_dev *dev, void *buf, size_t len, off_t off)
+{
+	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, buf, len, off, false);
+}
+
+int pl_vfio_cfg_write(struct pl_vfio_dev *dev, const void *buf, size_t len, off_t off)
+{
+	return pl_vfio_region_rw(dev, PL_VFIO_CONFIG, (void *)buf, len, off, true);
 }

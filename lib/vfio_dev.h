@@ -1,10 +1,11 @@
 /* The VFIO device's insides, shared by the device, BAR and interrupt code. */
-#ifndef PL_LIB_VFIO_PRIV_H
-#define PL_LIB_VFIO_PRIV_H
+#ifndef PL_LIB_VFIO_DEV_H
+#define PL_LIB_VFIO_DEV_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 #include <pollen/vfio.h>
@@ -40,7 +41,15 @@ struct pl_vfio_dev {
 };
 
 /* vfio.c: an ioctl on the device fd, through the context's back end (ioctl(2)'s return) */
-int pl_vfio_ioctl(struct pl_vfio_dev *dev, unsigned long req, void *arg);
+/* A device ioctl, through the context's back end where it answers them (tests/models). */
+static inline int pl_vfio_ioctl(struct pl_vfio_dev *dev, unsigned long req, void *arg)
+{
+	const struct pl_iommu_ops *ops = dev->ctx->ops;
+
+	return ops->dev_ioctl ? ops->dev_ioctl(dev->ctx, dev->fd, req, arg) :
+				ioctl(dev->fd, req, arg);
+}
+
 /* vfio_bar.c: bounds-checked pread/pwrite of region @index (a BAR, the ROM or config) */
 int pl_vfio_region_rw(struct pl_vfio_dev *dev, unsigned index, void *buf, size_t len,
 		      off_t off, bool write);
