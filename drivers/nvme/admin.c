@@ -52,6 +52,63 @@ void pl_nvme_admin_fini(struct pl_nvme_ctrl *c)
 	c->admin_mem = NULL;
 }
 
+/* ---- AERs: kept outstanding on the admin queue, each with a CID of its own ---- */
+
+static unsigned aers_out(const struct pl_nvme_ctrl *c)
+{
+	return (unsigned)__builtin_popcount(c->aer_busy);
+}
+
+/*
+ * Queued without waiting: its completion comes when the controller has something to
+ * say. Each takes a CID no AER out has; aer_max leaves the admin queue room for them.
+ */
+void pl_nvme_aers_send_locked(struct pl_nvme_ctrl *c)
+{
+	struct pl_nvme_queue *q = &c->admin;
+
+	while (aers_out(c) < c->aer_max && !pl_nvme_cfs(c) && !pl_nvme_dead(c)) {
+		unsigned i = (unsigned)__builtin_ctz(~c->aer_busy);
+		struct nvme_sqe cmd = {
+			.opcode = NVME_ADMIN_ASYNC_EVENT_REQ,
+			.cid = (uint16_t)(PL_NVME_AER_CID + i),
+		};
+
+		pl_nvme_push_sqe(q, &cmd);
+		c->aer_busy |= 1u << i;
+	}
+	pl_nvme_ring_sq(q);
+}
+
+/* An AER's completion: its CID free again, its event kept for pl_nvme_poll_admin(). */
+static void aer_reaped(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe)
+{
+	uint16_t status = NVME_CQE_SCT_SC(cqe->status);
+	unsigned i = (unsigned)(cqe->cid - PL_NVME_AER_CID);
+
+	/* One for an AER that is not out is the controller's bug: it says nothing. */
+	if (i >= PL_NVME_MAX_AERS || !(c->aer_busy & 1u << i)) {
+		pl_warn("%s: a completion for admin CID 0x%04x, which is not out: dropped",
+			c->addr, cqe->cid);
+		return;
+	}
+	c->aer_busy &= ~(1u << i);
+	if (status) {
+		/* Ended without an event (an abort, a limit): not sent again beyond what is out. */
+		if (status == NVME_SCT_SC(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT))
+			c->aer_max = aers_out(c);
+		pl_debug("%s: an AER ended with %s", c->addr,
+			 pl_nvme_status_name(status));
+		return;
+	}
+	if (c->nevents == PL_NVME_MAX_EVENTS) {
+		pl_warn("%s: asynchronous event 0x%08x dropped: %d wait for pl_nvme_poll_admin()",
+			c->addr, cqe->dw0, PL_NVME_MAX_EVENTS);
+		return;
+	}
+	c->events[c->nevents++] = cqe->dw0;
+}
+
 /* Reaps the admin CQ: AERs are put aside; true once @cid's completion is in @cpl. */
 static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
 {
@@ -64,7 +121,7 @@ static bool reap(struct pl_nvme_ctrl *c, uint16_t cid, struct nvme_cqe *cpl)
 
 		pl_nvme_consume_cqe(q);
 		if (got.cid >= PL_NVME_AER_CID)
-			pl_nvme_aer_reaped_locked(c, &got);
+			aer_reaped(c, &got);
 		else if (got.cid == cid && !found) {
 			*cpl = got;
 			found = true;

@@ -462,6 +462,44 @@ void pl_nvme_close(struct pl_nvme_ctrl *c)
 	release(c);
 }
 
+/*
+ * Events for the app. Its callback runs without the admin lock and may close the
+ * controller: that close is done here, once the callbacks are over.
+ */
+int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
+{
+	struct pl_nvme_event evs[PL_NVME_MAX_EVENTS];
+
+	pthread_mutex_lock(&c->admin_lock);
+	if (pl_nvme_dead(c)) {
+		pthread_mutex_unlock(&c->admin_lock);
+		return -EIO;
+	}
+	unsigned n = pl_nvme_events_collect_locked(c, evs);
+	pl_nvme_event_cb cb = c->event_cb;
+	void *arg = c->event_arg;
+	c->in_event_cb = true;
+	c->event_thread = pthread_self();
+	pthread_mutex_unlock(&c->admin_lock);
+
+	for (unsigned i = 0; i < n; i++) {
+		/* A callback closed the controller: the events after it are not delivered. */
+		if (!c->close_asked) {
+			pl_nvme_event_say(c, &evs[i]);
+			if (cb)
+				cb(arg, &evs[i]);
+		}
+		free((void *)evs[i].log);
+	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->in_event_cb = false;
+	bool close = c->close_asked;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (close)
+		pl_nvme_close(c);
+	return (int)n;
+}
+
 const char *pl_nvme_addr(const struct pl_nvme_ctrl *c)
 {
 	return c->addr;

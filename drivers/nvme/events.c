@@ -1,8 +1,9 @@
 /*
  * Log pages and Asynchronous Events (NVMe 1.4, 5.2 and 5.14). AERs stay outstanding on
- * the admin queue; whatever admin command is being waited for reaps their completions
- * too, and pl_nvme_poll_admin() reads the page each names (which unmasks that kind of
- * event), sends the AER again and tells the app.
+ * the admin queue (admin.c sends them and puts their completions aside, whatever admin
+ * command is being waited for); here the page each event names is read (which unmasks
+ * that kind of event) and the AERs sent again, for pl_nvme_poll_admin() (ctrl.c) to
+ * tell the app.
  */
 #include "nvme_priv.h"
 
@@ -49,32 +50,6 @@ int pl_nvme_get_log(struct pl_nvme_ctrl *c, uint8_t lid, uint32_t nsid, void *bu
 	return ret;
 }
 
-static unsigned aers_out(const struct pl_nvme_ctrl *c)
-{
-	return (unsigned)__builtin_popcount(c->aer_busy);
-}
-
-/*
- * Queued without waiting: its completion comes when the controller has something to
- * say. Each takes a CID no AER out has; aer_max leaves the admin queue room for them.
- */
-static void send_aers_locked(struct pl_nvme_ctrl *c)
-{
-	struct pl_nvme_queue *q = &c->admin;
-
-	while (aers_out(c) < c->aer_max && !pl_nvme_cfs(c) && !pl_nvme_dead(c)) {
-		unsigned i = (unsigned)__builtin_ctz(~c->aer_busy);
-		struct nvme_sqe cmd = {
-			.opcode = NVME_ADMIN_ASYNC_EVENT_REQ,
-			.cid = (uint16_t)(PL_NVME_AER_CID + i),
-		};
-
-		pl_nvme_push_sqe(q, &cmd);
-		c->aer_busy |= 1u << i;
-	}
-	pl_nvme_ring_sq(q);
-}
-
 void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
 {
 	if (c->opts.no_events)
@@ -104,35 +79,7 @@ void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c)
 		pl_info("%s: an admin queue of %u entries leaves no room for Asynchronous Event "
 			"Requests: no events", c->addr, c->opts.admin_depth);
 	c->aer_busy = 0;
-	send_aers_locked(c);
-}
-
-void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe)
-{
-	uint16_t status = NVME_CQE_SCT_SC(cqe->status);
-	unsigned i = (unsigned)(cqe->cid - PL_NVME_AER_CID);
-
-	/* One for an AER that is not out is the controller's bug: it says nothing. */
-	if (i >= PL_NVME_MAX_AERS || !(c->aer_busy & 1u << i)) {
-		pl_warn("%s: a completion for admin CID 0x%04x, which is not out: dropped",
-			c->addr, cqe->cid);
-		return;
-	}
-	c->aer_busy &= ~(1u << i);
-	if (status) {
-		/* Ended without an event (an abort, a limit): not sent again beyond what is out. */
-		if (status == NVME_SCT_SC(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT))
-			c->aer_max = aers_out(c);
-		pl_debug("%s: an AER ended with %s", c->addr,
-			 pl_nvme_status_name(status));
-		return;
-	}
-	if (c->nevents == PL_NVME_MAX_EVENTS) {
-		pl_warn("%s: asynchronous event 0x%08x dropped: %d wait for pl_nvme_poll_admin()",
-			c->addr, cqe->dw0, PL_NVME_MAX_EVENTS);
-		return;
-	}
-	c->events[c->nevents++] = cqe->dw0;
+	pl_nvme_aers_send_locked(c);
 }
 
 /* How much of the log page an event names is read to clear it. */
@@ -162,76 +109,52 @@ static const char *type_name(uint8_t type)
 	}
 }
 
-struct got_event {
-	struct pl_nvme_event ev;
-	char *log;
-};
-
-int pl_nvme_poll_admin(struct pl_nvme_ctrl *c)
+/*
+ * The events reaped since the last call, each with the log page it names read (which
+ * lets the controller report that kind again), and the AERs sent again; admin_lock held.
+ * Each event's log is malloc'd: the caller frees it.
+ */
+unsigned pl_nvme_events_collect_locked(struct pl_nvme_ctrl *c, struct pl_nvme_event *evs)
 {
-	struct got_event got[PL_NVME_MAX_EVENTS];
 	unsigned n = 0;
 
-	pthread_mutex_lock(&c->admin_lock);
-	if (pl_nvme_dead(c)) {
-		pthread_mutex_unlock(&c->admin_lock);
-		return -EIO;
-	}
 	pl_nvme_admin_reap_locked(c);
 	for (unsigned i = 0; i < c->nevents; i++) {
 		uint32_t dw0 = c->events[i];
-		struct got_event *g = &got[n++];
+		struct pl_nvme_event *ev = &evs[n++];
 		struct nvme_cqe cpl;
+		void *log;
 
-		g->ev = (struct pl_nvme_event){
+		*ev = (struct pl_nvme_event){
 			.type = (uint8_t)NVME_AER_TYPE(dw0), .info = (uint8_t)NVME_AER_INFO(dw0),
 			.lid = (uint8_t)NVME_AER_LID(dw0), .dw0 = dw0,
 		};
-		g->ev.log_len = log_len(c, g->ev.lid);
+		ev->log_len = log_len(c, ev->lid);
 		/* Read without RAE: that is what lets the controller report this kind again. */
-		if ((g->log = malloc(g->ev.log_len)) &&
-		    get_log_locked(c, g->ev.lid, NVME_NSID_ALL, g->log, g->ev.log_len, false, &cpl)) {
-			free(g->log);
-			g->log = NULL;
+		if ((log = malloc(ev->log_len)) &&
+		    get_log_locked(c, ev->lid, NVME_NSID_ALL, log, ev->log_len, false, &cpl)) {
+			free(log);
+			log = NULL;
 		}
-		g->ev.log = g->log;
-		if (!g->log)
-			g->ev.log_len = 0;
+		ev->log = log;
+		if (!log)
+			ev->log_len = 0;
 	}
 	c->nevents = 0;
-	send_aers_locked(c);
-	pl_nvme_event_cb cb = c->event_cb;
-	void *arg = c->event_arg;
-	c->in_event_cb = true;
-	c->event_thread = pthread_self();
-	pthread_mutex_unlock(&c->admin_lock);
+	pl_nvme_aers_send_locked(c);
+	return n;
+}
 
-	for (unsigned i = 0; i < n; i++) {
-		struct pl_nvme_event *ev = &got[i].ev;
-
-		/* A callback closed the controller: the events after it are not delivered. */
-		if (c->close_asked) {
-			free(got[i].log);
-			continue;
-		}
-		if (ev->type == NVME_AER_SMART && ev->log)
-			pl_warn("%s: asynchronous event: %s (info 0x%02x), critical warning now 0x%02x",
-				c->addr, type_name(ev->type), ev->info,
-				((const struct nvme_smart_log *)ev->log)->critical_warning);
-		else
-			pl_warn("%s: asynchronous event: %s (info 0x%02x, log page 0x%02x)",
-				c->addr, type_name(ev->type), ev->info, ev->lid);
-		if (cb)
-			cb(arg, ev);
-		free(got[i].log);
-	}
-	pthread_mutex_lock(&c->admin_lock);
-	c->in_event_cb = false;
-	bool close = c->close_asked;
-	pthread_mutex_unlock(&c->admin_lock);
-	if (close)
-		pl_nvme_close(c);
-	return (int)n;
+/* The warning every event gets, whether or not the app has a callback. */
+void pl_nvme_event_say(const struct pl_nvme_ctrl *c, const struct pl_nvme_event *ev)
+{
+	if (ev->type == NVME_AER_SMART && ev->log)
+		pl_warn("%s: asynchronous event: %s (info 0x%02x), critical warning now 0x%02x",
+			c->addr, type_name(ev->type), ev->info,
+			((const struct nvme_smart_log *)ev->log)->critical_warning);
+	else
+		pl_warn("%s: asynchronous event: %s (info 0x%02x, log page 0x%02x)",
+			c->addr, type_name(ev->type), ev->info, ev->lid);
 }
 
 void pl_nvme_set_event_cb(struct pl_nvme_ctrl *c, pl_nvme_event_cb cb, void *arg)

@@ -291,9 +291,14 @@ int pl_nvme_admin_timed_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd,
 int pl_nvme_admin_data_locked(struct pl_nvme_ctrl *c, struct nvme_sqe *cmd, void *data,
 			      size_t len, struct nvme_cqe *cpl);
 void pl_nvme_admin_reap_locked(struct pl_nvme_ctrl *c);
+/* admin.c: the AERs kept outstanding (up to aer_max), each with a CID of its own */
+void pl_nvme_aers_send_locked(struct pl_nvme_ctrl *c);
 /* events.c: Asynchronous Event Configuration and the AERs sent; admin_lock held. */
 void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c);
-void pl_nvme_aer_reaped_locked(struct pl_nvme_ctrl *c, const struct nvme_cqe *cqe);
+/* The events since the last call, logs read (malloc'd: the caller frees each), AERs
+ * sent again; admin_lock held. */
+unsigned pl_nvme_events_collect_locked(struct pl_nvme_ctrl *c, struct pl_nvme_event *evs);
+void pl_nvme_event_say(const struct pl_nvme_ctrl *c, const struct pl_nvme_event *ev);
 
 /* status.c: "Read", "Write" and the like, NULL for an opcode it does not name */
 const char *pl_nvme_opcode_name(uint8_t opcode);
