@@ -51,6 +51,22 @@ static inline uint16_t desc_len(const struct e1000_rxq *rq, uint16_t i, bool ext
 	return rq->ring[i].length;
 }
 
+/*
+ * The RSS hash where the device computed one (an RSS type in MRQ, DS 7.1.11): as DPDK
+ * fills its mbuf's, with a flag. Legacy descriptors carry none.
+ */
+static inline void desc_hash(const struct e1000_rxq *rq, uint16_t i, bool ext, struct pl_pkt *pkt)
+{
+	const volatile union e1000_rx_desc_ext *d = &((volatile union e1000_rx_desc_ext *)rq->ring)[i];
+
+	if (ext && d->wb.mrq & E1000_RXDEXT_MRQ_TYPE_MASK) {
+		pkt->hash = d->wb.hi.rss_hash;
+		pkt->flags = PL_PKT_RX_RSS_HASH;
+	} else {
+		pkt->flags = 0;
+	}
+}
+
 static inline void post(struct e1000_rxq *rq, uint16_t i, bool ext)
 {
 	if (ext) {
@@ -226,6 +242,7 @@ rx_burst(struct e1000_rxq *rq, struct pl_pkt **pkts, uint16_t n, const bool ext)
 			__builtin_prefetch(pl_pkt_data(pkt));
 			pkt->len = len;
 			pkt->port = rq->port_id;
+			desc_hash(rq, i, ext, pkt);
 			pkts[nb++] = pkt;
 			rq->bufs[i] = rq->spare[--rq->nspare];
 		}

@@ -24,6 +24,8 @@ PL_BEGIN_DECLS
 #define PL_PKT_TX_UDP_CSUM (1u << 1)
 #define PL_PKT_TX_TCP_CSUM (1u << 2)
 #define PL_PKT_TX_CSUM (PL_PKT_TX_IP_CSUM | PL_PKT_TX_UDP_CSUM | PL_PKT_TX_TCP_CSUM)
+/* On a received packet: pl_pkt.hash is the NIC's RSS hash (the 82574L with two queues). */
+#define PL_PKT_RX_RSS_HASH (1u << 8)
 
 /*
  * One cache line of header, then the buffer. The header holds what the driver and the
@@ -38,7 +40,7 @@ struct pl_pkt {
 	uint16_t buf_len;	/* bytes in buf */
 	uint16_t port;		/* the port it arrived on or leaves by */
 	uint32_t flags;		/* PL_PKT_* */
-	uint32_t hash;		/* RSS hash, where the NIC gives one */
+	uint32_t hash;		/* RSS hash, where PL_PKT_RX_RSS_HASH says the NIC gave one */
 	uint64_t user;		/* the application's: a sequence number, a timestamp */
 	uint8_t l2_len, l3_len;	/* header lengths, for the TX checksum offloads */
 	uint8_t pad[22];

@@ -111,8 +111,8 @@ static unsigned build(uint8_t *f, const struct pair *pr, uint32_t seq)
 	return len;
 }
 
-/* The queue RSS should pick: the hash over addresses (and ports for TCP), modulo 2. */
-static unsigned expected_queue(uint32_t flow)
+/* The hash RSS should compute: over addresses (and ports for TCP). */
+static uint32_t expected_hash(uint32_t flow)
 {
 	uint8_t in[12];
 
@@ -120,7 +120,13 @@ static unsigned expected_queue(uint32_t flow)
 	put32(in + 4, 0x0a020001u);
 	put16(in + 8, (uint16_t)(1000 + flow));
 	put16(in + 10, 80);
-	return toeplitz(pl_eth_rss_key(), in, flow_tcp(flow) ? 12 : 8) % 2;
+	return toeplitz(pl_eth_rss_key(), in, flow_tcp(flow) ? 12 : 8);
+}
+
+/* The queue it picks: the hash modulo 2. */
+static unsigned expected_queue(uint32_t flow)
+{
+	return expected_hash(flow) % 2;
 }
 
 static void open_rss_pair(struct pair *pr, bool interrupts)
@@ -152,8 +158,8 @@ TESTBED_TEST(eth_rss, the_tests_toeplitz_gives_the_specifications_example, "e100
 
 /*
  * 64 flows, UDP and TCP, 4 frames each, to an e1000e with two RX queues: every frame
- * arrives intact on the queue its flow's hash names, both queues carry some, and a frame
- * that is not IP lands on queue 0.
+ * arrives intact on the queue its flow's hash names, with that hash, both queues carry
+ * some, and a frame that is not IP lands on queue 0.
  */
 TESTBED_TEST(eth_rss, each_flow_lands_on_the_queue_its_hash_names, "e1000")
 {
@@ -194,6 +200,11 @@ TESTBED_TEST(eth_rss, each_flow_lands_on_the_queue_its_hash_names, "e1000")
 					cr_expect(in[k]->len == len &&
 						  !memcmp(pl_pkt_data(in[k]), exp, len),
 						  "frame %u differs from what was sent", s);
+					/* The hash the device computed, handed on as DPDK's mbuf has it. */
+					cr_expect(in[k]->flags & PL_PKT_RX_RSS_HASH &&
+						  in[k]->hash == expected_hash(s / PER_FLOW),
+						  "frame %u: hash 0x%08x (flags 0x%x), want 0x%08x", s,
+						  in[k]->hash, in[k]->flags, expected_hash(s / PER_FLOW));
 					cr_expect_eq(queue_of[s], -1, "frame %u came twice", s);
 					queue_of[s] = (int)q;
 					got_q[q]++;

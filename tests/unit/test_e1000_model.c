@@ -604,3 +604,42 @@ Test(e1000_model, a_real_82540em_is_started_without_a_pause)
 	open_port(NULL, (struct pl_eth_conf){ 0 });
 	cr_expect_lt(now_ms() - t0, 900, "start took %llu ms", (unsigned long long)(now_ms() - t0));
 }
+
+/* ---- RSS ---- */
+
+/* The 82574L's RSS hash reaches the packet with its flag; none claimed where none came. */
+Test(e1000_model, the_rss_hash_is_handed_on_where_the_device_computed_one)
+{
+	struct e1000_model_conf mc = { .e1000e = true };
+	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	struct e1000_model_rxwb wb = { .length = 60, .status = E1000_RXD_STAT_EOP,
+				       .rss_hash = 0x9e3779b9 };
+	uint8_t f[60];
+
+	open_port(&mc, (struct pl_eth_conf){ .rx_queues = 2, .tx_queues = 2 });
+	frame(f, sizeof(f), 1);
+	model_lock(dev());
+	cr_assert_eq(e1000_model_rx_raw(m, 1, f, sizeof(f), &wb), 0);
+	wb.rss_hash = 0;	/* the model then writes RSS type 0: no hash computed */
+	cr_assert_eq(e1000_model_rx_raw(m, 1, f, sizeof(f), &wb), 0);
+	model_unlock(dev());
+	cr_assert_eq(pl_eth_rx_burst(port, 1, pkts, PL_ETH_MAX_BURST), 2);
+	cr_expect(pkts[0]->flags & PL_PKT_RX_RSS_HASH, "flags 0x%x", pkts[0]->flags);
+	cr_expect_eq(pkts[0]->hash, 0x9e3779b9u);
+	cr_expect_not(pkts[1]->flags & PL_PKT_RX_RSS_HASH, "flags 0x%x", pkts[1]->flags);
+	pl_pkt_free_bulk(pkts, 2);
+}
+
+/* An 82540EM's legacy descriptors carry no hash: none is claimed. */
+Test(e1000_model, no_rss_hash_is_claimed_from_a_legacy_descriptor)
+{
+	struct pl_pkt *pkts[PL_ETH_MAX_BURST];
+	uint8_t f[60];
+
+	open_port(NULL, (struct pl_eth_conf){ 0 });
+	frame(f, sizeof(f), 1);
+	cr_assert_eq(rx_frame(0, f, sizeof(f)), 0);
+	cr_assert_eq(pl_eth_rx_burst(port, 0, pkts, PL_ETH_MAX_BURST), 1);
+	cr_expect_not(pkts[0]->flags & PL_PKT_RX_RSS_HASH, "flags 0x%x", pkts[0]->flags);
+	pl_pkt_free(pkts[0]);
+}
