@@ -86,6 +86,13 @@ static int e1000_reset(struct e1000_port *p)
 	return 0;
 }
 
+/*
+ * What an EERD read may take: Linux's e1000e polls up to 500 ms (E1000_NVM_POLL_READ).
+ * A part answers in microseconds; a wait of 10 ms here failed pl_eth_open on the host
+ * model when the thread playing the device was descheduled for longer.
+ */
+#define EEPROM_TIMEOUT_MS 500
+
 /* One EEPROM word through EERD (the two families lay the register out apart). */
 static int eeprom_read(struct e1000_port *p, unsigned word, uint16_t *out)
 {
@@ -97,7 +104,7 @@ static int eeprom_read(struct e1000_port *p, unsigned word, uint16_t *out)
 	e1000_write(p, E1000_EERD, is74 ? E1000_EERD_READ_82574(word) : E1000_EERD_READ_82540(word));
 	snprintf(what, sizeof(what), "%s EERD.DONE (EEPROM word %u)", p->eth.addr, word);
 	struct pl_mmio_wait w = { .off = E1000_EERD, .mask = done, .want = done,
-				  .timeout_ms = 10, .what = what };
+				  .timeout_ms = EEPROM_TIMEOUT_MS, .what = what };
 	if ((ret = pl_mmio_wait(p->bar, &w)))
 		return ret;
 	*out = (uint16_t)(w.last >> E1000_EERD_DATA_SHIFT);
