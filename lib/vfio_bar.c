@@ -212,6 +212,17 @@ int pl_vfio_enable_dma(struct pl_vfio_dev *dev)
 	return pl_vfio_cfg_write(dev, &cmd, sizeof(cmd), PCI_COMMAND);
 }
 
+int pl_vfio_disable_dma(struct pl_vfio_dev *dev)
+{
+	uint16_t cmd;
+	int ret;
+
+	if ((ret = pl_vfio_cfg_read(dev, &cmd, sizeof(cmd), PCI_COMMAND)))
+		return ret;
+	cmd &= (uint16_t)~PCI_COMMAND_MASTER;
+	return pl_vfio_cfg_write(dev, &cmd, sizeof(cmd), PCI_COMMAND);
+}
+
 int pl_vfio_reset(struct pl_vfio_dev *dev)
 {
 	if (!(dev->dinfo.flags & VFIO_DEVICE_FLAGS_RESET)) {

@@ -459,6 +459,14 @@ void pl_nvme_close(struct pl_nvme_ctrl *c)
 		return;
 	pl_nvme_qpairs_destroy_all(c);
 	shutdown_ctrl(c);
+	/*
+	 * A controller shut down (or failed, or one whose shutdown timed out) is still
+	 * enabled: AERs outstanding, entries its SQ doorbell handed over and not fetched.
+	 * Bus mastering off before the admin memory goes, as Linux's pci_disable_device()
+	 * in nvme_dev_disable(): else it may fetch from, or post into, memory freed and
+	 * perhaps given to someone else.
+	 */
+	pl_vfio_disable_dma(c->dev);
 	release(c);
 }
 

@@ -90,6 +90,11 @@ PL_API int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *
  * COMMAND register, so the device answers its BARs and may start DMA.
  */
 PL_API int pl_vfio_enable_dma(struct pl_vfio_dev *dev);
+/*
+ * pl_vfio_disable_dma() - turn bus mastering off: the device can no longer reach memory,
+ * whatever it still holds. Drivers do it before freeing the memory it was given.
+ */
+PL_API int pl_vfio_disable_dma(struct pl_vfio_dev *dev);
 
 /**
  * pl_vfio_reset() - VFIO_DEVICE_RESET (FLR, PM or bus reset, as the kernel finds).

@@ -10,6 +10,7 @@
 #include <pollen/pkt.h>
 
 #include <errno.h>
+#include <linux/pci_regs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,25 @@ static int m_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 	int ret = -ENOENT;
 
 	(void)ctx;
+	/*
+	 * Memory a device may still reach (a queue it serves, bus mastering on) must not be
+	 * unmapped: on hardware the device then faults, or, once the IOVA is mapped again,
+	 * writes into someone else's buffer. Counted as a DMA fault.
+	 */
+	for (struct model_dev *d = bed.devs; d; d = d->next) {
+		model_lock(d);
+		bool live = d->fd >= 0 && d->conf.ops->reaches && model_bus_master(d) &&
+			    d->conf.ops->reaches(d, iova, len);
+		model_unlock(d);
+		if (live) {
+			pthread_mutex_lock(&bed.lock);
+			bed.faults++;
+			snprintf(bed.last_fault, sizeof(bed.last_fault),
+				 "IOVA 0x%llx + %zu unmapped while %s may still DMA there",
+				 (unsigned long long)iova, len, d->addr);
+			pthread_mutex_unlock(&bed.lock);
+		}
+	}
 	pthread_mutex_lock(&bed.lock);
 	for (unsigned i = 0; i < bed.nmaps; i++)
 		if (bed.maps[i].iova == iova && bed.maps[i].len == len) {
@@ -405,6 +425,14 @@ void model_lock(struct model_dev *d)
 void model_unlock(struct model_dev *d)
 {
 	pthread_mutex_unlock(&d->lock);
+}
+
+bool model_bus_master(const struct model_dev *d)
+{
+	uint16_t cmd;
+
+	memcpy(&cmd, d->config + PCI_COMMAND, sizeof(cmd));
+	return cmd & PCI_COMMAND_MASTER;
 }
 
 void model_runner_off(struct model_dev *d, bool off)

@@ -33,6 +33,8 @@ struct model_dev_ops {
 	/* VFIO_DEVICE_RESET, and a fresh attach: back to power-on state. Lock held. */
 	void (*reset)(struct model_dev *d);
 	void (*destroy)(struct model_dev *d);
+	/* Whether the device may still DMA into [iova, +len): queues it serves. Lock held. */
+	bool (*reaches)(struct model_dev *d, uint64_t iova, uint64_t len);
 };
 
 struct model_dev_conf {
@@ -84,6 +86,8 @@ struct model_dev *model_dev_add(const struct model_dev_conf *conf);
 
 void model_lock(struct model_dev *d);
 void model_unlock(struct model_dev *d);
+/* Whether the driver left bus mastering on (PCI COMMAND): off, a device issues no DMA. */
+bool model_bus_master(const struct model_dev *d);
 /* The runner leaves @d alone while @off (steps only by hand, under the lock). */
 void model_runner_off(struct model_dev *d, bool off);
 

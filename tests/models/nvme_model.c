@@ -626,7 +626,8 @@ static bool step(struct model_dev *d)
 	}
 	csts = m->cfs ? csts | NVME_CSTS_CFS : csts & ~NVME_CSTS_CFS;
 	set_reg(m, NVME_REG_CSTS, csts);
-	if (!m->enabled || m->cfs)
+	/* No queue is served without bus mastering: a device cannot fetch or post. */
+	if (!m->enabled || m->cfs || !model_bus_master(d))
 		return did;
 	did |= serve_sq(m, 0);
 	if (!m->conf.manual_io)
@@ -634,6 +635,26 @@ static bool step(struct model_dev *d)
 			if (m->sq[q].live)
 				did |= serve_sq(m, q);
 	return did;
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+static bool reaches(struct model_dev *d, uint64_t iova, uint64_t len)
+{
+	struct nvme_model *m = d->priv;
+
+	if (!m->enabled || m->cfs)
+		return false;
+	for (unsigned q = 0; q < NVME_MODEL_MAX_QUEUES; q++)
+		if ((m->sq[q].live && overlaps(iova, len, m->sq[q].iova,
+					       (uint64_t)m->sq[q].size * sizeof(struct nvme_sqe))) ||
+		    (m->cq[q].live && overlaps(iova, len, m->cq[q].iova,
+					       (uint64_t)m->cq[q].size * sizeof(struct nvme_cqe))))
+			return true;
+	return false;
 }
 
 static void reset(struct model_dev *d)
@@ -661,7 +682,8 @@ static void destroy(struct model_dev *d)
 	free(m);
 }
 
-static const struct model_dev_ops nvme_ops = { .step = step, .reset = reset, .destroy = destroy };
+static const struct model_dev_ops nvme_ops = { .step = step, .reset = reset, .destroy = destroy,
+						.reaches = reaches };
 
 static void pad(char *dst, size_t len, const char *s)
 {

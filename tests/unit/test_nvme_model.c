@@ -667,3 +667,20 @@ Test(nvme_model, the_shutdown_wait_is_clamped)
 	}
 	pl_log_set_handler(NULL);
 }
+
+/*
+ * Close frees the admin queues' memory. A controller shut down is still enabled, with
+ * AERs outstanding: bus mastering goes off first, else the device may fetch from or post
+ * into that memory once it is unmapped, or mapped again for someone else (a fuzzer
+ * found the model fetching an admin entry from freed memory this way).
+ */
+Test(nvme_model, close_unmaps_nothing_the_controller_can_still_reach)
+{
+	open_model(NULL, NULL);
+	struct pl_nvme_qpair *qp = pl_nvme_qpair_create(c, &(struct pl_nvme_qpair_opts){ .depth = 8 });
+	cr_assert_not_null(qp);
+	pl_nvme_qpair_destroy(qp);
+	pl_nvme_close(c);
+	c = NULL;
+	cr_expect_eq(model_dma_faults(), 0, "%s", model_last_fault());
+}
