@@ -1,4 +1,7 @@
-/* The controller: bring-up (NVMe 1.4, 7.6.1), identify, queue count, namespaces, shutdown. */
+/*
+ * The controller's life: opened (the PCI function taken, then init.c's steps of NVMe 1.4
+ * 7.6.1 in order), events delivered, shut down (7.6.2) and closed.
+ */
 #include "nvme_priv.h"
 
 #include <pollen/dma.h>
@@ -17,293 +20,6 @@
 /* RTD3E can say 71 minutes: the wait is clamped as Linux clamps it (5 s to 60 s). */
 #define SHUTDOWN_MIN_MS 5000
 #define SHUTDOWN_MAX_MS 60000
-#define RESET_BARRIER_MS 1000		/* the admin round trip before a reset's disable */
-
-/* Waits for CSTS.RDY to read @ready, within CAP.TO (500 ms units), giving up on CFS. */
-static int wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs)
-{
-	char what[64];
-	struct pl_mmio_wait w = {
-		.off = NVME_REG_CSTS,
-		.mask = NVME_CSTS_RDY,
-		.want = ready ? NVME_CSTS_RDY : 0,
-		.fail = fail_on_cfs ? NVME_CSTS_CFS : 0,
-		.timeout_ms = 500 * (NVME_CAP_TO(c->cap) ? NVME_CAP_TO(c->cap) : 1),
-		.what = what,
-	};
-
-	snprintf(what, sizeof(what), "%s CSTS.RDY to become %d", c->addr, ready);
-	int ret = pl_mmio_wait(c->bar, &w);
-	if (ret == -EIO)
-		pl_nvme_set_cfs(c, true);
-	return ret;
-}
-
-/* 7.6.1: disabled first (which resets it, a failed one included), then enabled. */
-static int enable(struct pl_nvme_ctrl *c)
-{
-	uint32_t cc = pl_mmio_read32(c->bar, NVME_REG_CC);
-	int ret;
-
-	if (cc & NVME_CC_EN) {
-		/* EN may change only once RDY follows it; a failed controller never will. */
-		wait_ready(c, true, true);
-		pl_mmio_write32(c->bar, NVME_REG_CC, cc & ~NVME_CC_EN);
-	}
-	pl_nvme_set_cfs(c, false);
-	if ((ret = wait_ready(c, false, false)))
-		return ret;
-	if ((ret = pl_nvme_admin_init(c)))
-		return ret;
-	unsigned mps = 0;
-	while ((4096ul << mps) < c->page_size)
-		mps++;
-	pl_mmio_write32(c->bar, NVME_REG_CC, NVME_CC_EN | NVME_CC_CSS_NVM | NVME_CC_MPS(mps) |
-			NVME_CC_AMS_RR | NVME_CC_SHN_NONE | NVME_CC_IOSQES(NVME_SQES_LOG2) |
-			NVME_CC_IOCQES(NVME_CQES_LOG2));
-	return wait_ready(c, true, true);
-}
-
-static int identify(struct pl_nvme_ctrl *c, uint8_t cns, uint32_t nsid, void *out)
-{
-	struct nvme_sqe cmd = {
-		.opcode = NVME_ADMIN_IDENTIFY,
-		.nsid = nsid,
-		.cdw10 = NVME_IDENTIFY_CDW10(cns, 0),
-	};
-
-	return pl_nvme_admin(c, &cmd, out, NVME_IDENTIFY_DATA_SIZE, NULL);
-}
-
-/* Set Features, Number of Queues: how many I/O queue pairs the controller grants. */
-static int set_queue_count_locked(struct pl_nvme_ctrl *c)
-{
-	unsigned want = c->opts.io_queues;
-	struct nvme_sqe cmd = {
-		.opcode = NVME_ADMIN_SET_FEATURES,
-		.cdw10 = NVME_FEAT_CDW10(NVME_FEAT_NUM_QUEUES),
-		.cdw11 = NVME_FEAT_NQ_CDW11(want - 1, want - 1),
-	};
-	struct nvme_cqe cpl = { 0 };
-	int ret = pl_nvme_admin_locked(c, &cmd, &cpl);
-
-	if (ret) {
-		if (ret == -EIO && !pl_nvme_cfs(c))
-			pl_err("%s: Set Features (Number of Queues) failed: %s", c->addr,
-			       pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
-		return ret;
-	}
-	unsigned sq = NVME_FEAT_NQ_NSQA(cpl.dw0) + 1, cq = NVME_FEAT_NQ_NCQA(cpl.dw0) + 1;
-	c->io_queues = sq < cq ? sq : cq;
-	if (c->io_queues > want)
-		c->io_queues = want;
-	if (c->io_queues < want)
-		pl_info("%s: asked for %u I/O queue pairs, the controller granted %u",
-			c->addr, want, c->io_queues);
-	return 0;
-}
-
-/* LBADS, a device's word, taken only from 512 bytes to 64 KiB (as Linux bounds it). */
-#define LBADS_MIN 9
-#define LBADS_MAX 16
-
-static void describe_ns(struct pl_nvme_ctrl *c, struct pl_nvme_ns *ns, uint32_t nsid,
-			const struct nvme_id_ns *id)
-{
-	unsigned f = id->flbas & NVME_NS_FLBAS_LBA_MASK, lbads = id->lbaf[f].lbads;
-	bool sized = lbads >= LBADS_MIN && lbads <= LBADS_MAX;
-
-	*ns = (struct pl_nvme_ns){
-		.nsid = nsid,
-		.blocks = id->nsze,
-		.capacity = id->ncap,
-		.used = id->nuse,
-		.block_size = sized ? 1u << lbads : 0,
-		.metadata_size = id->lbaf[f].ms,
-		.lbaf = f,
-		.usable = sized && id->lbaf[f].ms == 0 && (1ul << lbads) <= c->max_xfer,
-		.id = id,
-	};
-	if (!sized)
-		pl_warn("%s namespace %u: LBA format %u says blocks of 2^%u bytes; Pollen takes 512 "
-			"bytes to 64 KiB (LBADS %d to %d): its I/O is refused", c->addr,
-			nsid, f, lbads, LBADS_MIN, LBADS_MAX);
-	else if (!ns->usable)
-		pl_info("%s namespace %u: formatted with %u bytes of metadata per %u-byte block; "
-			"Pollen does not move metadata, so its I/O is refused (format it without: "
-			"nvme format -l to an LBA format with no metadata)", c->addr,
-			nsid, ns->metadata_size, ns->block_size);
-}
-
-/* The active namespace list (CNS 2), then Identify Namespace for each. */
-static int find_namespaces(struct pl_nvme_ctrl *c)
-{
-	uint32_t *list = malloc(NVME_IDENTIFY_DATA_SIZE);
-	int ret;
-
-	if (!list || !(c->id_ns = calloc(PL_NVME_MAX_NS, sizeof(*c->id_ns)))) {
-		free(list);
-		return -ENOMEM;
-	}
-	if ((ret = identify(c, NVME_CNS_NS_ACTIVE_LIST, 0, list)))
-		goto out;
-	for (unsigned i = 0; i < NVME_IDENTIFY_DATA_SIZE / 4 && list[i]; i++) {
-		if (c->nns == PL_NVME_MAX_NS) {
-			pl_warn("%s: more than %d active namespaces; the rest are not listed",
-				c->addr, PL_NVME_MAX_NS);
-			break;
-		}
-		if ((ret = identify(c, NVME_CNS_NS, list[i], &c->id_ns[c->nns])))
-			goto out;
-		describe_ns(c, &c->ns[c->nns], list[i], &c->id_ns[c->nns]);
-		c->nns++;
-	}
-out:
-	free(list);
-	return ret;
-}
-
-static int dbbuf_config_locked(struct pl_nvme_ctrl *c, struct nvme_cqe *cpl)
-{
-	struct nvme_sqe cmd = {
-		.opcode = NVME_ADMIN_DBBUF_CONFIG,
-		.prp1 = c->dbbuf_shadow_iova,
-		.prp2 = c->dbbuf_ei_iova,
-	};
-
-	return pl_nvme_admin_locked(c, &cmd, cpl);
-}
-
-/* Doorbell Buffer Config (NVMe 1.3): shadow doorbells where the controller offers them. */
-static void setup_dbbuf(struct pl_nvme_ctrl *c)
-{
-	if (!c->opts.shadow_doorbells)
-		return;
-	if (!(c->id->oacs & NVME_CTRL_OACS_DBBUF_CONFIG)) {
-		pl_info("%s: the controller offers no shadow doorbells: MMIO doorbells it is",
-			c->addr);
-		return;
-	}
-	struct nvme_cqe cpl = { 0 };
-
-	/* The shadow page holds two doorbells per queue pair, DSTRD apart: all must fit. */
-	if ((c->io_queues + 1) * 2 * c->dstrd > 4096) {
-		pl_info("%s: %u queue pairs' shadow doorbells do not fit a page: MMIO doorbells",
-			c->addr, c->io_queues);
-		return;
-	}
-	pthread_mutex_lock(&c->admin_lock);
-	c->dbbuf = !dbbuf_config_locked(c, &cpl);
-	pthread_mutex_unlock(&c->admin_lock);
-	if (!c->dbbuf)
-		pl_warn("%s: Doorbell Buffer Config failed (status %03x): MMIO doorbells only",
-			c->addr, NVME_CQE_SCT_SC(cpl.status));
-}
-
-static int setup_interrupts(struct pl_nvme_ctrl *c)
-{
-	int have = pl_irq_count(c->dev, PL_IRQ_MSIX);
-
-	if (!c->opts.interrupts)
-		return 0;
-	if (have <= 1) {
-		pl_err("%s: no MSI-X vectors for its queues (%d)", c->addr, have);
-		return -ENOTSUP;
-	}
-	/* Vector 0 is the admin queue's; queue pair N raises vector N. */
-	unsigned n = c->io_queues + 1 < (unsigned)have ? c->io_queues + 1 : (unsigned)have;
-	int ret = pl_irq_enable(c->dev, PL_IRQ_MSIX, n);
-	if (!ret)
-		c->irq_vectors = n;
-	return ret;
-}
-
-/*
- * 7.3.2: a controller level reset through CC.EN, which ends every command the controller
- * holds without a completion. Queue pairs are made again by their owners (qpair.c), who
- * see the generation change.
- */
-int pl_nvme_reset_locked(struct pl_nvme_ctrl *c)
-{
-	struct timespec t0, t1;
-	unsigned had = c->io_queues;
-	struct nvme_cqe cpl = { 0 };
-	int ret;
-
-	if (pl_nvme_dead(c))
-		return -EIO;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* First: owners stop using their queues from their next call on. */
-	__atomic_add_fetch(&c->gen, 1, __ATOMIC_ACQ_REL);
-	/* Counted where anyone may read it (pl_nvme_resets), so atomically. */
-	__atomic_add_fetch(&c->resets, 1, __ATOMIC_RELAXED);
-	c->aer_busy = 0;
-	/*
-	 * Then one admin round trip, if the controller still answers: it has then taken in
-	 * every doorbell written before. QEMU fetches in a handler run after the doorbell
-	 * write and posts the admin completion from one run after that. Its disable drains
-	 * each namespace in turn and runs such handlers meanwhile: a fetch still pending
-	 * started commands during the drain that completed into freed queues, and QEMU 7.2
-	 * crashed (tests/device/test_nvme_faults.c). Owners ring no doorbell once they see
-	 * the new generation; one already past that look when it was bumped may still ring
-	 * during the round trip (a window of a few instructions, not closed: that would
-	 * cost the data path an atomic per doorbell). Harmless on a drive; a failed
-	 * controller is not asked, and one that does not answer costs RESET_BARRIER_MS.
-	 */
-	if (!pl_nvme_cfs(c)) {
-		struct nvme_sqe get = {
-			.opcode = NVME_ADMIN_GET_FEATURES,
-			.cdw10 = NVME_FEAT_NUM_QUEUES,
-		};
-		if (pl_nvme_admin_timed_locked(c, &get, &cpl, RESET_BARRIER_MS, true) == -ETIMEDOUT)
-			pl_warn("%s: no answer to an admin command within %d ms: resetting it "
-				"anyway", c->addr, RESET_BARRIER_MS);
-	}
-	ret = enable(c);
-	if (!ret)
-		ret = set_queue_count_locked(c);
-	if (!ret && c->io_queues < had)
-		pl_warn("%s: after the reset the controller grants %u I/O queue pairs, not %u: "
-			"pairs above %u fail", c->addr, c->io_queues, had, c->io_queues);
-	if (!ret && c->dbbuf) {
-		memset((void *)c->dbbuf_shadow, 0, 4096);
-		memset((void *)c->dbbuf_ei, 0, 4096);
-		if ((ret = dbbuf_config_locked(c, &cpl)))
-			pl_err("%s: Doorbell Buffer Config failed after the reset: %s",
-			       c->addr, pl_nvme_status_name(NVME_CQE_SCT_SC(cpl.status)));
-	}
-	if (ret) {
-		pl_mmio_write32(c->bar, NVME_REG_CC, 0);
-		__atomic_store_n(&c->dead, true, __ATOMIC_RELEASE);
-		pl_err("%s: the controller did not come back from a reset (%s): it is failed; "
-		       "every call on it now fails (close it, and reopen to try again)",
-		       c->addr, strerror(-ret));
-		return -EIO;
-	}
-	pl_nvme_events_start_locked(c);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	pl_info("%s: controller reset %u done in %.1f ms", c->addr, pl_nvme_resets(c),
-		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-	return 0;
-}
-
-int pl_nvme_reset(struct pl_nvme_ctrl *c)
-{
-	pthread_mutex_lock(&c->admin_lock);
-	int ret = pl_nvme_reset_locked(c);
-	pthread_mutex_unlock(&c->admin_lock);
-	return ret;
-}
-
-unsigned pl_nvme_resets(const struct pl_nvme_ctrl *c)
-{
-	return __atomic_load_n(&c->resets, __ATOMIC_RELAXED);
-}
-
-bool pl_nvme_failed(const struct pl_nvme_ctrl *c)
-{
-	return pl_nvme_dead(c);
-}
 
 static void shutdown_ctrl(struct pl_nvme_ctrl *c)
 {
@@ -334,20 +50,9 @@ static void release(struct pl_nvme_ctrl *c)
 	free(c);
 }
 
-struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
-				  const struct pl_nvme_opts *opts)
+/* The options, with their defaults; refused when they cannot work. */
+static int take_opts(struct pl_nvme_ctrl *c, const char *addr, const struct pl_nvme_opts *opts)
 {
-	struct pl_nvme_ctrl *c = calloc(1, sizeof(*c));
-	size_t len;
-	int ret = -ENOMEM;
-
-	if (!c || !(c->id = calloc(1, sizeof(*c->id)))) {
-		free(c);
-		errno = ENOMEM;
-		return NULL;
-	}
-	pthread_mutex_init(&c->admin_lock, NULL);
-	c->ctx = ctx;
 	if (opts)
 		c->opts = *opts;
 	if (!c->opts.io_queues)
@@ -359,87 +64,76 @@ struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
 	if (c->opts.admin_depth < 2 || c->opts.admin_depth > 64) {
 		pl_err("nvme %s: an admin queue of %u entries: want 2 to 64", addr,
 		       c->opts.admin_depth);
-		ret = -EINVAL;
-		goto err;
+		return -EINVAL;
 	}
+	return 0;
+}
 
+/* The PCI function: an NVMe controller, opened through VFIO, DMA on, BAR0 mapped. */
+static int attach(struct pl_nvme_ctrl *c, const char *addr, size_t *bar_len)
+{
 	struct pl_pci_info info;
+	int ret;
+
 	if ((ret = pl_pci_info(addr, &info)))
-		goto err;
+		return ret;
 	if (!pl_pci_is_nvme(&info)) {
 		pl_err("%s is not an NVMe controller (class %06x, want 010802)", info.addr,
 		       info.class_code);
-		ret = -ENODEV;
-		goto err;
+		return -ENODEV;
 	}
 	snprintf(c->addr, sizeof(c->addr), "%s", info.addr);
-	if (!(c->dev = pl_vfio_open(ctx, addr))) {
-		ret = -errno;
-		goto err;
-	}
+	if (!(c->dev = pl_vfio_open(c->ctx, addr)))
+		return -errno;
 	if ((ret = pl_vfio_enable_dma(c->dev)))
-		goto err;
-	if (!(c->bar = pl_vfio_bar_map(c->dev, 0, &len))) {
-		ret = -errno;
-		goto err;
-	}
-	c->cap = pl_mmio_read64(c->bar, NVME_REG_CAP);
-	c->vs = pl_mmio_read32(c->bar, NVME_REG_VS);
-	c->dstrd = 4u << NVME_CAP_DSTRD(c->cap);
-	c->page_size = 4096ul << NVME_CAP_MPSMIN(c->cap);
-	if (!(NVME_CAP_CSS(c->cap) & NVME_CAP_CSS_NVM) || c->page_size > 4096) {
-		pl_err("%s: CAP 0x%016llx: Pollen needs the NVM command set and 4 KiB pages",
-		       info.addr, (unsigned long long)c->cap);
-		ret = -ENODEV;
-		goto err;
-	}
-	/* No more queue pairs than BAR0 has doorbells for. */
-	unsigned doorbells = len > NVME_REG_DBS ? (len - NVME_REG_DBS) / (2 * c->dstrd) : 0;
-	if (doorbells < 2) {
-		pl_err("%s: BAR0 of %zu bytes has no room for an I/O queue's doorbells", info.addr,
-		       len);
-		ret = -ENODEV;
-		goto err;
-	}
-	if (c->opts.io_queues >= doorbells)
-		c->opts.io_queues = doorbells - 1;
+		return ret;
+	if (!(c->bar = pl_vfio_bar_map(c->dev, 0, bar_len)))
+		return -errno;
+	return 0;
+}
 
-	if ((ret = enable(c)))
+struct pl_nvme_ctrl *pl_nvme_open(struct pl_iommu *ctx, const char *addr,
+				  const struct pl_nvme_opts *opts)
+{
+	struct pl_nvme_ctrl *c = calloc(1, sizeof(*c));
+	size_t len;
+	int ret;
+
+	if (!c || !(c->id = calloc(1, sizeof(*c->id)))) {
+		free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&c->admin_lock, NULL);
+	c->ctx = ctx;
+	if ((ret = take_opts(c, addr, opts)) || (ret = attach(c, addr, &len)) ||
+	    (ret = pl_nvme_read_cap(c, len)) ||
+	    (ret = pl_nvme_enable(c)) ||		/* 7.6.1 steps 1-6 */
+	    (ret = pl_nvme_identify_ctrl(c)))		/* step 7 */
 		goto err;
-	if ((ret = identify(c, NVME_CNS_CTRL, 0, c->id)))
-		goto err;
-	/*
-	 * MDTS in units of the minimum page; one PRP list page bounds a command too. MDTS
-	 * is a device's word: one past that bound (up to 255) would shift a size to nothing.
-	 */
-	size_t by_prp = c->page_size / 8 * c->page_size;
-	unsigned mdts_cap = 0;
-	while ((c->page_size << mdts_cap) < by_prp)
-		mdts_cap++;
-	c->max_xfer = c->id->mdts && c->id->mdts < mdts_cap ? c->page_size << c->id->mdts : by_prp;
 	pthread_mutex_lock(&c->admin_lock);
-	ret = set_queue_count_locked(c);
+	ret = pl_nvme_set_queue_count_locked(c);	/* step 8 */
 	pthread_mutex_unlock(&c->admin_lock);
-	if (ret || (ret = find_namespaces(c)))
+	if (ret || (ret = pl_nvme_find_namespaces(c)))	/* step 7's namespaces */
 		goto err;
-	setup_dbbuf(c);
+	pl_nvme_setup_dbbuf(c);
 	c->sgl = c->opts.sgl && (c->id->sgls & NVME_CTRL_SGLS_MASK);
 	if (c->opts.sgl && !c->sgl)
-		pl_info("%s: the controller takes no SGLs: PRPs it is", info.addr);
-	if ((ret = setup_interrupts(c)))
+		pl_info("%s: the controller takes no SGLs: PRPs it is", c->addr);
+	if ((ret = pl_nvme_setup_interrupts(c)))	/* step 8's vectors */
 		goto err;
 	pthread_mutex_lock(&c->admin_lock);
-	pl_nvme_events_start_locked(c);
+	pl_nvme_events_start_locked(c);			/* step 10; step 9 is qpair.c's */
 	pthread_mutex_unlock(&c->admin_lock);
 	pl_debug("%s: NVMe %u.%u, %u namespace(s), %u I/O queue pair(s), %zu KiB per command%s%s",
-		 info.addr, NVME_VS_MAJOR(c->vs), NVME_VS_MINOR(c->vs), c->nns, c->io_queues,
+		 c->addr, NVME_VS_MAJOR(c->vs), NVME_VS_MINOR(c->vs), c->nns, c->io_queues,
 		 c->max_xfer >> 10, c->dbbuf ? ", shadow doorbells" : "", c->sgl ? ", SGLs" : "");
 	return c;
 err:
 	/* Disabled, and waited for, before its memory goes: nothing may still use it. */
 	if (c->dev && c->bar && c->admin_mem) {
 		pl_mmio_write32(c->bar, NVME_REG_CC, 0);
-		wait_ready(c, false, false);
+		pl_nvme_wait_ready(c, false, false);
 	}
 	release(c);
 	errno = -ret;
@@ -531,11 +225,6 @@ uint32_t pl_nvme_vs(const struct pl_nvme_ctrl *c)
 unsigned pl_nvme_io_queues(const struct pl_nvme_ctrl *c)
 {
 	return c->io_queues;
-}
-
-unsigned pl_nvme_max_depth(const struct pl_nvme_ctrl *c)
-{
-	return NVME_CAP_MQES(c->cap) + 1;
 }
 
 size_t pl_nvme_max_transfer(const struct pl_nvme_ctrl *c)

@@ -300,10 +300,22 @@ void pl_nvme_events_start_locked(struct pl_nvme_ctrl *c);
 unsigned pl_nvme_events_collect_locked(struct pl_nvme_ctrl *c, struct pl_nvme_event *evs);
 void pl_nvme_event_say(const struct pl_nvme_ctrl *c, const struct pl_nvme_event *ev);
 
+/* init.c: the initialisation steps (NVMe 1.4, 7.6.1), in the order open takes them */
+int pl_nvme_read_cap(struct pl_nvme_ctrl *c, size_t bar_len);
+int pl_nvme_enable(struct pl_nvme_ctrl *c);
+/* Waits for CSTS.RDY to read @ready, within CAP.TO, giving up on CFS when asked. */
+int pl_nvme_wait_ready(struct pl_nvme_ctrl *c, bool ready, bool fail_on_cfs);
+int pl_nvme_identify_ctrl(struct pl_nvme_ctrl *c);
+int pl_nvme_set_queue_count_locked(struct pl_nvme_ctrl *c);
+int pl_nvme_find_namespaces(struct pl_nvme_ctrl *c);
+int pl_nvme_dbbuf_config_locked(struct pl_nvme_ctrl *c, struct nvme_cqe *cpl);
+void pl_nvme_setup_dbbuf(struct pl_nvme_ctrl *c);
+int pl_nvme_setup_interrupts(struct pl_nvme_ctrl *c);
+
 /* status.c: "Read", "Write" and the like, NULL for an opcode it does not name */
 const char *pl_nvme_opcode_name(uint8_t opcode);
 
-/* ctrl.c: a reset with admin_lock held */
+/* reset.c: a reset with admin_lock held */
 int pl_nvme_reset_locked(struct pl_nvme_ctrl *c);
 
 /* qpair.c */

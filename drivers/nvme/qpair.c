@@ -595,3 +595,8 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 	}
 	return done;
 }
+
+unsigned pl_nvme_max_depth(const struct pl_nvme_ctrl *c)
+{
+	return NVME_CAP_MQES(c->cap) + 1;
+}
