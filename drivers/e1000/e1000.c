@@ -394,22 +394,10 @@ static int check_ring(const char *addr, const char *what, unsigned *n)
 	return 0;
 }
 
-static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_info *info,
-				      const struct pl_eth_conf *conf)
+/* The port's fields from @conf, refused where the part cannot do what it asks. */
+static int take_conf(struct e1000_port *p, const struct pl_pci_info *info,
+		     const struct pl_eth_conf *conf)
 {
-	/* aligned: its queues start cache lines of their own */
-	struct e1000_port *p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t)63);
-	size_t len;
-	int ret;
-
-	if (!p) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	memset(p, 0, sizeof(*p));
-	pthread_mutex_init(&p->lock, NULL);
-	p->rx_fd[0] = p->rx_fd[1] = p->link_fd = -1;
-	p->ctx = ctx;
 	p->conf = *conf;
 	p->mac_type = (enum e1000_mac)mac_type(info);
 	p->quirks = e1000_quirks(info);
@@ -426,49 +414,46 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 		pl_err("%s: %u RX and %u TX queues asked; the %s has %u of each", info->addr,
 		       p->eth.rx_queues, p->eth.tx_queues,
 		       p->mac_type == E1000_MAC_82574 ? "82574L" : "8254x", most);
-		ret = -EINVAL;
-		goto err;
+		return -EINVAL;
 	}
 	p->rx_ext = p->eth.rx_queues > 1;
-	if ((ret = check_ring(info->addr, "an RX ring", &p->conf.rx_desc)) ||
-	    (ret = check_ring(info->addr, "a TX ring", &p->conf.tx_desc)))
-		goto err;
-	if (!(p->dev = pl_vfio_open(ctx, info->addr))) {
-		ret = -errno;
-		goto err;
-	}
+	int ret = check_ring(info->addr, "an RX ring", &p->conf.rx_desc);
+	return ret ? ret : check_ring(info->addr, "a TX ring", &p->conf.tx_desc);
+}
+
+/* The PCI function, opened through VFIO, DMA on, its register BAR mapped. */
+static int attach(struct e1000_port *p)
+{
+	size_t len;
+	int ret;
+
+	if (!(p->dev = pl_vfio_open(p->ctx, p->eth.addr)))
+		return -errno;
 	if ((ret = pl_vfio_enable_dma(p->dev)))
-		goto err;
-	if (!(p->bar = pl_vfio_bar_map(p->dev, E1000_BAR_MMIO, &len))) {
-		ret = -errno;
-		goto err;
-	}
+		return ret;
+	if (!(p->bar = pl_vfio_bar_map(p->dev, E1000_BAR_MMIO, &len)))
+		return -errno;
 	if (len < E1000_MMIO_SIZE) {
-		pl_err("%s: BAR0 is %zu bytes; an 8254x has %u", info->addr, len, E1000_MMIO_SIZE);
-		ret = -ENODEV;
-		goto err;
+		pl_err("%s: BAR0 is %zu bytes; an 8254x has %u", p->eth.addr, len, E1000_MMIO_SIZE);
+		return -ENODEV;
 	}
-	/* Every ring of the port in one DMA region, each on its own 4 KiB. */
-	size_t rx_bytes = ((size_t)p->conf.rx_desc * E1000_DESC_SIZE + 4095) & ~(size_t)4095;
-	size_t tx_bytes = ((size_t)p->conf.tx_desc * E1000_DESC_SIZE + 4095) & ~(size_t)4095;
-	size_t total = rx_bytes * p->eth.rx_queues + tx_bytes * p->eth.tx_queues;
-	if (!(p->ring_mem = pl_dma_alloc(ctx, total, 0, &p->ring_mem_iova))) {
-		ret = -errno;
-		goto err;
-	}
-	if ((ret = e1000_reset(p)) || (ret = read_mac(p)))
-		goto err;
+	return 0;
+}
+
+/*
+ * SDM 14.3, General Configuration, past the reset: filters empty, and every register
+ * this driver relies on written. QEMU 7.2's CTRL.RST resets no register on either model
+ * (only the MAC address on the e1000e), so whatever the kernel's driver left is still
+ * there; Linux's e1000e leaves extended RX descriptors on (RFCTL.EXTEN), which would
+ * make the device misread ours.
+ */
+static void general_config(struct e1000_port *p)
+{
 	link_setup(p);
 	for (unsigned i = 0; i < E1000_MTA_NUM; i++)
 		e1000_write(p, E1000_MTA(i), 0);
 	for (unsigned i = 0; i < E1000_VFTA_NUM; i++)
 		e1000_write(p, E1000_VFTA(i), 0);
-	/*
-	 * QEMU 7.2's CTRL.RST resets no register on either model (only the MAC address on the
-	 * e1000e), so whatever the kernel's driver left is still there: every register this
-	 * driver relies on is written, here or at start. Linux's e1000e leaves extended RX
-	 * descriptors on (RFCTL.EXTEN), which would make the device misread ours.
-	 */
 	e1000_write(p, E1000_RXCSUM, 0);
 	/* No interrupt moderation left from a previous owner: QEMU runs timers for it. */
 	e1000_write(p, E1000_ITR, 0);
@@ -488,30 +473,72 @@ static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_
 			    ~(E1000_CTRL_EXT_IAME | E1000_CTRL_EXT_EIAME | E1000_CTRL_EXT_PBA_CLR));
 	}
 	e1000_stats_clear_hw(p);
+}
 
-	size_t off = 0;
+/*
+ * SDM 14.4 and 14.5, Receive and Transmit Initialization: every ring of the port in one
+ * DMA region, each on its own 4 KiB, its descriptors and buffers set up (the units are
+ * enabled at start).
+ */
+static int init_rings(struct e1000_port *p)
+{
+	size_t rx_bytes = ((size_t)p->conf.rx_desc * E1000_DESC_SIZE + 4095) & ~(size_t)4095;
+	size_t tx_bytes = ((size_t)p->conf.tx_desc * E1000_DESC_SIZE + 4095) & ~(size_t)4095;
+	size_t total = rx_bytes * p->eth.rx_queues + tx_bytes * p->eth.tx_queues, off = 0;
+	int ret;
+
+	if (!(p->ring_mem = pl_dma_alloc(p->ctx, total, 0, &p->ring_mem_iova)))
+		return -errno;
 	for (unsigned q = 0; q < p->eth.rx_queues; q++, off += rx_bytes) {
 		if ((ret = e1000_rxq_init(p, q, (char *)p->ring_mem + off, p->ring_mem_iova + off)))
-			goto err;
+			return ret;
 		p->eth.fp.rxq[q] = &p->rxq[q];
 	}
 	for (unsigned q = 0; q < p->eth.tx_queues; q++, off += tx_bytes) {
 		if ((ret = e1000_txq_init(p, q, (char *)p->ring_mem + off, p->ring_mem_iova + off)))
-			goto err;
+			return ret;
 		p->eth.fp.txq[q] = &p->txq[q];
 	}
+	p->eth.fp.rx_burst = p->rx_ext ? e1000_rx_burst_ext : e1000_rx_burst;
+	p->eth.fp.tx_burst = e1000_tx_burst;
+	return 0;
+}
+
+/* The port, in the SDM's order (as ixy's reset_and_init): reset, configure, rings. */
+static struct pl_eth_port *e1000_open(struct pl_iommu *ctx, const struct pl_pci_info *info,
+				      const struct pl_eth_conf *conf)
+{
+	/* aligned: its queues start cache lines of their own */
+	struct e1000_port *p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t)63);
+	bool touched = false;
+	int ret;
+
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	p->rx_fd[0] = p->rx_fd[1] = p->link_fd = -1;
+	p->ctx = ctx;
+	if ((ret = take_conf(p, info, conf)) || (ret = attach(p)))
+		goto err;
+	touched = true;	/* from here a failure resets the device again as it goes */
+	if ((ret = e1000_reset(p)) || (ret = read_mac(p)))
+		goto err;
+	general_config(p);
+	if ((ret = init_rings(p)))
+		goto err;
 	p->link_up = true;
 	if (conf->interrupts && (ret = e1000_irq_setup(p)))
 		goto err;
-	p->eth.fp.rx_burst = p->rx_ext ? e1000_rx_burst_ext : e1000_rx_burst;
-	p->eth.fp.tx_burst = e1000_tx_burst;
 	pl_debug("%s: %s (%04x:%04x) up, MAC %02x:%02x:%02x:%02x:%02x:%02x, rings %u/%u",
 		 info->addr, p->eth.driver, info->vendor, info->device, p->eth.mac[0],
 		 p->eth.mac[1], p->eth.mac[2], p->eth.mac[3], p->eth.mac[4], p->eth.mac[5],
 		 p->conf.rx_desc, p->conf.tx_desc);
 	return &p->eth;
 err:
-	release(p, p->ring_mem != NULL);
+	release(p, touched);
 	errno = -ret;
 	return NULL;
 }
