@@ -8,7 +8,7 @@
 #include <pollen/dma.h>
 #include <pollen/log.h>
 
-#include "e1000_priv.h"
+#include "e1000_port.h"
 
 static const uint16_t ids_82540[] = {
 	E1000_DEV_82540EM, E1000_DEV_82540EM_LOM, E1000_DEV_82540EP_LOM, E1000_DEV_82540EP,

@@ -5,7 +5,7 @@
 #include <pollen/irq.h>
 #include <pollen/log.h>
 
-#include "e1000_priv.h"
+#include "e1000_port.h"
 
 /*
  * What a change of STATUS.LU means for the data path: a TX queue whose link is down

@@ -3,7 +3,7 @@
  * is the model). Each entry names the model and the version it was seen on, and what it
  * does; the driver asks for a quirk by name, never by an ID of its own.
  */
-#include "e1000_priv.h"
+#include "e1000_port.h"
 
 #include <stddef.h>
 

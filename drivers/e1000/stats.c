@@ -1,7 +1,7 @@
 /* e1000 statistics: the device's clear-on-read counters, accumulated into 64 bits. */
 #include <string.h>
 
-#include "e1000_priv.h"
+#include "e1000_port.h"
 
 /*
  * Every counter clears when read and sticks at its maximum rather than wrapping (SDM

@@ -6,7 +6,7 @@
 #include <pollen/log.h>
 #include <pollen/pkt.h>
 
-#include "e1000_priv.h"
+#include "e1000_port.h"
 
 int e1000_txq_init(struct e1000_port *p, unsigned q, void *ring, uint64_t iova)
 {

@@ -1,6 +1,7 @@
-/* The e1000 driver's insides: a port, its RX and TX queues, register access. */
-#ifndef PL_E1000_PRIV_H
-#define PL_E1000_PRIV_H
+/* The e1000 port's insides, shared by every file of the driver: a port, its RX and TX
+ * queues, register access, the quirks. */
+#ifndef PL_E1000_PORT_H
+#define PL_E1000_PORT_H
 
 #include <pthread.h>
 #include <stdbool.h>
