@@ -120,6 +120,8 @@ struct worker {
 	unsigned nkinds;
 	bool draining;
 	bool finished;		/* its loop is over: nothing more will complete */
+	struct io **retry;	/* refused with -EAGAIN (a reset began): sent after the next poll */
+	unsigned nretry;
 	pthread_t thread;
 };
 
@@ -250,6 +252,11 @@ static int submit(struct io *io)
 	io->start = ticks();
 	int ret = io->read ? pl_blk_read(w->q, io->buf, io->offset, cfg.io_size, complete, io) :
 			     pl_blk_write(w->q, io->buf, io->offset, cfg.io_size, complete, io);
+	/* Never full here (one I/O a slot): a reset has begun, and the next poll ends it. */
+	if (ret == -EAGAIN) {
+		w->retry[w->nretry++] = io;
+		return 0;
+	}
 	if (ret) {
 		fprintf(stderr, "pollen-nvme-perf: worker %u: submitting %zu bytes at %llu: %s\n",
 			w->id, cfg.io_size, (unsigned long long)io->offset, strerror(-ret));
@@ -298,7 +305,7 @@ static void *run_worker(void *arg)
 			break;
 	double deadline = 0;
 	bool reset_tried = false;
-	for (unsigned spin = 1; pl_blk_outstanding(w->q); spin++) {
+	for (unsigned spin = 1; pl_blk_outstanding(w->q) || w->nretry; spin++) {
 		int n = pl_blk_poll(w->q, 0);
 
 		if (n < 0) {
@@ -306,6 +313,16 @@ static void *run_worker(void *arg)
 			w->errors++;
 			break;
 		}
+		/*
+		 * What a reset refused goes out again now the poll has brought the pair back
+		 * (or is dropped at the end). One refused again lands at or before the entry
+		 * being read, never past it.
+		 */
+		unsigned nretry = w->nretry;
+		w->nretry = 0;
+		for (unsigned i = 0; i < nretry; i++)
+			if (!stop && !w->draining)
+				submit(w->retry[i]);
 		/*
 		 * Once the run is over, I/Os still out get --drain-ms: one the device never
 		 * answers (and no --timeout-ms has the driver abort) must not hang the end.
@@ -599,6 +616,7 @@ int main(int argc, char **argv)
 		w->seq_start = (uint64_t)i * w->seq_len;
 		/* Buffers first: an io_uring queue registers those made before it. */
 		if (!(w->ios = calloc(cfg.depth, sizeof(*w->ios))) ||
+		    !(w->retry = calloc(cfg.depth, sizeof(*w->retry))) ||
 		    !(w->mem = pl_blk_buf_alloc(b, cfg.depth * cfg.io_size))) {
 			fprintf(stderr, "pollen-nvme-perf: worker %u: %s\n", i, strerror(errno));
 			ret = 1;
@@ -681,6 +699,7 @@ int main(int argc, char **argv)
 		pl_blk_queue_destroy(ws[i].q);
 		pl_blk_buf_free(b, ws[i].mem);
 		free(ws[i].ios);
+		free(ws[i].retry);
 	}
 	free(ws);
 	pl_blk_close(b);

@@ -115,11 +115,15 @@ static void set_dptr(struct pl_nvme_qpair *qp, struct nvme_sqe *s, uint16_t cid,
 static int take_slots(struct pl_nvme_qpair *qp, uint64_t pieces, pl_nvme_cb cb, void *arg,
 		      uint16_t *parent)
 {
-	/* After a reset the pair is brought back first (its ended requests wait for poll). */
-	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
-		pl_nvme_qpair_recover(qp);
 	if (pl_unlikely(qp->failed))
 		return -EIO;
+	/*
+	 * A reset has begun on the pair: pl_nvme_poll() alone brings it back (and ends what
+	 * the reset ended, once), as SPDK's qpair recovers in process_completions. A submit
+	 * before that is told to poll first, as when the pair is full.
+	 */
+	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
+		return -EAGAIN;
 	if (pieces > qp->slots) {
 		pl_err("%s: a request of %llu commands on queue pair %u of %u slots: it could "
 		       "never go out (make the pair deeper, or the request smaller)",
@@ -339,10 +343,19 @@ static int wait_sync(struct pl_nvme_qpair *qp, struct sync_wait *w, uint16_t *st
 	return w->status ? -EIO : 0;
 }
 
+/* The synchronous forms poll anyway: a pair a reset made stale is brought back first. */
+static void recover_if_stale(struct pl_nvme_qpair *qp)
+{
+	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
+		pl_nvme_poll(qp, 0);
+}
+
 int pl_nvme_read_sync(struct pl_nvme_qpair *qp, uint32_t nsid, void *buf, uint64_t lba,
 		      uint32_t blocks, uint16_t *status)
 {
 	struct sync_wait w = { 0 };
+
+	recover_if_stale(qp);
 	int ret = pl_nvme_read(qp, nsid, buf, lba, blocks, sync_done, &w);
 
 	return ret ? ret : wait_sync(qp, &w, status);
@@ -352,6 +365,8 @@ int pl_nvme_write_sync(struct pl_nvme_qpair *qp, uint32_t nsid, const void *buf,
 		       uint32_t blocks, uint16_t *status)
 {
 	struct sync_wait w = { 0 };
+
+	recover_if_stale(qp);
 	int ret = pl_nvme_write(qp, nsid, buf, lba, blocks, sync_done, &w);
 
 	return ret ? ret : wait_sync(qp, &w, status);

@@ -106,7 +106,8 @@ PL_API unsigned pl_blk_queue_depth(const struct pl_blk_queue *q);
 
 /*
  * Queue an I/O; it goes to the device at the next pl_blk_kick() or pl_blk_poll().
- * Return: 0; -EAGAIN when the queue is full; -EINVAL for a range past the end, a length
+ * Return: 0; -EAGAIN when the queue is full, or (the NVMe back end) a controller reset
+ * has begun on it: poll, then submit again; -EINVAL for a range past the end, a length
  * or offset that is not whole blocks, a length over PL_BLK_MAX_IO, or a buffer the back
  * end cannot use (logged).
  */

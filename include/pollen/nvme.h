@@ -86,9 +86,10 @@ PL_API bool pl_nvme_sgl(const struct pl_nvme_ctrl *c);
  * pl_nvme_reset() - a controller level reset (thread-safe, blocking): the controller is
  * disabled, which ends every command it holds, and brought back with its admin queue,
  * features and events as they were. Each I/O queue pair comes back at its ID and depth
- * on its owner's next call on it (submit or poll): its commands that were in flight are
- * completed once, by pl_nvme_poll(), with PL_NVME_SC_RESET (PL_NVME_SC_TIMEOUT for one
- * that had timed out), so callers may resubmit them. The driver resets by itself when a
+ * in its owner's next pl_nvme_poll() (a submit before that is refused with -EAGAIN):
+ * its commands that were in flight are completed once, by that poll, with
+ * PL_NVME_SC_RESET (PL_NVME_SC_TIMEOUT for one that had timed out), so callers may
+ * resubmit them. The driver resets by itself when a
  * command times out and Abort does not end it, and when CSTS.CFS is seen.
  * Return: 0; -EIO when the controller did not come back within CAP.TO: it is failed,
  *         and every later call on it and its queue pairs is refused with -EIO (its
@@ -248,8 +249,8 @@ typedef void (*pl_nvme_cb)(void *arg, const struct pl_nvme_cpl *cpl);
  * pl_dma_register, a mapped pool), 4-byte aligned, wholly inside one region; @lba and
  * @blocks in the namespace's logical blocks. A request larger than
  * pl_nvme_max_transfer() goes out as several commands and completes once, when all have.
- * Return: 0 once queued; -EAGAIN when the pair has too few free slots (poll, then
- * submit again); -EINVAL for a bad namespace, range, length or buffer (logged; nothing
+ * Return: 0 once queued; -EAGAIN when the pair has too few free slots, or a reset has
+ * begun on it (poll, then submit again: pl_nvme_poll() brings it back); -EINVAL for a bad namespace, range, length or buffer (logged; nothing
  * reaches the device); -EOPNOTSUPP for a namespace with metadata or a command the
  * controller lacks; -EIO when the controller has failed.
  */

@@ -684,3 +684,26 @@ Test(nvme_model, close_unmaps_nothing_the_controller_can_still_reach)
 	c = NULL;
 	cr_expect_eq(model_dma_faults(), 0, "%s", model_last_fault());
 }
+
+/*
+ * Only pl_nvme_poll() brings a pair back after a reset: a submit before it is refused
+ * with -EAGAIN (poll, then submit again) and reaches nothing; after the poll it goes out.
+ */
+Test(nvme_model, a_submit_on_a_pair_a_reset_made_stale_waits_for_the_poll)
+{
+	struct pl_nvme_qpair *qp = manual_pair(16);
+	struct nvme_sqe got[2];
+	struct rec r = { 0 };
+
+	cr_assert_eq(pl_nvme_reset(c), 0);
+	cr_expect_eq(pl_nvme_read(qp, 1, buf, 0, 8, on_done, &r), -EAGAIN);
+	cr_expect_eq(pl_nvme_qpair_outstanding(qp), 0);
+	cr_expect_eq(pl_nvme_poll(qp, 0), 0);
+	cr_assert(nvme_model_queue_live(m, (uint16_t)pl_nvme_qpair_id(qp)), "made again by the poll");
+	cr_assert_eq(pl_nvme_read(qp, 1, buf, 0, 8, on_done, &r), 0);
+	cr_assert_eq(fetch(qp, got, 2), 1);
+	post(qp, got[0].cid, 0);
+	cr_expect_eq(pl_nvme_poll(qp, 0), 1);
+	cr_expect_eq(r.calls, 1);
+	cr_expect_eq(r.cpl.status, 0);
+}
