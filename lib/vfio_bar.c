@@ -201,26 +201,26 @@ int pl_vfio_bar_write(struct pl_vfio_dev *dev, unsigned bar, const void *buf, si
 				    -EINVAL;
 }
 
-int pl_vfio_enable_dma(struct pl_vfio_dev *dev)
+/* COMMAND read, @set bits set and @clear bits cleared, written back. */
+static int update_command(struct pl_vfio_dev *dev, uint16_t set, uint16_t clear)
 {
 	uint16_t cmd;
 	int ret;
 
 	if ((ret = pl_vfio_cfg_read(dev, &cmd, sizeof(cmd), PCI_COMMAND)))
 		return ret;
-	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	cmd = (uint16_t)((cmd | set) & ~clear);
 	return pl_vfio_cfg_write(dev, &cmd, sizeof(cmd), PCI_COMMAND);
+}
+
+int pl_vfio_enable_dma(struct pl_vfio_dev *dev)
+{
+	return update_command(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
 }
 
 int pl_vfio_disable_dma(struct pl_vfio_dev *dev)
 {
-	uint16_t cmd;
-	int ret;
-
-	if ((ret = pl_vfio_cfg_read(dev, &cmd, sizeof(cmd), PCI_COMMAND)))
-		return ret;
-	cmd &= (uint16_t)~PCI_COMMAND_MASTER;
-	return pl_vfio_cfg_write(dev, &cmd, sizeof(cmd), PCI_COMMAND);
+	return update_command(dev, 0, PCI_COMMAND_MASTER);
 }
 
 int pl_vfio_reset(struct pl_vfio_dev *dev)
