@@ -4,8 +4,6 @@
  */
 #include "nvme_priv.h"
 
-#include <pollen/dma.h>
-#include <pollen/irq.h>
 #include <pollen/log.h>
 #include <pollen/mmio.h>
 #include <pollen/pci.h>
@@ -13,7 +11,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 #define SHUTDOWN_TIMEOUT_MS 10000	/* when RTD3E does not say */

@@ -274,7 +274,6 @@ static inline void pl_nvme_consume_cqe(struct pl_nvme_queue *q)
 	}
 }
 
-
 /* admin.c */
 /* Allocates the admin memory once, then (each time) empties the queues and tells CC's
  * registers about them; the controller must be disabled. */
@@ -320,8 +319,6 @@ int pl_nvme_reset_locked(struct pl_nvme_ctrl *c);
 
 /* qpair.c */
 void pl_nvme_qpairs_destroy_all(struct pl_nvme_ctrl *c);
-/* Brings a pair back after a reset (its owner's thread), see pl_nvme_reset(). */
-void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp);
 
 static inline bool pl_nvme_qpair_stale(const struct pl_nvme_qpair *qp)
 {

@@ -421,7 +421,8 @@ static void to_limbo(struct pl_nvme_qpair *qp, const struct pl_nvme_req *p)
 	qp->limbo[qp->nlimbo++] = *p;
 }
 
-void pl_nvme_qpair_recover(struct pl_nvme_qpair *qp)
+/* Brings a pair back after a reset, in its owner's pl_nvme_poll(): the one place it is. */
+static void recover(struct pl_nvme_qpair *qp)
 {
 	struct pl_nvme_ctrl *c = qp->ctrl;
 	struct pl_nvme_queue *q = &qp->q;
@@ -549,7 +550,7 @@ int pl_nvme_poll(struct pl_nvme_qpair *qp, unsigned budget)
 	int done = 0;
 
 	if (pl_unlikely(pl_nvme_qpair_stale(qp)))
-		pl_nvme_qpair_recover(qp);
+		recover(qp);
 	if (pl_unlikely(qp->nlimbo))
 		done = deliver_limbo(qp);
 	if (pl_unlikely(qp->failed))
