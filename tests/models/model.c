@@ -134,14 +134,13 @@ static int m_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
 
 	(void)ctx;
 	/*
-	 * Memory a device may still reach (a queue it serves, bus mastering on) must not be
+	 * Memory a device may still reach (a queue it serves, see its reaches op) must not be
 	 * unmapped: on hardware the device then faults, or, once the IOVA is mapped again,
 	 * writes into someone else's buffer. Counted as a DMA fault.
 	 */
 	for (struct model_dev *d = bed.devs; d; d = d->next) {
 		model_lock(d);
-		bool live = d->fd >= 0 && d->conf.ops->reaches && model_bus_master(d) &&
-			    d->conf.ops->reaches(d, iova, len);
+		bool live = d->fd >= 0 && d->conf.ops->reaches && d->conf.ops->reaches(d, iova, len);
 		model_unlock(d);
 		if (live) {
 			pthread_mutex_lock(&bed.lock);

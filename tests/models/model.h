@@ -33,7 +33,10 @@ struct model_dev_ops {
 	/* VFIO_DEVICE_RESET, and a fresh attach: back to power-on state. Lock held. */
 	void (*reset)(struct model_dev *d);
 	void (*destroy)(struct model_dev *d);
-	/* Whether the device may still DMA into [iova, +len): queues it serves. Lock held. */
+	/*
+	 * Whether the device may still DMA into [iova, +len): queues it serves, bus mastering
+	 * on (model_bus_master). Lock held.
+	 */
 	bool (*reaches)(struct model_dev *d, uint64_t iova, uint64_t len);
 };
 

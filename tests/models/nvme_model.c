@@ -602,6 +602,17 @@ static bool serve_sq(struct nvme_model *m, uint16_t qid)
 	return did;
 }
 
+/*
+ * Whether the controller serves its queues now: enabled, not failed, and with bus
+ * mastering on (without it a device can neither fetch nor post). Lock held.
+ */
+static bool serving(struct model_dev *d)
+{
+	struct nvme_model *m = d->priv;
+
+	return m->enabled && !m->cfs && model_bus_master(d);
+}
+
 static bool step(struct model_dev *d)
 {
 	struct nvme_model *m = d->priv;
@@ -626,8 +637,7 @@ static bool step(struct model_dev *d)
 	}
 	csts = m->cfs ? csts | NVME_CSTS_CFS : csts & ~NVME_CSTS_CFS;
 	set_reg(m, NVME_REG_CSTS, csts);
-	/* No queue is served without bus mastering: a device cannot fetch or post. */
-	if (!m->enabled || m->cfs || !model_bus_master(d))
+	if (!serving(d))
 		return did;
 	did |= serve_sq(m, 0);
 	if (!m->conf.manual_io)
@@ -646,7 +656,7 @@ static bool reaches(struct model_dev *d, uint64_t iova, uint64_t len)
 {
 	struct nvme_model *m = d->priv;
 
-	if (!m->enabled || m->cfs)
+	if (!serving(d))
 		return false;
 	for (unsigned q = 0; q < NVME_MODEL_MAX_QUEUES; q++)
 		if ((m->sq[q].live && overlaps(iova, len, m->sq[q].iova,
