@@ -671,7 +671,7 @@ static void reset(struct model_dev *d)
 {
 	struct nvme_model *m = d->priv;
 	uint64_t cap = (uint64_t)(m->conf.mqes - 1) | 1ull << 16 /* CQR */ |
-		       2ull << 24 /* TO: 1 s */ | (uint64_t)m->conf.dstrd << 32 |
+		       15ull << 24 /* TO: 7.5 s, QEMU's */ | (uint64_t)m->conf.dstrd << 32 |
 		       (uint64_t)NVME_CAP_CSS_NVM << 37;
 
 	memset((void *)d->bar[0], 0, BAR0_LEN);
