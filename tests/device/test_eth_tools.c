@@ -1,4 +1,5 @@
 /* pollen-pktgen and pollen-fwd as a user runs them, on the test bed's NICs. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,8 @@ Test(eth_tools, tools_refuse_what_is_not_a_nic)
 /*
  * Runs pollen-fwd with @fwd_argv (its JSON to @fwd_out) in the background, and once it
  * has had @settle_s seconds to bring its ports up, pollen-pktgen with @pktgen_args (its
- * output to @out); then waits for pollen-fwd, which must end well.
+ * output to @out); then ends pollen-fwd as a user would (SIGTERM), and it must end well.
+ * Its -t is only a bound should the test die first.
  */
 static void fwd_beside_pktgen(char *const fwd_argv[], unsigned settle_s, const char *pktgen_args,
 			      char *out, size_t out_len, char *fwd_out, size_t fwd_len)
@@ -133,6 +135,7 @@ static void fwd_beside_pktgen(char *const fwd_argv[], unsigned settle_s, const c
 	int st = testbed_run_tool("POLLEN_PKTGEN", pktgen_args, out, out_len);
 	cr_expect_eq(st, 0, "%s", out);
 	int fst;
+	kill(pid, SIGTERM);
 	waitpid(pid, &fst, 0);
 	cr_assert(WIFEXITED(fst) && WEXITSTATUS(fst) == 0, "pollen-fwd status %d", fst);
 	FILE *f = fopen(path, "r");
@@ -151,7 +154,7 @@ Test(eth_tools, a_sleeping_fwd_wakes_and_forwards_the_next_frame, .timeout = 120
 {
 	static char out[16384], fwd_out[16384];
 	char *const argv[] = { "pollen-fwd", "-p", "0000:00:04.0,0000:00:05.0", "--sleep", "-t",
-			       "9", "-q", "--json", NULL };
+			       "60", "-q", "--json", NULL };
 
 	/* both ports started (the e1000's start waits a second), then idle */
 	fwd_beside_pktgen(argv, 3, "-p 0000:00:03.0 --rx 0000:00:06.0 -r 10 -n 30 --json -q", out,
@@ -177,7 +180,7 @@ Test(eth_tools, a_two_queue_fwd_spreads_flows_over_its_workers, .timeout = 120)
 {
 	static char out[16384], fwd_out[16384];
 	char *const argv[] = { "pollen-fwd", "-p", "0000:00:04.0,0000:00:06.0", "--queues", "2",
-			       "-t", "8", "-q", "--json", NULL };
+			       "-t", "60", "-q", "--json", NULL };
 
 	fwd_beside_pktgen(argv, 2, "-p 0000:00:03.0 --rx 0000:00:05.0 --flows 16 -r 2k -n 4000 "
 			  "--json -q", out, sizeof(out), fwd_out, sizeof(fwd_out));
