@@ -3,6 +3,7 @@
 
 #include <pollen/log.h>
 
+#include "array.h"
 #include "path.h"
 
 #include <errno.h>
@@ -85,6 +86,7 @@ static struct pl_iommu *ctx_new(void)
 static void ctx_free(struct pl_iommu *ctx)
 {
 	pthread_mutex_destroy(&ctx->lock);
+	free(ctx->deferred);
 	free(ctx->maps);
 	free(ctx->regions);
 	free(ctx);
@@ -188,16 +190,24 @@ static const struct pl_iommu_ops *pick(struct pl_iommu *ctx, const struct pl_pci
 		       &pl_iommufd_ops : &pl_container_ops;
 }
 
+static int make_deferred(struct pl_iommu *ctx);
+
 int pl_iommu_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid)
 {
 	const struct pl_iommu_ops *ops = pick(ctx, info);
-	int fd = ops->attach(ctx, info, devid);
+	int fd = ops->attach(ctx, info, devid), ret;
 
+	if (fd < 0)
+		return fd;
 	/* Settled only once a device is in, so a failure leaves AUTO open. */
-	if (fd >= 0 && !ctx->ops) {
+	if (!ctx->ops) {
 		settle(ctx, ops);
 		pl_info("IOMMU back end: %s (chosen for %s)", pl_iommu_backend_name(ops->backend),
 			info->addr);
+	}
+	if (ctx->ndeferred && ops->mappable(ctx) && (ret = make_deferred(ctx))) {
+		ops->detach(ctx, info, fd);
+		return ret;
 	}
 	return fd;
 }
@@ -249,47 +259,6 @@ int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out, int ma
 	return ret;
 }
 
-int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
-{
-	long pg = sysconf(_SC_PAGESIZE);
-	int ret;
-
-	if (!len || ((uintptr_t)va | len) & (pg - 1) || align & (align - 1)) {
-		pl_err("pl_iommu_map: %p + %zu is not page aligned, or alignment %zu is not a "
-		       "power of two", va, len, align);
-		return -EINVAL;
-	}
-	if (align < (size_t)pg)
-		align = pg;
-	pthread_mutex_lock(&ctx->lock);
-	if (!(ret = map_ready(ctx)))
-		ret = ctx->ops->map(ctx, va, len, align, iova);
-	pthread_mutex_unlock(&ctx->lock);
-	return ret;
-}
-
-int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
-{
-	int ret;
-
-	/* A container without a device still forgets a mapping: no device can reach it. */
-	pthread_mutex_lock(&ctx->lock);
-	ret = ctx->ops ? ctx->ops->unmap(ctx, iova, len) : map_ready(ctx);
-	pthread_mutex_unlock(&ctx->lock);
-	return ret;
-}
-
-int pl_iommu_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
-{
-	int ret = -ENOTTY;
-
-	pthread_mutex_lock(&ctx->lock);
-	if (ctx->ops && ctx->ops->map_file && ctx->ops->mappable(ctx))
-		ret = ctx->ops->map_file(ctx, fd, len, iova);
-	pthread_mutex_unlock(&ctx->lock);
-	return ret;
-}
-
 /* Both back ends would refuse an IOVA outside their ranges, with different errnos. */
 static int check_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)
 {
@@ -304,6 +273,116 @@ static int check_in_ranges(struct pl_iommu *ctx, uint64_t iova, size_t len)
 	pl_err("a fixed mapping at IOVA 0x%llx + %zu lies outside the IOMMU's IOVA ranges",
 	       (unsigned long long)iova, len);
 	return -ERANGE;
+}
+
+/*
+ * Deferred mappings. Under AUTO the back end is chosen by the first device, and a VFIO
+ * container has no IOMMU until a group joins; memory made for DMA before then (a packet
+ * pool made before its port, or without one) is promised an IOVA now and mapped there
+ * when a device comes. The promises start at 4 GiB, clear of the x86 MSI window below
+ * it and inside any VT-d's address width (39 bits at least), and above every mapping a
+ * container keeps from its earlier devices.
+ */
+#define DEFER_BASE (1ull << 32)
+
+static int defer_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+{
+	uint64_t at = ctx->defer_next > DEFER_BASE ? ctx->defer_next : DEFER_BASE;
+
+	for (int i = 0; i < ctx->nmaps; i++)
+		if (ctx->maps[i].iova + ctx->maps[i].len > at)
+			at = ctx->maps[i].iova + ctx->maps[i].len;
+	at = (at + align - 1) & ~(uint64_t)(align - 1);
+	struct pl_deferred_map *d = pl_array_grow(ctx->deferred, &ctx->deferred_cap,
+						  ctx->ndeferred + 1, sizeof(*d));
+	if (!d) {
+		pl_err("no memory to record a mapping for the first device");
+		return -ENOMEM;
+	}
+	ctx->deferred = d;
+	d[ctx->ndeferred++] = (struct pl_deferred_map){ va, at, len };
+	ctx->defer_next = at + len;
+	*iova = at;
+	pl_debug("%zu bytes at %p will be mapped at IOVA 0x%llx when a device opens", len, va,
+		 (unsigned long long)at);
+	return 0;
+}
+
+static bool undefer(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	for (int i = 0; i < ctx->ndeferred; i++)
+		if (ctx->deferred[i].iova == iova && ctx->deferred[i].len == len) {
+			ctx->deferred[i] = ctx->deferred[--ctx->ndeferred];
+			return true;
+		}
+	return false;
+}
+
+/* The promised mappings made, now that a device has given the context an IOMMU. */
+static int make_deferred(struct pl_iommu *ctx)
+{
+	while (ctx->ndeferred) {
+		struct pl_deferred_map *d = &ctx->deferred[ctx->ndeferred - 1];
+		int ret = check_in_ranges(ctx, d->iova, d->len);
+
+		if (!ret)
+			ret = ctx->ops->map_fixed(ctx, d->va, d->len, d->iova);
+		if (ret) {
+			pl_err("mapping %p + %zu at IOVA 0x%llx, promised before the first device "
+			       "opened, failed (%s): the device is let go; pl_dma_free() that memory "
+			       "and open it again", d->va, d->len, (unsigned long long)d->iova,
+			       strerror(-ret));
+			return ret;
+		}
+		ctx->ndeferred--;
+	}
+	return 0;
+}
+
+int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int ret;
+
+	if (!len || ((uintptr_t)va | len) & (pg - 1) || align & (align - 1)) {
+		pl_err("pl_iommu_map: %p + %zu is not page aligned, or alignment %zu is not a "
+		       "power of two", va, len, align);
+		return -EINVAL;
+	}
+	if (align < (size_t)pg)
+		align = pg;
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->ops && ctx->ops->mappable(ctx))
+		ret = ctx->ops->map(ctx, va, len, align, iova);
+	else
+		ret = defer_map(ctx, va, len, align, iova);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_unmap(struct pl_iommu *ctx, uint64_t iova, size_t len)
+{
+	int ret;
+
+	/* A container without a device still forgets a mapping: no device can reach it. */
+	pthread_mutex_lock(&ctx->lock);
+	if (undefer(ctx, iova, len))
+		ret = 0;
+	else
+		ret = ctx->ops ? ctx->ops->unmap(ctx, iova, len) : map_ready(ctx);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
+}
+
+int pl_iommu_map_file(struct pl_iommu *ctx, int fd, size_t len, uint64_t *iova)
+{
+	int ret = -ENOTTY;
+
+	pthread_mutex_lock(&ctx->lock);
+	if (ctx->ops && ctx->ops->map_file && ctx->ops->mappable(ctx))
+		ret = ctx->ops->map_file(ctx, fd, len, iova);
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 int pl_iommu_map_fixed(struct pl_iommu *ctx, void *va, size_t len, uint64_t iova)

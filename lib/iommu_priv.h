@@ -43,6 +43,17 @@ struct pl_container_map {
 };
 
 /*
+ * A mapping asked for before the context could make one (AUTO with no device yet, or a
+ * container with no group): its IOVA is promised now, and the mapping made at it when a
+ * device attaches (iommu.c).
+ */
+struct pl_deferred_map {
+	void *va;
+	uint64_t iova;
+	size_t len;
+};
+
+/*
  * What a back end does for its context. open/close may run for both back ends at once
  * (AUTO, before the first device decides), and attach for the one the first device picks
  * before it is settled; the rest only for the settled one. All with ctx->lock held, but
@@ -99,6 +110,12 @@ struct pl_iommu {
 	int nmaps;
 	size_t maps_cap;
 
+	/* mappings waiting for the first device, and the next IOVA to promise one */
+	struct pl_deferred_map *deferred;
+	int ndeferred;
+	size_t deferred_cap;
+	uint64_t defer_next;
+
 	/* DMA regions, sorted by virtual address (dma.c) */
 	struct pl_dma_region *regions;
 	int nregions;
@@ -114,8 +131,9 @@ struct pl_iommu *pl_iommu_open_ops(const struct pl_iommu_ops *ops);
 
 /*
  * iommu.c: a device into and out of the context through the back end's ops, with
- * ctx->lock held. Under AUTO the first attach that succeeds settles the back end.
- * Returns the VFIO device fd, or a negative errno.
+ * ctx->lock held. Under AUTO the first attach that succeeds settles the back end, and
+ * the first that gives the context an IOMMU makes the deferred mappings (a failure
+ * there detaches the device again). Returns the VFIO device fd, or a negative errno.
  */
 int pl_iommu_attach(struct pl_iommu *ctx, const struct pl_pci_info *info, uint32_t *devid);
 void pl_iommu_detach(struct pl_iommu *ctx, const struct pl_pci_info *info, int fd);

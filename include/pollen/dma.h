@@ -26,11 +26,12 @@ enum pl_dma_flags {
  * @len: rounded up to the page size (2 MiB unless @flags say otherwise).
  * @iova: set to the IOVA of the first byte; the region is contiguous in IOVA space.
  * The memory comes from a hugetlb memfd (MFD_HUGETLB), else a file on a hugetlbfs mount,
- * else MAP_HUGETLB; PL_DMA_HUGETLBFS or PL_DMA_ANON insist on one source.
+ * else MAP_HUGETLB; PL_DMA_HUGETLBFS or PL_DMA_ANON insist on one source. Made before
+ * any device is open, it is mapped when the first opens (pl_iommu_map()).
  * Return: the virtual address, or NULL with errno set: ENOMEM when hugepages or the
  *         memlock limit run short (the log says which and how to fix it), ENOSPC when
- *         the IOVA space is exhausted, ENXIO before a device settles the back end,
- *         ENOENT when PL_DMA_HUGETLBFS finds no hugetlbfs mount.
+ *         the IOVA space is exhausted, ENOENT when PL_DMA_HUGETLBFS finds no hugetlbfs
+ *         mount.
  */
 PL_API void *pl_dma_alloc(struct pl_iommu *ctx, size_t len, unsigned flags, uint64_t *iova);
 

@@ -71,9 +71,12 @@ PL_API int pl_iommu_iova_ranges(struct pl_iommu *ctx, struct pl_iova_range *out,
  *        them mapped in the process until pl_iommu_unmap(): the legacy container loses
  *        its mappings when its last device closes, and maps them again from the same
  *        VAs when the next one opens.
+ * Before a device has given the context an IOMMU (AUTO, where the first device picks
+ * the back end, or a container with no device yet) the IOVA is promised, from 4 GiB up,
+ * and the mapping made there when the first device opens; that open fails if it cannot
+ * be (the log says which memory).
  * Return: 0 with *@iova set, or a negative errno: -ENOMEM when the memlock limit is too
- *         low, -ENOSPC when no IOVA space is left, -ENXIO when the back end is not
- *         settled (open a device first under AUTO or the container).
+ *         low, -ENOSPC when no IOVA space is left.
  */
 PL_API int pl_iommu_map(struct pl_iommu *ctx, void *va, size_t len, size_t align, uint64_t *iova);
 

@@ -17,8 +17,9 @@ uint64_t now_ms(void)
 }
 
 /*
- * The pool is made while tb.dev holds the sending NIC (a VFIO container has no IOMMU
- * until a group joins); the device is let go before its port opens it again.
+ * The pool is made on the case's context, its device open or not (a context with no
+ * IOMMU yet maps the pool when a device comes); the fixture's device is let go, as the
+ * ports open it again.
  */
 struct pl_mempool *make_pool(unsigned n)
 {
@@ -46,7 +47,8 @@ struct pl_eth_port *open_port(const char *family, struct pl_mempool *pool, unsig
 void open_pair(struct pair *pr, const char *from, const char *to, unsigned pool_n, unsigned rx_desc,
 	       unsigned tx_desc)
 {
-	pr->pool = make_pool(pool_n);
+	if (!pr->pool)
+		pr->pool = make_pool(pool_n);
 	pr->tx = open_port(from, pr->pool, 64, tx_desc, false);
 	pr->rx = open_port(to, pr->pool, rx_desc, 64, pr->rx_interrupts);
 	pl_eth_mac(pr->tx, pr->tx_mac);

@@ -85,6 +85,36 @@ TESTBED_TEST(eth, e1000e_to_e1000_frames_arrive_intact, "e1000")
  * and the driver could not take is counted, traffic flows again once buffers come back,
  * and every buffer is in the pool once the ports close.
  */
+/*
+ * A pool made before any port, on a context no device has given an IOMMU yet (AUTO,
+ * where the first device picks the back end; a VFIO container with no group): the first
+ * port's open maps it at the IOVAs it was promised, and frames through it arrive intact.
+ */
+static void a_pool_before_its_ports(void)
+{
+	struct pair pr = { 0 };
+
+	pr.pool = pl_pkt_pool_create(tb.ctx, "before-ports", 512, 0, 32);
+	cr_assert_not_null(pr.pool, "a pool before any device: %s", strerror(errno));
+	cr_expect_eq(pl_iommu_backend(tb.ctx), tb.backend, "the pool settled the back end");
+	open_pair(&pr, "e1000e", "e1000", 0, 128, 64);
+	for (uint32_t seq = 0; seq < 256; seq += 32) {
+		send_frames(&pr, seq, 32);
+		cr_assert_eq(recv_frames(&pr, seq, 32, 3000), 32, "frames %u to %u", seq, seq + 31);
+	}
+	close_pair(&pr);
+}
+
+TESTBED_TEST_ON(PL_IOMMU_AUTO, eth, a_pool_made_before_any_port_on_auto, TESTBED_CONTEXT)
+{
+	a_pool_before_its_ports();
+}
+
+TESTBED_TEST_ON(PL_IOMMU_VFIO, eth, a_pool_made_before_any_port_on_a_container, TESTBED_CONTEXT)
+{
+	a_pool_before_its_ports();
+}
+
 TESTBED_TEST(eth, a_flood_and_a_dry_pool_lose_no_buffer, "e1000")
 {
 	struct pair pr = { 0 };
