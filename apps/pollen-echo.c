@@ -105,9 +105,8 @@ int main(int argc, char **argv)
 	if (!ctx)
 		return 1;
 	/* An RX and a TX ring of 256, a burst in hand and the refill's, the cache's. */
-	struct pl_mempool *pool = cli_pkt_pool(ctx, cfg.addr, "pollen-echo",
-					       256 + 256 + 2 * PL_ETH_MAX_BURST + 2 * CACHE_SIZE,
-					       CACHE_SIZE);
+	struct pl_mempool *pool = pl_pkt_pool_create(ctx, "pollen-echo",
+		256 + 256 + 2 * PL_ETH_MAX_BURST + 2 * CACHE_SIZE, 0, CACHE_SIZE);
 	struct pl_eth_port *port = NULL;
 	struct pl_eth_conf conf = { .pool = pool, .rx_desc = 256, .tx_desc = 256 };
 	int ret = 1;

@@ -25,7 +25,6 @@
 #include <pollen/mempool.h>
 #include <pollen/pci.h>
 #include <pollen/pkt.h>
-#include <pollen/vfio.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -485,7 +484,7 @@ int main(int argc, char **argv)
 	struct pl_iommu *ctx = pl_iommu_open(cfg.iommu);
 	if (!ctx)
 		return 1;	/* logged */
-	struct pl_mempool *pool = cli_pkt_pool(ctx, cfg.addr[0], "pollen-fwd", n, cache);
+	struct pl_mempool *pool = pl_pkt_pool_create(ctx, "pollen-fwd", n, 0, cache);
 	if (!pool) {
 		pl_iommu_close(ctx);
 		return 1;

@@ -21,7 +21,6 @@
 #include <pollen/mempool.h>
 #include <pollen/pci.h>
 #include <pollen/pkt.h>
-#include <pollen/vfio.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -359,13 +358,6 @@ static void *rx_main(void *arg)
 
 /* ---- set-up ---- */
 
-/*
- * The pool must be mapped before pl_eth_open() takes it, but a context under AUTO picks
- * its back end only when the first device attaches, and a VFIO container has no IOMMU
- * until a group joins: a mapping before that is refused (ENXIO). So the port's device is
- * held through VFIO while its pool is made; the container keeps a table of its mappings
- * and makes them again when the port opens for real.
- */
 static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, bool promisc,
 				     unsigned threads, struct pl_mempool **pool)
 {
@@ -378,7 +370,7 @@ static struct pl_eth_port *open_port(struct pl_iommu *ctx, const char *addr, boo
 	 */
 	unsigned n = cfg.rx_desc + cfg.tx_desc + 2 * cfg.burst + threads * CACHE_SIZE * 3 / 2;
 
-	if (!(*pool = cli_pkt_pool(ctx, addr, addr, n, CACHE_SIZE)))
+	if (!(*pool = pl_pkt_pool_create(ctx, addr, n, 0, CACHE_SIZE)))
 		return NULL;
 
 	/* Interrupts for the receiver that sleeps when idle (--sleep). */
