@@ -184,7 +184,7 @@ void nvmf_io_cmd(struct nvmf_req *r)
 {
 	struct nvmf_conn *c = r->c;
 
-	if (c->ctrl->dead) {
+	if (__atomic_load_n(&c->ctrl->dead, __ATOMIC_RELAXED)) {
 		nvmf_complete(r, SC(NVME_SC_ABORT_REQ));
 		return;
 	}

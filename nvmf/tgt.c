@@ -171,7 +171,7 @@ struct nvmf_ctrl *nvmf_ctrl_join(struct pl_nvmf_tgt *t, struct nvmf_subsys *s,
 	if (d->cntlid >= 1 && d->cntlid <= NVMF_MAX_CTRLS) {
 		c = &t->ctrls[d->cntlid - 1];
 		/* The same host, the same subsystem, and the association still on. */
-		if (!c->used || c->dead || c->subsys != s ||
+		if (!c->used || __atomic_load_n(&c->dead, __ATOMIC_RELAXED) || c->subsys != s ||
 		    strncmp(c->hostnqn, d->hostnqn, NVMF_NQN_LEN) ||
 		    memcmp(c->hostid, d->hostid, sizeof(c->hostid)))
 			c = NULL;
@@ -198,8 +198,9 @@ static void conn_close(struct nvmf_poller *p, struct nvmf_conn **link)
 
 	*link = c->next;
 	if (c->ctrl) {
-		if (!c->qid && !c->ctrl->dead) {
-			c->ctrl->dead = true;	/* the admin queue gone: the association ends */
+		/* The admin queue gone: the association ends, its I/O queues with it. */
+		if (!c->qid && !__atomic_load_n(&c->ctrl->dead, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&c->ctrl->dead, true, __ATOMIC_RELAXED);
 			pl_info("nvmf: controller %u of %s: the association ended",
 				c->ctrl->cntlid, c->subsys->nqn);
 		}
@@ -244,13 +245,13 @@ static bool serve(struct nvmf_conn *c, uint64_t now, bool *gone)
 		moved = true;
 	}
 	if (c->ctrl && !c->qid && c->ctrl->kato_ms && now > c->ctrl->ka_deadline_ns &&
-	    !c->ctrl->dead) {
+	    !__atomic_load_n(&c->ctrl->dead, __ATOMIC_RELAXED)) {
 		pl_warn("nvmf: controller %u of %s: no command within its keep alive timeout "
 			"(%u ms): the association ends", c->ctrl->cntlid, c->subsys->nqn,
 			c->ctrl->kato_ms);
-		c->ctrl->dead = true;
+		__atomic_store_n(&c->ctrl->dead, true, __ATOMIC_RELAXED);
 	}
-	if (c->ctrl && c->ctrl->dead)
+	if (c->ctrl && __atomic_load_n(&c->ctrl->dead, __ATOMIC_RELAXED))
 		c->closing = true;
 	int w = c->sock_dead ? 0 : nvmf_conn_tx(c);
 	moved |= w > 0;
