@@ -14,7 +14,7 @@ struct tgt_list {
 
 struct tgt_cfg {
 	const char *addr, *subsys;
-	unsigned port, pollers, secs;
+	unsigned port, pollers, secs, spins;
 	bool no_discovery, quiet, json;
 	struct tgt_list ns, hosts;
 };
@@ -37,6 +37,8 @@ static inline void tgt_usage(FILE *f)
 		"  --allow-host NQN      admit only these hosts (repeatable; default: any host)\n"
 		"  -c, --pollers N       poller threads (default 1)\n"
 		"  --no-discovery        no listener on 8009\n"
+		"  --spin N              empty passes before a poller with no I/O on a device\n"
+		"                        sleeps on its sockets (default 1000; 1: at once; -1: never)\n"
 		"  -t, --time SECS       stop after SECS seconds (default: at SIGINT or SIGTERM)\n"
 		"  -q, --quiet           no line a second\n"
 		"  -j, --json            statistics as JSON at exit\n"
@@ -53,6 +55,20 @@ static inline int tgt_add(const char *arg, void *dest)
 	return 0;
 }
 
+static inline int tgt_spins(const char *arg, void *dest)
+{
+	uint64_t v;
+
+	if (!strcmp(arg, "-1")) {
+		*(unsigned *)dest = UINT32_MAX;
+		return 0;
+	}
+	if (opts_number(arg, &v) || !v || v >= UINT32_MAX)
+		return -1;
+	*(unsigned *)dest = (unsigned)v;
+	return 0;
+}
+
 static inline int tgt_parse(struct tgt_cfg *c, int argc, char **argv)
 {
 	c->ns.max = TGT_MAX_NS;
@@ -66,6 +82,7 @@ static inline int tgt_parse(struct tgt_cfg *c, int argc, char **argv)
 		{ "allow-host", 0, OPT_FN, &c->hosts, .parse = tgt_add, .what = "a host NQN (at most 8)" },
 		{ "pollers", 'c', OPT_UINT, &c->pollers, 1, 8, 0, "a number of pollers" },
 		{ "no-discovery", 0, OPT_FLAG, &c->no_discovery },
+		{ "spin", 0, OPT_FN, &c->spins, .parse = tgt_spins, .what = "a number of passes from 1, or -1" },
 		{ "time", 't', OPT_UINT, &c->secs, 1, 1u << 30, 0, "seconds" },
 		{ "quiet", 'q', OPT_FLAG, &c->quiet },
 		{ "json", 'j', OPT_FLAG, &c->json },

@@ -93,7 +93,7 @@ int main(int argc, char **argv)
 	struct pl_blk *ns[TGT_MAX_NS] = { 0 };
 	struct pl_nvmf_tgt *t = pl_nvmf_create(&(struct pl_nvmf_conf){
 		.addr = cfg.addr, .port = (uint16_t)cfg.port, .pollers = cfg.pollers,
-		.discovery_port = !cfg.no_discovery });
+		.discovery_port = !cfg.no_discovery, .idle_spins = cfg.spins });
 	int ret = 1;
 
 	if (!t || pl_nvmf_add_subsystem(t, cfg.subsys))

@@ -60,6 +60,13 @@ struct pl_nvmf_tgt *pl_nvmf_create(const struct pl_nvmf_conf *conf)
 		t->conf.port = NVMF_TCP_PORT;
 	if (!t->conf.pollers)
 		t->conf.pollers = 1;
+	/*
+	 * Measured on the bed (compare-nvmf): sleeping at once halved QD1 reads against the
+	 * kernel's target, never sleeping took the initiator's CPU at QD32; 1000 passes
+	 * beat the kernel's target at both.
+	 */
+	if (!t->conf.idle_spins)
+		t->conf.idle_spins = 1000;
 	if (t->conf.pollers > NVMF_MAX_POLLERS) {
 		pl_err("nvmf: %u pollers asked for; at most %d", t->conf.pollers, NVMF_MAX_POLLERS);
 		free(t);
@@ -344,15 +351,22 @@ static void *poller_main(void *arg)
 			else
 				link = &(*link)->next;
 		}
+		unsigned out = 0;
 		for (unsigned s = 1; s <= p->t->nsubsys; s++)
 			for (unsigned n = 0; n < p->t->subsys[s].nns; n++) {
 				pl_blk_kick(p->q[s][n]);
 				moved |= pl_blk_poll(p->q[s][n], 0) > 0;
+				out += pl_blk_outstanding(p->q[s][n]);
 			}
-		/* Polling while busy; after a while with nothing, sleep on the sockets. */
+		/*
+		 * Polling while a device has I/O of ours; with none, and nothing moving, the
+		 * next thing can only come from a socket: sleep on them, so the core goes to
+		 * whoever runs beside us (on one machine, the initiator itself). The device's
+		 * completions are never slept on.
+		 */
 		idle = moved ? 0 : idle + 1;
-		if (idle > 20000)
-			idle_wait(p, 1);
+		if (!out && idle > p->t->conf.idle_spins)
+			idle_wait(p, 100);
 	}
 	free_queues(p);
 	return NULL;

@@ -29,6 +29,12 @@ struct pl_nvmf_conf {
 	uint16_t port;		/* 0: 4420 */
 	bool discovery_port;	/* listen on 8009 as well */
 	unsigned pollers;	/* poller threads; 0: 1 */
+	/*
+	 * Empty passes a poller makes, with no I/O on a device, before it sleeps on its
+	 * sockets until one has something: 0 the default (1000), 1 sleeps at once (the
+	 * least CPU, a wake-up's latency on each command), UINT32_MAX never sleeps.
+	 */
+	unsigned idle_spins;
 };
 
 /* Makes a target (listening starts at pl_nvmf_start()); NULL with errno set, logged. */
