@@ -9,6 +9,7 @@
 #include "fwd_args.h"
 #include "identify_args.h"
 #include "info_args.h"
+#include "nvmf_tgt_args.h"
 #include "perf_args.h"
 #include "pktgen_args.h"
 
@@ -140,14 +141,27 @@ static void echo(int argc, char **argv)
 	CHECK(c.prefix >= 1 && c.prefix <= 32, "prefix %u", c.prefix);
 }
 
+static void nvmf_tgt(int argc, char **argv)
+{
+	struct tgt_cfg c = { 0 };
+
+	if (tgt_parse(&c, argc, argv) != OPTS_OK)
+		return;
+	CHECK(c.ns.n >= 1 && c.ns.n <= TGT_MAX_NS, "%u namespaces", c.ns.n);
+	CHECK(c.hosts.n <= TGT_MAX_HOSTS, "%u hosts", c.hosts.n);
+	for (unsigned i = 0; i < c.ns.n; i++)
+		CHECK(c.ns.v[i] && *c.ns.v[i], "namespace %u empty", i);
+	CHECK(c.port <= 65535 && c.pollers <= 8, "port %u pollers %u", c.port, c.pollers);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static void (*const tools[])(int, char **) = { perf, identify, info, devbind, fwd, pktgen,
-						       echo };
+						       echo, nvmf_tgt };
 	static const char *const names[] = { "pollen-nvme-perf", "pollen-nvme-identify",
 					     "pollen-info", "pollen-devbind", "pollen-fwd",
-					     "pollen-pktgen", "pollen-echo" };
+					     "pollen-pktgen", "pollen-echo", "pollen-nvmf-tgt" };
 	char *argv[MAX_WORDS + 2];
 	int argc = 1;
 
@@ -158,7 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (!size)
 		return 0;
-	unsigned t = data[0] % 7;
+	unsigned t = data[0] % (sizeof(tools) / sizeof(tools[0]));
 	/* Each word its own allocation, exactly its length: a read past one is ASan's. */
 	argv[0] = strdup(names[t]);
 	for (size_t i = 1; i < size && argc <= MAX_WORDS; argc++) {
