@@ -1,7 +1,7 @@
 /*
  * One NVMe/TCP connection (a queue of one controller): PDUs read from its non-blocking
  * socket as they come, checked (pdu.c), data received straight into the command's
- * buffer; answers gathered from every command ready and written with one sendmsg.
+ * buffer, and each command handed to admin.c or io.c; reply.c sends the answers.
  */
 #include "nvmf_priv.h"
 
@@ -12,44 +12,6 @@
 #include <unistd.h>
 
 #include <pollen/log.h>
-
-/* ---- request slots ---- */
-
-static uint8_t *slot_buf(struct nvmf_conn *c, struct nvmf_req *r)
-{
-	return c->bufs ? c->bufs + (size_t)(r - c->reqs) * c->buf_size : c->first_buf;
-}
-
-static void req_free(struct nvmf_req *r)
-{
-	struct nvmf_conn *c = r->c;
-
-	r->state = NVMF_REQ_FREE;
-	r->buf = slot_buf(c, r);
-	r->next = c->free;
-	c->free = r;
-}
-
-int nvmf_conn_size(struct nvmf_conn *c, unsigned qsize)
-{
-	struct pl_blk *blk = c->qid && c->subsys->nns ? c->subsys->ns[0] : NULL;
-	size_t each = blk ? NVMF_MAX_XFER : NVMF_ADMIN_BUF;
-	uint8_t *bufs = blk ? pl_blk_buf_alloc(blk, qsize * each) : calloc(qsize, each);
-
-	if (!bufs)
-		return -ENOMEM;
-	c->bufs = bufs;
-	c->buf_size = (uint32_t)each;
-	c->buf_blk = blk;
-	c->qsize = qsize;
-	/* Slot 0 holds the Connect, on first_buf: it takes its own buffer when it frees. */
-	for (unsigned i = qsize; i-- > 1;) {
-		c->reqs[i].buf = slot_buf(c, &c->reqs[i]);
-		c->reqs[i].next = c->free;
-		c->free = &c->reqs[i];
-	}
-	return 0;
-}
 
 struct nvmf_conn *nvmf_conn_new(int fd, struct nvmf_poller *p)
 {
@@ -67,7 +29,7 @@ struct nvmf_conn *nvmf_conn_new(int fd, struct nvmf_poller *p)
 	c->hdr_need = sizeof(struct nvmf_tcp_hdr);
 	for (unsigned i = 0; i < NVMF_MAX_QSIZE; i++)
 		c->reqs[i].c = c;
-	req_free(&c->reqs[0]);	/* one slot until Connect says how many */
+	nvmf_req_free(&c->reqs[0]);	/* one slot until Connect says how many */
 	return c;
 }
 
@@ -81,109 +43,6 @@ void nvmf_conn_free(struct nvmf_conn *c)
 	free(c->first_buf);
 	free(c->reqs);
 	free(c);
-}
-
-/* ---- sending ---- */
-
-static void send_req(struct nvmf_req *r)
-{
-	struct nvmf_conn *c = r->c;
-
-	r->state = NVMF_REQ_SEND;
-	r->out.done = 0;
-	r->next = NULL;
-	if (c->send_tail)
-		c->send_tail->next = r;
-	else
-		c->send_head = r;
-	c->send_tail = r;
-}
-
-static uint32_t hdgst_put(struct nvmf_conn *c, uint8_t *pdu, uint32_t hlen)
-{
-	if (!c->params.hdgst)
-		return hlen;
-	uint32_t d = nvmf_crc32c(pdu, hlen);
-	memcpy(pdu + hlen, &d, sizeof(d));
-	return hlen + NVMF_TCP_DIGEST_LEN;
-}
-
-/* The CapsuleResp for @r's CQE, after what is already in r->out. */
-static void put_resp(struct nvmf_req *r, uint16_t status)
-{
-	struct nvmf_conn *c = r->c;
-	struct nvmf_tcp_resp resp = {
-		.hdr = { .type = NVMF_TCP_CAPSULE_RESP, .hlen = sizeof(resp),
-			 .flags = c->params.hdgst ? NVMF_TCP_F_HDGST : 0 },
-		.cqe = r->cqe,
-	};
-
-	resp.cqe.cid = r->sqe.cid;
-	resp.cqe.sqid = c->qid;
-	resp.cqe.sqhd = c->sqflow_off ? 0xffff : c->sqhd;
-	resp.cqe.status = (uint16_t)(status << 1);
-	resp.hdr.plen = sizeof(resp) + (c->params.hdgst ? NVMF_TCP_DIGEST_LEN : 0);
-	memcpy(r->out.resp, &resp, sizeof(resp));
-	r->out.resp_len = hdgst_put(c, r->out.resp, sizeof(resp));
-}
-
-void nvmf_complete(struct nvmf_req *r, uint16_t status)
-{
-	memset(&r->out, 0, offsetof(struct nvmf_out, resp));
-	put_resp(r, status);
-	r->last = true;
-	if (status)
-		r->c->p->errors++;
-	send_req(r);
-}
-
-/* C2HData with @len bytes of r->buf, and the response (or SUCCESS in its place). */
-void nvmf_send_data(struct nvmf_req *r, uint32_t len)
-{
-	struct nvmf_conn *c = r->c;
-	bool hd = c->params.hdgst, dd = c->params.ddgst;
-	uint32_t align = (c->hpda + 1u) * 4, hl = sizeof(struct nvmf_tcp_data);
-	uint32_t pdo = (hl + (hd ? NVMF_TCP_DIGEST_LEN : 0) + align - 1) / align * align;
-	struct nvmf_tcp_data d = {
-		.hdr = { .type = NVMF_TCP_C2H_DATA, .hlen = (uint8_t)hl, .pdo = (uint8_t)pdo,
-			 .plen = pdo + len + (dd ? NVMF_TCP_DIGEST_LEN : 0),
-			 .flags = NVMF_TCP_F_LAST_PDU | (hd ? NVMF_TCP_F_HDGST : 0) |
-				  (dd ? NVMF_TCP_F_DDGST : 0) |
-				  (c->sqflow_off ? NVMF_TCP_F_SUCCESS : 0) },
-		.cccid = r->sqe.cid, .datal = len,
-	};
-
-	memset(&r->out, 0, sizeof(r->out));
-	memcpy(r->out.hdr, &d, sizeof(d));
-	hdgst_put(c, r->out.hdr, hl);
-	r->out.hdr_len = pdo;
-	r->out.data_len = len;
-	if (dd) {
-		r->out.ddgst = nvmf_crc32c(r->buf, len);
-		r->out.ddgst_len = NVMF_TCP_DIGEST_LEN;
-	}
-	if (!c->sqflow_off)
-		put_resp(r, 0);
-	r->last = true;
-	send_req(r);
-}
-
-/* R2T for the whole of a write's data: the host answers with H2CData PDUs. */
-static void send_r2t(struct nvmf_req *r)
-{
-	struct nvmf_conn *c = r->c;
-	struct nvmf_tcp_r2t t = {
-		.hdr = { .type = NVMF_TCP_R2T, .hlen = sizeof(t),
-			 .flags = c->params.hdgst ? NVMF_TCP_F_HDGST : 0 },
-		.cccid = r->sqe.cid, .ttag = (uint16_t)(r - c->reqs), .r2to = 0, .r2tl = r->len,
-	};
-
-	t.hdr.plen = sizeof(t) + (c->params.hdgst ? NVMF_TCP_DIGEST_LEN : 0);
-	memset(&r->out, 0, sizeof(r->out));
-	memcpy(r->out.hdr, &t, sizeof(t));
-	r->out.hdr_len = hdgst_put(c, r->out.hdr, sizeof(t));
-	r->last = false;
-	send_req(r);
 }
 
 /* A C2HTermReq saying @f, with the offending header; the connection closes after it. */
@@ -205,81 +64,6 @@ static void terminate(struct nvmf_conn *c, const struct nvmf_tcp_fault *f)
 	pl_warn("nvmf: %s queue %u: ending the connection, fatal error status %u (field or "
 		"value %u)", c->subsys ? c->subsys->nqn : "(no subsystem yet)", c->qid, f->fes,
 		f->fei);
-}
-
-/*
- * Writes what is ready: the raw PDU first, then each request's parts in order, as many
- * as one sendmsg takes. 1 when something went, 0 when nothing could, -1 when the
- * connection is gone.
- */
-int nvmf_conn_tx(struct nvmf_conn *c)
-{
-	struct iovec iov[64];
-	int n = 0;
-
-	if (c->raw_done < c->raw_len)
-		iov[n++] = (struct iovec){ c->raw + c->raw_done, c->raw_len - c->raw_done };
-	for (struct nvmf_req *r = c->raw_done < c->raw_len && c->closing ? NULL : c->send_head;
-	     r && n <= 60; r = r->next) {
-		struct { void *p; uint32_t len; } part[4] = {
-			{ r->out.hdr, r->out.hdr_len }, { r->buf, r->out.data_len },
-			{ &r->out.ddgst, r->out.ddgst_len }, { r->out.resp, r->out.resp_len },
-		};
-		uint64_t skip = r->out.done;
-
-		for (int i = 0; i < 4; i++) {
-			if (skip >= part[i].len) {
-				skip -= part[i].len;
-				continue;
-			}
-			iov[n++] = (struct iovec){ (uint8_t *)part[i].p + skip, part[i].len - skip };
-			skip = 0;
-		}
-	}
-	if (!n)
-		return 0;
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-	ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
-
-	uint64_t left = (uint64_t)w;
-	if (c->raw_done < c->raw_len) {
-		uint32_t take = left < c->raw_len - c->raw_done ? (uint32_t)left : c->raw_len - c->raw_done;
-		c->raw_done += take;
-		left -= take;
-	}
-	while (left && c->send_head) {
-		struct nvmf_req *r = c->send_head;
-		uint64_t total = (uint64_t)r->out.hdr_len + r->out.data_len + r->out.ddgst_len +
-				 r->out.resp_len, take = total - r->out.done;
-
-		if (left < take) {
-			r->out.done += left;
-			break;
-		}
-		left -= take;
-		c->send_head = r->next;
-		if (!c->send_head)
-			c->send_tail = NULL;
-		if (r->last)
-			req_free(r);
-		else
-			r->state = NVMF_REQ_DATA_IN;	/* an R2T: its data comes next */
-	}
-	return 1;
-}
-
-void nvmf_conn_drop_sends(struct nvmf_conn *c)
-{
-	while (c->send_head) {
-		struct nvmf_req *r = c->send_head;
-
-		c->send_head = r->next;
-		req_free(r);
-	}
-	c->send_tail = NULL;
-	c->raw_done = c->raw_len;
 }
 
 /* ---- receiving ---- */
@@ -343,7 +127,7 @@ static void cmd_ready(struct nvmf_req *r, uint32_t incapsule)
 	}
 	/* A host-to-controller transfer not in the capsule: ask for it. */
 	if (c->qid && r->len && (r->sqe.opcode & 1)) {
-		send_r2t(r);
+		nvmf_send_r2t(r);
 		return;
 	}
 	exec(r);
@@ -572,4 +356,22 @@ int nvmf_conn_rx(struct nvmf_conn *c)
 		}
 	}
 	return progress;
+}
+
+bool nvmf_conn_retry(struct nvmf_conn *c)
+{
+	bool moved = false;
+
+	for (struct nvmf_req **rp = &c->retry_head; *rp;) {
+		struct nvmf_req *q = *rp;
+
+		*rp = q->next;
+		if (nvmf_io_submit(q) == -EAGAIN) {
+			q->next = *rp;
+			*rp = q;
+			break;
+		}
+		moved = true;
+	}
+	return moved;
 }

@@ -16,11 +16,11 @@
  * The layers inside nvmf/, each calling only downwards:
  *
  *   tgt.c (the target: subsystems, listeners, pollers)
- *     -> conn.c (a connection: PDUs in and out of its socket)
+ *     -> conn.c (a connection: PDUs in from its socket, each command dispatched)
  *       -> admin.c (Fabrics and admin commands), io.c (I/O commands to pl_blk)
- *         -> pdu.c, crc32c.c (what a host sends, checked)
- * admin.c and io.c answer through conn.c's nvmf_complete() and nvmf_send_data(),
- * declared here: a command's end is the connection's business.
+ *         -> reply.c (answers out: responses, data, R2Ts; the request slots)
+ *         -> ctrl.c (controllers and the subsystems they are found in)
+ *           -> pdu.c, crc32c.c (what a host sends, checked; digests)
  */
 
 #define NVMF_MAX_NS		32
@@ -178,7 +178,7 @@ struct pl_nvmf_tgt {
 	bool started;
 };
 
-/* tgt.c: controllers, for admin.c's Connect (t->lock held inside). */
+/* ctrl.c: controllers, for admin.c's Connect (t->lock held inside), and the clock. */
 struct nvmf_ctrl *nvmf_ctrl_new(struct pl_nvmf_tgt *t, struct nvmf_subsys *s,
 				const struct nvmf_connect_data *d, uint32_t kato_ms);
 struct nvmf_ctrl *nvmf_ctrl_join(struct pl_nvmf_tgt *t, struct nvmf_subsys *s,
@@ -187,17 +187,22 @@ void nvmf_ctrl_leave(struct pl_nvmf_tgt *t, struct nvmf_ctrl *c);
 struct nvmf_subsys *nvmf_subsys_find(struct pl_nvmf_tgt *t, const char *nqn);
 uint64_t nvmf_now_ns(void);
 
-/* conn.c: a connection on @fd, its socket I/O (1 progress, 0 none, -1 over), its end. */
+/* conn.c: a connection on @fd, what its socket brought (1 progress, 0 none, -1 over), its end. */
 struct nvmf_conn *nvmf_conn_new(int fd, struct nvmf_poller *p);
 int nvmf_conn_rx(struct nvmf_conn *c);
-int nvmf_conn_tx(struct nvmf_conn *c);
-void nvmf_conn_drop_sends(struct nvmf_conn *c);
+/* I/Os a full block queue refused, handed to it again: whether any went. */
+bool nvmf_conn_retry(struct nvmf_conn *c);
 void nvmf_conn_free(struct nvmf_conn *c);
 
-/* conn.c: a command's end (its CQE in req->cqe), or its data then its end. */
+/* reply.c: a command's end (its CQE in req->cqe), or its data then its end; an R2T. */
 void nvmf_complete(struct nvmf_req *r, uint16_t status);
 void nvmf_send_data(struct nvmf_req *r, uint32_t len);
-/* Sizes the connection's request slots for @qsize entries (Connect). 0 or -errno. */
+void nvmf_send_r2t(struct nvmf_req *r);
+/* reply.c: what is ready, written (1 progress, 0 none, -1 over); dropped unsent. */
+int nvmf_conn_tx(struct nvmf_conn *c);
+void nvmf_conn_drop_sends(struct nvmf_conn *c);
+/* reply.c: the slots: one freed; sized for @qsize entries (Connect): 0 or -errno. */
+void nvmf_req_free(struct nvmf_req *r);
 int nvmf_conn_size(struct nvmf_conn *c, unsigned qsize);
 
 /* admin.c */
