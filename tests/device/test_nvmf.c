@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,126 @@ Test(nvmf, a_host_not_allowed_is_refused_at_connect, .timeout = 240, .fini = tgt
 	host_connect("", dev, sizeof(dev));
 	host_disconnect();
 	tgt_stop(t);
+}
+
+/* ---- hosts that go away, targets that die ---- */
+
+/*
+ * A child writing @n 4 KiB blocks in order from block 0 through @dev (O_DIRECT, QD1),
+ * each written block's number down @progress once its write returned.
+ */
+static pid_t start_writer(const char *dev, int n, int progress, uint32_t seed)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid)
+		return pid;
+	int fd = open(dev, O_RDWR | O_DIRECT);
+	void *b;
+	if (fd < 0 || posix_memalign(&b, 4096, 4096))
+		_exit(2);
+	for (int i = 0; i < n; i++) {
+		fill(b, 4096, (uint64_t)i, seed);
+		if (pwrite(fd, b, 4096, (off_t)i * 4096) != 4096)
+			_exit(1);
+		if (write(progress, &i, sizeof(i)) != sizeof(i))
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/* The last block number the writer reported, waiting for at least @at (up to @ms). */
+static int progress_at_least(int fd, int at, int ms)
+{
+	int last = -1, v;
+
+	for (int waited = 0; waited < ms;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, 10) > 0 && read(fd, &v, sizeof(v)) == sizeof(v)) {
+			last = v;
+			if (last >= at)
+				return last;
+			continue;
+		}
+		waited += 10;
+	}
+	return last;
+}
+
+static void check_blocks(const char *dev, int n, uint32_t seed)
+{
+	uint64_t offs[256];
+
+	for (int base = 0; base < n; base += 256) {
+		int k = n - base < 256 ? n - base : 256;
+
+		for (int i = 0; i < k; i++)
+			offs[i] = (uint64_t)(base + i) * 4096;
+		host_check(dev, offs, k, seed);
+	}
+}
+
+/*
+ * The target is killed (SIGKILL) while a host writes, and started again: the host's
+ * reconnect brings the namespace back, its writes go on, and every block it wrote,
+ * before the kill or after, reads back.
+ */
+Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240, .fini = tgt_cleanup)
+{
+	char dev[64];
+	int pfd[2];
+
+	pid_t t = tgt_start("--ns 0000:00:02.0");
+	host_connect("--reconnect-delay=1 --ctrl-loss-tmo=120", dev, sizeof(dev));
+	cr_assert_eq(pipe(pfd), 0);
+	pid_t w = start_writer(dev, 3000, pfd[1], 21);
+	cr_assert_geq(progress_at_least(pfd[0], 300, 60000), 300, "the writer did not get going");
+	kill(t, SIGKILL);
+	waitpid(t, NULL, 0);
+	tgt_pid = 0;
+	int before = progress_at_least(pfd[0], INT32_MAX, 300);
+	usleep(500000);
+	t = tgt_start("--ns 0000:00:02.0");
+	int st;
+	cr_assert_eq(waitpid(w, &st, 0), w);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the writer failed (%d) after block %d "
+		  "of 3000: the host did not come back", st, before);
+	check_blocks(dev, 3000, 21);
+	host_disconnect();
+	tgt_stop(t);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * The host disconnects while it writes: the target ends that controller's queues with
+ * I/O in flight, keeps serving, and the host connecting again finds every block whose
+ * write returned before the disconnect.
+ */
+Test(nvmf, a_host_disconnecting_mid_io_and_back_finds_its_data, .timeout = 240,
+     .fini = tgt_cleanup)
+{
+	char dev[64];
+	int pfd[2];
+
+	pid_t t = tgt_start("--ns 0000:00:02.0");
+	host_connect("", dev, sizeof(dev));
+	cr_assert_eq(pipe(pfd), 0);
+	pid_t w = start_writer(dev, 100000, pfd[1], 23);
+	cr_assert_geq(progress_at_least(pfd[0], 300, 60000), 300, "the writer did not get going");
+	cr_assert_eq(sh("nvme disconnect -n " NQN), 0, "nvme disconnect: %s", out);
+	int st;
+	cr_assert_eq(waitpid(w, &st, 0), w);
+	int done = progress_at_least(pfd[0], INT32_MAX, 300) + 1;
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "the writer wrote on after the disconnect");
+	host_connect("", dev, sizeof(dev));
+	check_blocks(dev, done, 23);
+	host_disconnect();
+	tgt_stop(t);
+	close(pfd[0]);
+	close(pfd[1]);
 }
 
 /* ---- a raw client ---- */
