@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -33,6 +34,8 @@
 #define TGT_LOG "/tmp/nvmf-tgt.log"
 
 static char out[65536];
+static const char *tgt_addr = "127.0.0.1";	/* where the target listens */
+static char host_ns[64];	/* a prefix running the host's commands elsewhere ("nsenter ...") */
 
 /* Runs @cmd in a shell, its output in out; its exit status. */
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -55,9 +58,10 @@ static int sh(const char *fmt, ...)
 
 static int connect_to(uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_eq(inet_pton(AF_INET, tgt_addr, &sa.sin_addr), 1);
 
 	cr_assert_geq(fd, 0);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -80,7 +84,7 @@ static void tgt_cleanup(void)
 	sh("nvme disconnect-all");
 }
 
-/* Starts the target with @args (and -a 127.0.0.1), once it takes connections. */
+/* Starts the target with @args (and -a tgt_addr), once it takes connections. */
 static pid_t tgt_start(const char *args)
 {
 	const char *tgt = getenv("POLLEN_NVMF_TGT");
@@ -88,8 +92,8 @@ static pid_t tgt_start(const char *args)
 
 	cr_assert_not_null(tgt, "POLLEN_NVMF_TGT is not set");
 	sh("ip link set lo up");
-	snprintf(cmd, sizeof(cmd), "exec %s -a 127.0.0.1 --subsys " NQN " -q --json %s > " TGT_LOG
-		 " 2>&1", tgt, args);
+	snprintf(cmd, sizeof(cmd), "exec %s -a %s --subsys " NQN " -q --json %s > " TGT_LOG
+		 " 2>&1", tgt, tgt_addr, args);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (!pid) {
@@ -128,8 +132,8 @@ static void tgt_stop(pid_t pid)
 /* Connects the kernel's initiator; the new namespace's block device into @dev. */
 static void host_connect(const char *extra, char *dev, size_t len)
 {
-	cr_assert_eq(sh("nvme connect -t tcp -a 127.0.0.1 -s 4420 -n " NQN " --hostnqn=" HOSTNQN
-			" --hostid=" HOSTID " %s", extra), 0, "nvme connect: %s", out);
+	cr_assert_eq(sh("%snvme connect -t tcp -a %s -s 4420 -n " NQN " --hostnqn=" HOSTNQN
+			" --hostid=" HOSTID " %s", host_ns, tgt_addr, extra), 0, "nvme connect: %s", out);
 	/* The controller whose subsystem is ours, over TCP: its first namespace. */
 	for (int i = 0; i < 100; i++) {
 		if (!sh("for c in /sys/class/nvme/nvme*; do "
@@ -463,6 +467,93 @@ Test(nvmf, a_host_disconnecting_mid_io_and_back_finds_its_data, .timeout = 240,
 	tgt_stop(t);
 	close(pfd[0]);
 	close(pfd[1]);
+}
+
+/* ---- across namespaces ---- */
+
+static pid_t ns_holder;
+
+static void veth_cleanup(void)
+{
+	if (ns_holder > 0) {
+		kill(ns_holder, SIGKILL);
+		waitpid(ns_holder, NULL, 0);
+	}
+	ns_holder = 0;
+	tgt_cleanup();
+	sh("ip link del nvmf0");
+}
+
+/* A process holding a new network namespace until killed. */
+static pid_t new_netns(void)
+{
+	int p[2];
+	char ok = 0;
+
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		ok = unshare(CLONE_NEWNET) ? 'n' : 'y';
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	cr_assert_eq(read(p[0], &ok, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	cr_assert_eq(ok, 'y', "unshare(CLONE_NEWNET) failed");
+	return pid;
+}
+
+static unsigned long long netdev_num(const char *dev, const char *stat)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/%s", dev, stat);
+	FILE *f = fopen(p, "r");
+	cr_assert_not_null(f, "%s", p);
+	unsigned long long v = 0;
+	cr_assert_eq(fscanf(f, "%llu", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/*
+ * The host in another network namespace, joined to the target's by a veth pair: its
+ * initiator's queues cross the pair (the target's end counts the bytes), data intact.
+ */
+Test(nvmf, a_host_in_another_network_namespace_over_veth, .timeout = 240, .fini = veth_cleanup)
+{
+	uint64_t offs[32];
+	char dev[64], peer[32];
+
+	cr_assert_eq(sh("ip link add nvmf0 type veth peer name nvmf1"), 0, "%s", out);
+	/* busybox's ip names the peer itself: the other end of nvmf0 */
+	cr_assert_eq(sh("ip -o link | sed -n 's/^[0-9]*: \\([^@:]*\\)@nvmf0.*/\\1/p'"), 0);
+	out[strcspn(out, "\n")] = 0;
+	cr_assert(out[0], "no peer for nvmf0");
+	snprintf(peer, sizeof(peer), "%.31s", out);
+	ns_holder = new_netns();
+	cr_assert_eq(sh("ip link set dev %s netns %d", peer, (int)ns_holder), 0, "%s", out);
+	cr_assert_eq(sh("ip addr add 10.99.0.1/24 dev nvmf0 && ip link set nvmf0 up"), 0, "%s", out);
+	cr_assert_eq(sh("nsenter -t %d -n sh -c 'ip link set lo up && ip addr add 10.99.0.2/24 "
+			"dev %s && ip link set %s up'", (int)ns_holder, peer, peer), 0, "%s", out);
+	tgt_addr = "10.99.0.1";
+	snprintf(host_ns, sizeof(host_ns), "nsenter -t %d -n ", (int)ns_holder);
+
+	random_offsets(offs, 32, 256u << 20, 29);
+	pid_t t = tgt_start("--ns 0000:00:02.0");
+	unsigned long long rx0 = netdev_num("nvmf0", "rx_bytes");
+	host_connect("", dev, sizeof(dev));
+	host_write(dev, offs, 32, 8);
+	host_check(dev, offs, 32, 8);
+	unsigned long long rx = netdev_num("nvmf0", "rx_bytes") - rx0;
+	cr_expect_geq(rx, 32 * 4096, "%llu bytes came over the veth pair: not the host's writes", rx);
+	host_disconnect();
+	tgt_stop(t);
+	pollen_io(1, offs, 32, 8, false);
 }
 
 /* ---- a raw client ---- */
