@@ -296,6 +296,29 @@ Test(nvmf, the_kernel_initiator_reads_and_writes_what_pollen_reads_and_wrote, .t
 	pollen_io(1, theirs, 64, 2, false);
 }
 
+/*
+ * fio's own verify over the fabric: two jobs (the initiator's two I/O queues, one per
+ * CPU) write 16 MiB each at random with CRC32C headers, then read it all back and check.
+ */
+Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = tgt_cleanup)
+{
+	char dev[64];
+
+	pid_t t = tgt_start("--ns 0000:00:02.0");
+	host_connect("", dev, sizeof(dev));
+	cr_expect_eq(sh("fio --name=verify --filename=%s --ioengine=io_uring --direct=1 "
+			"--rw=randwrite --bs=4k --size=16m --offset_increment=16m --numjobs=2 "
+			"--iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 --thread "
+			"--group_reporting", dev), 0, "fio: %s", out);
+	cr_expect(!strstr(out, "verify: bad"), "fio: %s", out);
+	host_disconnect();
+	tgt_stop(t);
+	/* 8192 blocks written and read back, as the target counted them */
+	cr_expect_geq(testbed_number_after(out, "\"writes\": "), 8192, "%s", out);
+	cr_expect_geq(testbed_number_after(out, "\"reads\": "), 8192, "%s", out);
+	cr_expect_eq(testbed_number_after(out, "\"errors\": "), 0, "%s", out);
+}
+
 /* The 4 KiB namespace (NSID 2 of the bed's NVMe) shows its block size and size. */
 Test(nvmf, a_4k_namespace_is_served_with_its_block_size, .timeout = 240, .fini = tgt_cleanup)
 {
