@@ -64,11 +64,11 @@ static int sh(const char *fmt, ...)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void put_in_netns(const char *addr, pid_t ns, const char *ip)
-{
-	char dev[256];
+static char dev_a[64], dev_b[64];	/* the netdevs moved, by name */
 
-	testbed_netdev(addr, dev, sizeof(dev));
+static void put_in_netns(const char *addr, pid_t ns, const char *ip, char *dev)
+{
+	testbed_netdev(addr, dev, sizeof(dev_a));
 	cr_assert_eq(sh("ip link set dev %s netns %d", dev, (int)ns), 0, "moving %s", dev);
 	cr_assert_eq(sh("nsenter -t %d -n sh -c 'ip link set lo up && ip addr add %s/24 dev %s && "
 			"ip link set %s up'", (int)ns, ip, dev, dev), 0, "configuring %s", dev);
@@ -81,8 +81,8 @@ static void setup(const char *iommu)
 	cr_assert_not_null(app, "POLLEN_FWD is not set");
 	ns_a = new_netns();
 	ns_b = new_netns();
-	put_in_netns("0000:00:03.0", ns_a, IP_A);
-	put_in_netns("0000:00:06.0", ns_b, IP_B);
+	put_in_netns("0000:00:03.0", ns_a, IP_A, dev_a);
+	put_in_netns("0000:00:06.0", ns_b, IP_B, dev_b);
 	fwd = fork();
 	cr_assert_geq(fwd, 0);
 	if (!fwd) {
@@ -101,12 +101,20 @@ static void teardown(void)
 		kill(fwd, SIGINT);
 		waitpid(fwd, NULL, 0);
 	}
-	/* The namespaces end with their holders; the netdevs go back to the initial one. */
+	/*
+	 * The netdevs moved back now: a namespace's end would return them too, but from a
+	 * work queue, which two guests on two cores delayed past the next case's 10 s once.
+	 */
+	if (ns_a > 0 && dev_a[0])
+		sh("nsenter -t %d -n ip link set dev %s netns 1", (int)ns_a, dev_a);
+	if (ns_b > 0 && dev_b[0])
+		sh("nsenter -t %d -n ip link set dev %s netns 1", (int)ns_b, dev_b);
 	if (ns_a > 0)
 		kill(ns_a, SIGKILL), waitpid(ns_a, NULL, 0);
 	if (ns_b > 0)
 		kill(ns_b, SIGKILL), waitpid(ns_b, NULL, 0);
 	fwd = ns_a = ns_b = 0;
+	dev_a[0] = dev_b[0] = 0;
 }
 
 /* Enters the network namespace that process @pid holds: 0 or -errno. */
