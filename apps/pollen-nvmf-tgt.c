@@ -90,32 +90,39 @@ int main(int argc, char **argv)
 	cli_on_signals(on_signal);
 
 	struct pl_iommu *ctx = NULL;
-	struct pl_blk *ns[TGT_MAX_NS] = { 0 };
+	struct pl_blk *ns[TGT_MAX_SUBSYS * TGT_MAX_NS] = { 0 };
+	unsigned nns = 0;
 	struct pl_nvmf_tgt *t = pl_nvmf_create(&(struct pl_nvmf_conf){
 		.addr = cfg.addr, .port = (uint16_t)cfg.port, .pollers = cfg.pollers,
 		.discovery_port = !cfg.no_discovery, .idle_spins = cfg.spins });
 	int ret = 1;
 
-	if (!t || pl_nvmf_add_subsystem(t, cfg.subsys))
+	if (!t)
 		goto out;
-	for (unsigned i = 0; i < cfg.hosts.n; i++)
-		if (pl_nvmf_allow_host(t, cfg.subsys, cfg.hosts.v[i]))
+	for (unsigned s = 0; s < cfg.nsub; s++) {
+		const struct tgt_subsys *sub = &cfg.sub[s];
+
+		if (pl_nvmf_add_subsystem(t, sub->nqn))
 			goto out;
-	for (unsigned i = 0; i < cfg.ns.n; i++) {
-		if (!(ns[i] = open_ns(cfg.ns.v[i], &ctx)))
-			goto out;
-		if (pl_nvmf_add_ns(t, cfg.subsys, ns[i]) < 0)
-			goto out;
-		if (!cfg.quiet)
-			printf("namespace %u: %s (%s), %llu blocks of %u bytes\n", i + 1, cfg.ns.v[i],
-			       pl_blk_backend_name(pl_blk_backend(ns[i])),
-			       (unsigned long long)pl_blk_blocks(ns[i]), pl_blk_block_size(ns[i]));
+		for (unsigned i = 0; i < sub->nhosts; i++)
+			if (pl_nvmf_allow_host(t, sub->nqn, sub->hosts[i]))
+				goto out;
+		for (unsigned i = 0; i < sub->nns; i++) {
+			struct pl_blk *b = ns[nns++] = open_ns(sub->ns[i], &ctx);
+
+			if (!b || pl_nvmf_add_ns(t, sub->nqn, b) < 0)
+				goto out;
+			if (!cfg.quiet)
+				printf("%s namespace %u: %s (%s), %llu blocks of %u bytes\n", sub->nqn,
+				       i + 1, sub->ns[i], pl_blk_backend_name(pl_blk_backend(b)),
+				       (unsigned long long)pl_blk_blocks(b), pl_blk_block_size(b));
+		}
 	}
 	if (pl_nvmf_start(t))
 		goto out;
 	if (!cfg.quiet) {
-		printf("serving %s on %s:%u\n", cfg.subsys, cfg.addr ? cfg.addr : "0.0.0.0",
-		       cfg.port ? cfg.port : 4420);
+		printf("serving %u subsystem(s) on %s:%u\n", cfg.nsub,
+		       cfg.addr ? cfg.addr : "0.0.0.0", cfg.port ? cfg.port : 4420);
 		fflush(stdout);
 	}
 
@@ -153,7 +160,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out:
 	pl_nvmf_destroy(t);
-	for (unsigned i = 0; i < TGT_MAX_NS; i++)
+	for (unsigned i = 0; i < nns; i++)
 		pl_blk_close(ns[i]);
 	if (ctx)
 		pl_iommu_close(ctx);

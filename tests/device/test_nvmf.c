@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <pollen/blk.h>
+#include <pollen/pci.h>
 #include <pollen/nvmf_hw.h>
 
 #include "testbed.h"
@@ -129,17 +130,18 @@ static void tgt_stop(pid_t pid)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the target ended with %d: %s", st, out);
 }
 
-/* Connects the kernel's initiator; the new namespace's block device into @dev. */
-static void host_connect(const char *extra, char *dev, size_t len)
+/* Connects the kernel's initiator to @nqn; the new namespace's block device into @dev. */
+static void host_connect_to(const char *nqn, const char *extra, char *dev, size_t len)
 {
-	cr_assert_eq(sh("%snvme connect -t tcp -a %s -s 4420 -n " NQN " --hostnqn=" HOSTNQN
-			" --hostid=" HOSTID " %s", host_ns, tgt_addr, extra), 0, "nvme connect: %s", out);
-	/* The controller whose subsystem is ours, over TCP: its first namespace. */
+	cr_assert_eq(sh("%snvme connect -t tcp -a %s -s 4420 -n %s --hostnqn=" HOSTNQN
+			" --hostid=" HOSTID " %s", host_ns, tgt_addr, nqn, extra), 0,
+		     "nvme connect: %s", out);
+	/* The controller whose subsystem is @nqn, over TCP: its first namespace. */
 	for (int i = 0; i < 100; i++) {
 		if (!sh("for c in /sys/class/nvme/nvme*; do "
-			"[ \"$(cat $c/transport)\" = tcp ] && [ \"$(cat $c/subsysnqn)\" = " NQN " ] && "
+			"[ \"$(cat $c/transport)\" = tcp ] && [ \"$(cat $c/subsysnqn)\" = %s ] && "
 			"for n in $c/nvme*n1 /sys/block/$(basename $c)n1; do [ -e $n ] && "
-			"basename $n && exit 0; done; done; exit 1")) {
+			"basename $n && exit 0; done; done; exit 1", nqn)) {
 			out[strcspn(out, "\n")] = 0;
 			out[32] = 0;	/* nvmeXnY: a short name */
 			snprintf(dev, len, "/dev/%.32s", out);
@@ -150,6 +152,11 @@ static void host_connect(const char *extra, char *dev, size_t len)
 	}
 	sh("ls /sys/class/nvme/ /sys/block; dmesg | tail -20");
 	cr_assert_fail("no namespace appeared: %s", out);
+}
+
+static void host_connect(const char *extra, char *dev, size_t len)
+{
+	host_connect_to(NQN, extra, dev, len);
 }
 
 static void host_disconnect(void)
@@ -317,6 +324,67 @@ Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = t
 	cr_expect_geq(testbed_number_after(out, "\"writes\": "), 8192, "%s", out);
 	cr_expect_geq(testbed_number_after(out, "\"reads\": "), 8192, "%s", out);
 	cr_expect_eq(testbed_number_after(out, "\"errors\": "), 0, "%s", out);
+}
+
+/* The kernel's nvme driver's block device for namespace @nsid of the bed's NVMe. */
+static void kernel_disk(unsigned nsid, char *dev, size_t len)
+{
+	for (int i = 0; i < 200; i++) {
+		if (!sh("for c in /sys/class/nvme/nvme*; do [ \"$(cat $c/transport)\" = pcie ] && "
+			"for n in $c/nvme*n*; do [ \"$(cat $n/nsid 2>/dev/null)\" = %u ] && "
+			"basename $n && exit 0; done; done; exit 1", nsid)) {
+			out[strcspn(out, "\n")] = 0;
+			out[32] = 0;
+			snprintf(dev, len, "/dev/%.32s", out);
+			if (!access(dev, R_OK))
+				return;
+		}
+		usleep(50000);
+	}
+	cr_assert_fail("the kernel's nvme driver shows no namespace %u", nsid);
+}
+
+static void back_to_vfio(void)
+{
+	tgt_cleanup();
+	sh("nvme disconnect-all");
+	pl_pci_bind("0000:00:02.0", "vfio-pci");
+}
+
+/*
+ * Two subsystems from one command line, each with its own namespace (here the kernel's
+ * nvme driver's disks of the bed's NVMe, through io_uring): discovery lists both, and
+ * each serves its own namespace with its size and block size.
+ */
+Test(nvmf, two_subsystems_each_serve_their_own_namespace, .timeout = 240, .fini = back_to_vfio)
+{
+	char d1[64], d2[64], h1[64], h2[64], args[256];
+	uint64_t offs[8];
+
+	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
+	kernel_disk(1, d1, sizeof(d1));
+	kernel_disk(2, d2, sizeof(d2));
+	snprintf(args, sizeof(args), "--ns %s --subsys " NQN "-two --ns %s", d1, d2);
+	pid_t t = tgt_start(args);
+	cr_assert_eq(sh("nvme discover -t tcp -a 127.0.0.1 -s 8009 --hostnqn=" HOSTNQN
+			" --hostid=" HOSTID), 0, "nvme discover: %s", out);
+	cr_expect(strstr(out, NQN "\n") && strstr(out, NQN "-two"), "discovery: %s", out);
+	host_connect_to(NQN, "", h1, sizeof(h1));
+	host_connect_to(NQN "-two", "", h2, sizeof(h2));
+	cr_expect_eq(sysfs_num(h1, "queue/logical_block_size"), 512);
+	cr_expect_eq(sysfs_num(h1, "size") * 512, 256ull << 20);
+	cr_expect_eq(sysfs_num(h2, "queue/logical_block_size"), 4096);
+	cr_expect_eq(sysfs_num(h2, "size") * 512, 64ull << 20);
+	random_offsets(offs, 8, 64u << 20, 31);
+	host_write(h1, offs, 8, 9);
+	host_write(h2, offs, 8, 10);
+	host_check(h1, offs, 8, 9);
+	host_check(h2, offs, 8, 10);
+	/* Each landed on its own disk, as the kernel's driver reads them. */
+	host_check(d1, offs, 8, 9);
+	host_check(d2, offs, 8, 10);
+	cr_expect_eq(sh("nvme disconnect-all"), 0, "%s", out);
+	tgt_stop(t);
 }
 
 /* The 4 KiB namespace (NSID 2 of the bed's NVMe) shows its block size and size. */

@@ -143,14 +143,21 @@ static void echo(int argc, char **argv)
 
 static void nvmf_tgt(int argc, char **argv)
 {
-	struct tgt_cfg c = { 0 };
+	static struct tgt_cfg c;
 
+	memset(&c, 0, sizeof(c));
 	if (tgt_parse(&c, argc, argv) != OPTS_OK)
 		return;
-	CHECK(c.ns.n >= 1 && c.ns.n <= TGT_MAX_NS, "%u namespaces", c.ns.n);
-	CHECK(c.hosts.n <= TGT_MAX_HOSTS, "%u hosts", c.hosts.n);
-	for (unsigned i = 0; i < c.ns.n; i++)
-		CHECK(c.ns.v[i] && *c.ns.v[i], "namespace %u empty", i);
+	CHECK(c.nsub >= 1 && c.nsub <= TGT_MAX_SUBSYS, "%u subsystems", c.nsub);
+	for (unsigned s = 0; s < c.nsub; s++) {
+		CHECK(!strncmp(c.sub[s].nqn, "nqn.", 4), "subsystem '%s'", c.sub[s].nqn);
+		CHECK(c.sub[s].nns >= 1 && c.sub[s].nns <= TGT_MAX_NS, "%u namespaces", c.sub[s].nns);
+		CHECK(c.sub[s].nhosts <= TGT_MAX_HOSTS, "%u hosts", c.sub[s].nhosts);
+		for (unsigned i = 0; i < c.sub[s].nns; i++)
+			CHECK(c.sub[s].ns[i] && *c.sub[s].ns[i], "namespace %u empty", i);
+		for (unsigned k = 0; k < s; k++)
+			CHECK(strcmp(c.sub[k].nqn, c.sub[s].nqn), "%s twice", c.sub[s].nqn);
+	}
 	CHECK(c.port <= 65535 && c.pollers <= 8, "port %u pollers %u", c.port, c.pollers);
 }
 
