@@ -2,6 +2,7 @@
 #ifndef PL_NVMF_PRIV_H
 #define PL_NVMF_PRIV_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -156,7 +157,9 @@ struct nvmf_poller {
 	struct nvmf_conn *conns;
 	pthread_mutex_t lock;		/* handed-over connections only */
 	struct nvmf_conn *incoming;
-	struct pl_blk_queue *q[NVMF_MAX_SUBSYS][NVMF_MAX_NS];	/* this thread's */
+	struct pl_blk_queue *q[NVMF_MAX_SUBSYS + 1][NVMF_MAX_NS];	/* this thread's, by subsystem */
+	struct pollfd *fds;		/* for sleeping on every socket when idle */
+	size_t nfds;
 	bool stop;
 	/* counters, written by this poller alone */
 	uint64_t reads, writes, other, read_bytes, written_bytes, errors, refused;

@@ -232,16 +232,29 @@ static void take_incoming(struct nvmf_poller *p)
 /* Sleeps until a socket or the wake pipe has something, or @ms pass. */
 static void idle_wait(struct nvmf_poller *p, int ms)
 {
-	struct pollfd fds[65];
+	size_t want = (size_t)p->nconns + 1;
 	nfds_t n = 0;
 
-	fds[n++] = (struct pollfd){ .fd = p->wake[0], .events = POLLIN };
-	for (struct nvmf_conn *c = p->conns; c && n < 65; c = c->next)
-		fds[n++] = (struct pollfd){ .fd = c->fd,
-					    .events = POLLIN | (c->send_head || c->raw_done < c->raw_len ?
-								POLLOUT : 0) };
-	if (poll(fds, n, ms) > 0 && (fds[0].revents & POLLIN)) {
+	/* Only when idle: the array grows with the connections, never on the I/O path. */
+	if (want > p->nfds) {
+		struct pollfd *f = realloc(p->fds, want * sizeof(*f));
+
+		if (!f) {
+			usleep(1000);	/* no memory: a short nap instead */
+			return;
+		}
+		p->fds = f;
+		p->nfds = want;
+	}
+	p->fds[n++] = (struct pollfd){ .fd = p->wake[0], .events = POLLIN };
+	for (struct nvmf_conn *c = p->conns; c && n < p->nfds; c = c->next)
+		p->fds[n++] = (struct pollfd){ .fd = c->fd,
+					       .events = POLLIN | (c->send_head ||
+								   c->raw_done < c->raw_len ?
+								   POLLOUT : 0) };
+	if (poll(p->fds, n, ms) > 0 && (p->fds[0].revents & POLLIN)) {
 		char b[64];
+
 		while (read(p->wake[0], b, sizeof(b)) > 0)
 			;
 	}
@@ -448,6 +461,7 @@ void pl_nvmf_destroy(struct pl_nvmf_tgt *t)
 	for (unsigned i = 0; i < t->npollers; i++) {
 		close(t->pollers[i].wake[0]);
 		close(t->pollers[i].wake[1]);
+		free(t->pollers[i].fds);
 		pthread_mutex_destroy(&t->pollers[i].lock);
 	}
 	for (int i = 0; i < 2; i++) {
