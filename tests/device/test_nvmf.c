@@ -89,12 +89,13 @@ static void tgt_cleanup(void)
 static pid_t tgt_start(const char *args)
 {
 	const char *tgt = getenv("POLLEN_NVMF_TGT");
-	char cmd[512];
+	char cmd[2048];
 
 	cr_assert_not_null(tgt, "POLLEN_NVMF_TGT is not set");
 	sh("ip link set lo up");
-	snprintf(cmd, sizeof(cmd), "exec %s -a %s --subsys " NQN " -q --json %s > " TGT_LOG
-		 " 2>&1", tgt, tgt_addr, args);
+	cr_assert_lt((size_t)snprintf(cmd, sizeof(cmd), "exec %s -a %s --subsys " NQN
+				      " -q --json %s > " TGT_LOG " 2>&1", tgt, tgt_addr, args),
+		     sizeof(cmd), "the target's command line is too long");
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (!pid) {
@@ -352,34 +353,42 @@ static void back_to_vfio(void)
 }
 
 /*
- * Two subsystems from one command line, each with its own namespace (here the kernel's
- * nvme driver's disks of the bed's NVMe, through io_uring): discovery lists both, and
- * each serves its own namespace with its size and block size.
+ * Eight subsystems from one command line (the most), each with its own namespace (here
+ * the kernel's nvme driver's disks of the bed's NVMe, through io_uring, in turn):
+ * discovery lists them all, and the first and the last each serve their own namespace
+ * with its size and block size.
  */
-Test(nvmf, two_subsystems_each_serve_their_own_namespace, .timeout = 240, .fini = back_to_vfio)
+Test(nvmf, eight_subsystems_each_serve_their_own_namespace, .timeout = 240, .fini = back_to_vfio)
 {
-	char d1[64], d2[64], h1[64], h2[64], args[256];
+	char d1[64], d2[64], h1[64], h8[64], args[1024];
 	uint64_t offs[8];
+	size_t n = 0;
 
 	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
 	kernel_disk(1, d1, sizeof(d1));
 	kernel_disk(2, d2, sizeof(d2));
-	snprintf(args, sizeof(args), "--ns %s --subsys " NQN "-two --ns %s", d1, d2);
+	/* NQN: d1; NQN-2 .. NQN-8: d2, d1, ... (NQN-8: d2) */
+	n += (size_t)snprintf(args + n, sizeof(args) - n, "--ns %s", d1);
+	for (int i = 2; i <= 8; i++)
+		n += (size_t)snprintf(args + n, sizeof(args) - n, " --subsys " NQN "-%d --ns %s", i,
+				      i % 2 ? d1 : d2);
+	cr_assert_lt(n, sizeof(args));
 	pid_t t = tgt_start(args);
 	cr_assert_eq(sh("nvme discover -t tcp -a 127.0.0.1 -s 8009 --hostnqn=" HOSTNQN
 			" --hostid=" HOSTID), 0, "nvme discover: %s", out);
-	cr_expect(strstr(out, NQN "\n") && strstr(out, NQN "-two"), "discovery: %s", out);
+	cr_expect(strstr(out, "Number of Records 8"), "discovery: %s", out);
+	cr_expect(strstr(out, NQN "\n") && strstr(out, NQN "-8"), "discovery: %s", out);
 	host_connect_to(NQN, "", h1, sizeof(h1));
-	host_connect_to(NQN "-two", "", h2, sizeof(h2));
+	host_connect_to(NQN "-8", "", h8, sizeof(h8));
 	cr_expect_eq(sysfs_num(h1, "queue/logical_block_size"), 512);
 	cr_expect_eq(sysfs_num(h1, "size") * 512, 256ull << 20);
-	cr_expect_eq(sysfs_num(h2, "queue/logical_block_size"), 4096);
-	cr_expect_eq(sysfs_num(h2, "size") * 512, 64ull << 20);
+	cr_expect_eq(sysfs_num(h8, "queue/logical_block_size"), 4096);
+	cr_expect_eq(sysfs_num(h8, "size") * 512, 64ull << 20);
 	random_offsets(offs, 8, 64u << 20, 31);
 	host_write(h1, offs, 8, 9);
-	host_write(h2, offs, 8, 10);
+	host_write(h8, offs, 8, 10);
 	host_check(h1, offs, 8, 9);
-	host_check(h2, offs, 8, 10);
+	host_check(h8, offs, 8, 10);
 	/* Each landed on its own disk, as the kernel's driver reads them. */
 	host_check(d1, offs, 8, 9);
 	host_check(d2, offs, 8, 10);
