@@ -45,7 +45,7 @@ static void on_read(void *arg, const struct pl_nvme_cpl *cpl)
 
 	if (r->calls++)
 		r->p->twice++;
-	r->p->done++;
+	__atomic_add_fetch(&r->p->done, 1, __ATOMIC_RELAXED);	/* main waits on it */
 	r->p->ended_by_reset += cpl->status == PL_NVME_SC_RESET;
 }
 
@@ -122,6 +122,13 @@ int main(void)
 			failed++;
 		}
 	}
+	/*
+	 * Every pair must have done I/O across the resets before the run ends: waited for,
+	 * not assumed after 50 ms (a pair's thread starved of CPU did none in a busy run).
+	 */
+	for (unsigned i = 0; i < PAIRS; i++)
+		for (unsigned w = 0; w < 30000 && !__atomic_load_n(&ps[i].done, __ATOMIC_RELAXED); w++)
+			usleep(1000);
 	usleep(50000);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < PAIRS; i++) {
