@@ -29,28 +29,6 @@
 
 static pid_t ns_a, ns_b, fwd;
 
-/* A process that holds a new network namespace open until killed. */
-static pid_t new_netns(void)
-{
-	int p[2];
-	cr_assert_eq(pipe(p), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		char ok = unshare(CLONE_NEWNET) ? 'n' : 'y';
-		if (write(p[1], &ok, 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	char ok = 0;
-	cr_assert_eq(read(p[0], &ok, 1), 1);
-	close(p[0]);
-	close(p[1]);
-	cr_assert_eq(ok, 'y', "unshare(CLONE_NEWNET) failed");
-	return pid;
-}
-
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
 {
@@ -79,8 +57,8 @@ static void setup(const char *iommu)
 	const char *app = getenv("POLLEN_FWD");
 
 	cr_assert_not_null(app, "POLLEN_FWD is not set");
-	ns_a = new_netns();
-	ns_b = new_netns();
+	ns_a = testbed_netns();
+	ns_b = testbed_netns();
 	put_in_netns("0000:00:03.0", ns_a, IP_A, dev_a);
 	put_in_netns("0000:00:06.0", ns_b, IP_B, dev_b);
 	fwd = fork();

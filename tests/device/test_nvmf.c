@@ -74,14 +74,20 @@ static int connect_to(uint16_t port)
 
 static pid_t tgt_pid;
 
+/* Kills *@pid (if there is one) and reaps it. */
+static void kill_wait(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
 /* A case that failed midway leaves no target holding the NVMe for the next. */
 static void tgt_cleanup(void)
 {
-	if (tgt_pid > 0) {
-		kill(tgt_pid, SIGKILL);
-		waitpid(tgt_pid, NULL, 0);
-	}
-	tgt_pid = 0;
+	kill_wait(&tgt_pid);
 	sh("nvme disconnect-all");
 }
 
@@ -131,6 +137,33 @@ static void tgt_stop(pid_t pid)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the target ended with %d: %s", st, out);
 }
 
+/*
+ * Runs the shell loop @script (printf-style) until it prints a block device's name and
+ * the device is there, into @dev; up to @tries times 50 ms. Whether it came.
+ */
+static bool wait_dev(char *dev, size_t len, int tries, const char *script, ...)
+	__attribute__((format(printf, 4, 5)));
+static bool wait_dev(char *dev, size_t len, int tries, const char *script, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, script);
+	vsnprintf(cmd, sizeof(cmd), script, ap);
+	va_end(ap);
+	for (int i = 0; i < tries; i++) {
+		if (!sh("%s", cmd)) {
+			out[strcspn(out, "\n")] = 0;
+			out[32] = 0;	/* nvmeXnY: a short name */
+			snprintf(dev, len, "/dev/%.32s", out);
+			if (!access(dev, R_OK))
+				return true;
+		}
+		usleep(50000);
+	}
+	return false;
+}
+
 /* Connects the kernel's initiator to @nqn; the new namespace's block device into @dev. */
 static void host_connect_to(const char *nqn, const char *extra, char *dev, size_t len)
 {
@@ -138,19 +171,11 @@ static void host_connect_to(const char *nqn, const char *extra, char *dev, size_
 			" --hostid=" HOSTID " %s", host_ns, tgt_addr, nqn, extra), 0,
 		     "nvme connect: %s", out);
 	/* The controller whose subsystem is @nqn, over TCP: its first namespace. */
-	for (int i = 0; i < 100; i++) {
-		if (!sh("for c in /sys/class/nvme/nvme*; do "
-			"[ \"$(cat $c/transport)\" = tcp ] && [ \"$(cat $c/subsysnqn)\" = %s ] && "
-			"for n in $c/nvme*n1 /sys/block/$(basename $c)n1; do [ -e $n ] && "
-			"basename $n && exit 0; done; done; exit 1", nqn)) {
-			out[strcspn(out, "\n")] = 0;
-			out[32] = 0;	/* nvmeXnY: a short name */
-			snprintf(dev, len, "/dev/%.32s", out);
-			if (!access(dev, R_OK))
-				return;
-		}
-		usleep(50000);
-	}
+	if (wait_dev(dev, len, 100, "for c in /sys/class/nvme/nvme*; do "
+		     "[ \"$(cat $c/transport)\" = tcp ] && [ \"$(cat $c/subsysnqn)\" = %s ] && "
+		     "for n in $c/nvme*n1 /sys/block/$(basename $c)n1; do [ -e $n ] && "
+		     "basename $n && exit 0; done; done; exit 1", nqn))
+		return;
 	sh("ls /sys/class/nvme/ /sys/block; dmesg | tail -20");
 	cr_assert_fail("no namespace appeared: %s", out);
 }
@@ -165,11 +190,16 @@ static void host_disconnect(void)
 	cr_expect_eq(sh("nvme disconnect -n " NQN), 0, "nvme disconnect: %s", out);
 }
 
-static unsigned long long sysfs_num(const char *dev, const char *attr)
+/* The number in the sysfs file @fmt names; fails the case when it cannot be read. */
+static unsigned long long sysfs_num(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static unsigned long long sysfs_num(const char *fmt, ...)
 {
 	char p[256];
+	va_list ap;
 
-	snprintf(p, sizeof(p), "/sys/block/%s/%s", dev + 5, attr);
+	va_start(ap, fmt);
+	vsnprintf(p, sizeof(p), fmt, ap);
+	va_end(ap);
 	FILE *f = fopen(p, "r");
 	cr_assert_not_null(f, "%s", p);
 	unsigned long long v = 0;
@@ -189,40 +219,40 @@ static void fill(uint8_t *b, size_t len, uint64_t blk, uint32_t seed)
 	}
 }
 
-/* Through the initiator: @n blocks of 4 KiB written at 4 KiB-aligned offsets @offs. */
-static void host_write(const char *dev, const uint64_t *offs, int n, uint32_t seed)
+/* Through the initiator (O_DIRECT): @n blocks of 4 KiB at offsets @offs, written or checked. */
+static void host_io(const char *dev, const uint64_t *offs, int n, uint32_t seed, bool write)
 {
-	int fd = open(dev, O_RDWR | O_DIRECT);
-	void *b;
-
-	cr_assert_geq(fd, 0, "%s: %s", dev, strerror(errno));
-	cr_assert_eq(posix_memalign(&b, 4096, 4096), 0);
-	for (int i = 0; i < n; i++) {
-		fill(b, 4096, offs[i] / 4096, seed);
-		cr_assert_eq(pwrite(fd, b, 4096, (off_t)offs[i]), 4096, "write at %llu: %s",
-			     (unsigned long long)offs[i], strerror(errno));
-	}
-	free(b);
-	close(fd);
-}
-
-static void host_check(const char *dev, const uint64_t *offs, int n, uint32_t seed)
-{
-	int fd = open(dev, O_RDONLY | O_DIRECT);
+	int fd = open(dev, (write ? O_RDWR : O_RDONLY) | O_DIRECT);
 	void *b;
 	uint8_t want[4096];
 
 	cr_assert_geq(fd, 0, "%s: %s", dev, strerror(errno));
 	cr_assert_eq(posix_memalign(&b, 4096, 4096), 0);
 	for (int i = 0; i < n; i++) {
+		fill(want, 4096, offs[i] / 4096, seed);
+		if (write) {
+			memcpy(b, want, 4096);
+			cr_assert_eq(pwrite(fd, b, 4096, (off_t)offs[i]), 4096, "write at %llu: %s",
+				     (unsigned long long)offs[i], strerror(errno));
+			continue;
+		}
 		cr_assert_eq(pread(fd, b, 4096, (off_t)offs[i]), 4096, "read at %llu: %s",
 			     (unsigned long long)offs[i], strerror(errno));
-		fill(want, 4096, offs[i] / 4096, seed);
 		cr_expect(!memcmp(b, want, 4096), "the initiator read other bytes at %llu",
 			  (unsigned long long)offs[i]);
 	}
 	free(b);
 	close(fd);
+}
+
+static void host_write(const char *dev, const uint64_t *offs, int n, uint32_t seed)
+{
+	host_io(dev, offs, n, seed, true);
+}
+
+static void host_check(const char *dev, const uint64_t *offs, int n, uint32_t seed)
+{
+	host_io(dev, offs, n, seed, false);
 }
 
 /* Through Pollen's driver on the bed's NVMe, the target gone: write or check. */
@@ -293,8 +323,9 @@ Test(nvmf, the_kernel_initiator_reads_and_writes_what_pollen_reads_and_wrote, .t
 	cr_expect(strstr(out, "subnqn:  " NQN) || strstr(out, NQN), "discovery: %s", out);
 	cr_expect(strstr(out, "trsvcid: 4420"), "discovery: %s", out);
 	host_connect("", dev, sizeof(dev));
-	cr_expect_eq(sysfs_num(dev, "queue/logical_block_size"), 512);
-	cr_expect_eq(sysfs_num(dev, "size") * 512, 256ull << 20, "the namespace's size");
+	cr_expect_eq(sysfs_num("/sys/block/%s/queue/logical_block_size", dev + 5), 512);
+	cr_expect_eq(sysfs_num("/sys/block/%s/size", dev + 5) * 512, 256ull << 20,
+		     "the namespace's size");
 	host_check(dev, mine, 16, 1);
 	host_write(dev, theirs, 64, 2);
 	host_check(dev, theirs, 64, 2);
@@ -330,19 +361,11 @@ Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = t
 /* The kernel's nvme driver's block device for namespace @nsid of the bed's NVMe. */
 static void kernel_disk(unsigned nsid, char *dev, size_t len)
 {
-	for (int i = 0; i < 200; i++) {
-		if (!sh("for c in /sys/class/nvme/nvme*; do [ \"$(cat $c/transport)\" = pcie ] && "
-			"for n in $c/nvme*n*; do [ \"$(cat $n/nsid 2>/dev/null)\" = %u ] && "
-			"basename $n && exit 0; done; done; exit 1", nsid)) {
-			out[strcspn(out, "\n")] = 0;
-			out[32] = 0;
-			snprintf(dev, len, "/dev/%.32s", out);
-			if (!access(dev, R_OK))
-				return;
-		}
-		usleep(50000);
-	}
-	cr_assert_fail("the kernel's nvme driver shows no namespace %u", nsid);
+	cr_assert(wait_dev(dev, len, 200, "for c in /sys/class/nvme/nvme*; do "
+			   "[ \"$(cat $c/transport)\" = pcie ] && for n in $c/nvme*n*; do "
+			   "[ \"$(cat $n/nsid 2>/dev/null)\" = %u ] && basename $n && exit 0; "
+			   "done; done; exit 1", nsid),
+		  "the kernel's nvme driver shows no namespace %u", nsid);
 }
 
 static void back_to_vfio(void)
@@ -380,10 +403,10 @@ Test(nvmf, eight_subsystems_each_serve_their_own_namespace, .timeout = 240, .fin
 	cr_expect(strstr(out, NQN "\n") && strstr(out, NQN "-8"), "discovery: %s", out);
 	host_connect_to(NQN, "", h1, sizeof(h1));
 	host_connect_to(NQN "-8", "", h8, sizeof(h8));
-	cr_expect_eq(sysfs_num(h1, "queue/logical_block_size"), 512);
-	cr_expect_eq(sysfs_num(h1, "size") * 512, 256ull << 20);
-	cr_expect_eq(sysfs_num(h8, "queue/logical_block_size"), 4096);
-	cr_expect_eq(sysfs_num(h8, "size") * 512, 64ull << 20);
+	cr_expect_eq(sysfs_num("/sys/block/%s/queue/logical_block_size", h1 + 5), 512);
+	cr_expect_eq(sysfs_num("/sys/block/%s/size", h1 + 5) * 512, 256ull << 20);
+	cr_expect_eq(sysfs_num("/sys/block/%s/queue/logical_block_size", h8 + 5), 4096);
+	cr_expect_eq(sysfs_num("/sys/block/%s/size", h8 + 5) * 512, 64ull << 20);
 	random_offsets(offs, 8, 64u << 20, 31);
 	host_write(h1, offs, 8, 9);
 	host_write(h8, offs, 8, 10);
@@ -405,8 +428,8 @@ Test(nvmf, a_4k_namespace_is_served_with_its_block_size, .timeout = 240, .fini =
 	random_offsets(offs, 16, 64u << 20, 5);
 	pid_t t = tgt_start("--ns 0000:00:02.0/2");
 	host_connect("", dev, sizeof(dev));
-	cr_expect_eq(sysfs_num(dev, "queue/logical_block_size"), 4096);
-	cr_expect_eq(sysfs_num(dev, "size") * 512, 64ull << 20);
+	cr_expect_eq(sysfs_num("/sys/block/%s/queue/logical_block_size", dev + 5), 4096);
+	cr_expect_eq(sysfs_num("/sys/block/%s/size", dev + 5) * 512, 64ull << 20);
 	host_write(dev, offs, 16, 3);
 	host_check(dev, offs, 16, 3);
 	host_disconnect();
@@ -523,9 +546,7 @@ Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240, .fi
 	cr_assert_eq(pipe(pfd), 0);
 	pid_t w = start_writer(dev, 3000, pfd[1], 21);
 	cr_assert_geq(progress_at_least(pfd[0], 300, 60000), 300, "the writer did not get going");
-	kill(t, SIGKILL);
-	waitpid(t, NULL, 0);
-	tgt_pid = 0;
+	kill_wait(&tgt_pid);	/* the target, t */
 	int before = progress_at_least(pfd[0], INT32_MAX, 300);
 	usleep(500000);
 	t = tgt_start("--ns 0000:00:02.0");
@@ -575,49 +596,9 @@ static pid_t ns_holder;
 
 static void veth_cleanup(void)
 {
-	if (ns_holder > 0) {
-		kill(ns_holder, SIGKILL);
-		waitpid(ns_holder, NULL, 0);
-	}
-	ns_holder = 0;
+	kill_wait(&ns_holder);
 	tgt_cleanup();
 	sh("ip link del nvmf0");
-}
-
-/* A process holding a new network namespace until killed. */
-static pid_t new_netns(void)
-{
-	int p[2];
-	char ok = 0;
-
-	cr_assert_eq(pipe(p), 0);
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (!pid) {
-		ok = unshare(CLONE_NEWNET) ? 'n' : 'y';
-		if (write(p[1], &ok, 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	cr_assert_eq(read(p[0], &ok, 1), 1);
-	close(p[0]);
-	close(p[1]);
-	cr_assert_eq(ok, 'y', "unshare(CLONE_NEWNET) failed");
-	return pid;
-}
-
-static unsigned long long netdev_num(const char *dev, const char *stat)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "/sys/class/net/%s/statistics/%s", dev, stat);
-	FILE *f = fopen(p, "r");
-	cr_assert_not_null(f, "%s", p);
-	unsigned long long v = 0;
-	cr_assert_eq(fscanf(f, "%llu", &v), 1);
-	fclose(f);
-	return v;
 }
 
 /*
@@ -635,7 +616,7 @@ Test(nvmf, a_host_in_another_network_namespace_over_veth, .timeout = 240, .fini 
 	out[strcspn(out, "\n")] = 0;
 	cr_assert(out[0], "no peer for nvmf0");
 	snprintf(peer, sizeof(peer), "%.31s", out);
-	ns_holder = new_netns();
+	ns_holder = testbed_netns();
 	cr_assert_eq(sh("ip link set dev %s netns %d", peer, (int)ns_holder), 0, "%s", out);
 	cr_assert_eq(sh("ip addr add 10.99.0.1/24 dev nvmf0 && ip link set nvmf0 up"), 0, "%s", out);
 	cr_assert_eq(sh("nsenter -t %d -n sh -c 'ip link set lo up && ip addr add 10.99.0.2/24 "
@@ -645,11 +626,11 @@ Test(nvmf, a_host_in_another_network_namespace_over_veth, .timeout = 240, .fini 
 
 	random_offsets(offs, 32, 256u << 20, 29);
 	pid_t t = tgt_start("--ns 0000:00:02.0");
-	unsigned long long rx0 = netdev_num("nvmf0", "rx_bytes");
+	unsigned long long rx0 = sysfs_num("/sys/class/net/nvmf0/statistics/rx_bytes");
 	host_connect("", dev, sizeof(dev));
 	host_write(dev, offs, 32, 8);
 	host_check(dev, offs, 32, 8);
-	unsigned long long rx = netdev_num("nvmf0", "rx_bytes") - rx0;
+	unsigned long long rx = sysfs_num("/sys/class/net/nvmf0/statistics/rx_bytes") - rx0;
 	cr_expect_geq(rx, 32 * 4096, "%llu bytes came over the veth pair: not the host's writes", rx);
 	host_disconnect();
 	tgt_stop(t);

@@ -1,10 +1,12 @@
 /* Test-bed helpers: the fixture, and the emulated devices found through the library's scan. */
+#define _GNU_SOURCE	/* unshare */
 #include "testbed.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,28 @@ void testbed_netdev(const char *addr, char *out, size_t len)
 	}
 	cr_assert(out[0], "%s has no netdev here after 10 s: is it still with its kernel driver?",
 		  addr);
+}
+
+pid_t testbed_netns(void)
+{
+	int p[2];
+	char ok = 0;
+
+	cr_assert_eq(pipe(p), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (!pid) {
+		ok = unshare(CLONE_NEWNET) ? 'n' : 'y';
+		if (write(p[1], &ok, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	cr_assert_eq(read(p[0], &ok, 1), 1);
+	close(p[0]);
+	close(p[1]);
+	cr_assert_eq(ok, 'y', "unshare(CLONE_NEWNET) failed");
+	return pid;
 }
 
 struct pl_pci_info testbed_info(const char *addr)

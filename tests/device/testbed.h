@@ -6,6 +6,7 @@
 #include <criterion/parameterized.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <pollen/iommu.h>
 #include <pollen/nvme.h>
@@ -77,6 +78,12 @@ const char *testbed_dev(const char *family);
  * later (the kernel cleans namespaces up in a work queue). Fails the case without one.
  */
 void testbed_netdev(const char *addr, char *out, size_t len);
+
+/*
+ * A child process holding a new network namespace until it is killed (SIGKILL, then
+ * waitpid): its PID, for ip link set netns and nsenter. Fails the case without one.
+ */
+pid_t testbed_netns(void);
 
 /* The sysfs view of @addr; fails the case when it cannot be read. */
 struct pl_pci_info testbed_info(const char *addr);
