@@ -27,14 +27,6 @@ static void on_signal(int sig)
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 }
 
-/* A PCI address ("0000:00:02.0", "00:02.0") rather than a path, as pl_blk_open() tells. */
-static bool looks_like_pci(const char *t)
-{
-	size_t n = strlen(t);
-
-	return (n == 7 || n == 12) && !strchr(t, '/') && t[n - 2] == '.' && t[n - 5] == ':';
-}
-
 /* "BDF" or "BDF/NSID" on Pollen's driver, anything else through io_uring. */
 static struct pl_blk *open_ns(const char *spec, struct pl_iommu **ctx)
 {
@@ -45,7 +37,7 @@ static struct pl_blk *open_ns(const char *spec, struct pl_iommu **ctx)
 	snprintf(dev, sizeof(dev), "%s", spec);
 	if (slash && (size_t)(slash - spec) < sizeof(dev)) {
 		dev[slash - spec] = 0;
-		if (looks_like_pci(dev)) {
+		if (pl_blk_backend_of(dev) == PL_BLK_PMD) {
 			char *end;
 			unsigned long nsid = strtoul(slash + 1, &end, 10);
 
@@ -60,7 +52,7 @@ static struct pl_blk *open_ns(const char *spec, struct pl_iommu **ctx)
 		}
 	}
 	/* Every namespace on Pollen's driver shares one context: buffers reach them all. */
-	if (looks_like_pci(dev)) {
+	if (pl_blk_backend_of(dev) == PL_BLK_PMD) {
 		if (!*ctx && !(*ctx = pl_iommu_open(PL_IOMMU_AUTO)))
 			return NULL;
 		o.ctx = *ctx;

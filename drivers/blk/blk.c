@@ -20,12 +20,13 @@ const char *pl_blk_backend_name(enum pl_blk_backend be)
 	}
 }
 
-/* A PCI address ("0000:00:02.0", "00:02.0") rather than a path. */
-static bool looks_like_pci(const char *t)
+/* A PCI address ("0000:00:02.0", "00:02.0") is the PMD's; anything else a path. */
+enum pl_blk_backend pl_blk_backend_of(const char *t)
 {
 	size_t n = strlen(t);
 
-	return (n == 7 || n == 12) && !strchr(t, '/') && t[n - 2] == '.' && t[n - 5] == ':';
+	return (n == 7 || n == 12) && !strchr(t, '/') && t[n - 2] == '.' && t[n - 5] == ':' ?
+		       PL_BLK_PMD : PL_BLK_URING;
 }
 
 struct pl_blk *pl_blk_open(const char *target, const struct pl_blk_opts *opts)
@@ -42,7 +43,7 @@ struct pl_blk *pl_blk_open(const char *target, const struct pl_blk_opts *opts)
 	if (!b->opts.queues)
 		b->opts.queues = 8;
 	if (b->opts.backend == PL_BLK_AUTO)
-		b->opts.backend = looks_like_pci(target) ? PL_BLK_PMD : PL_BLK_URING;
+		b->opts.backend = pl_blk_backend_of(target);
 	b->ops = b->opts.backend == PL_BLK_PMD ? &pl_blk_pmd_ops : &pl_blk_uring_ops;
 	snprintf(b->name, sizeof(b->name), "%s", target);
 	if ((ret = b->ops->open(b, target))) {

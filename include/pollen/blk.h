@@ -58,6 +58,8 @@ PL_API struct pl_blk *pl_blk_open(const char *target, const struct pl_blk_opts *
 PL_API void pl_blk_close(struct pl_blk *b);
 
 PL_API enum pl_blk_backend pl_blk_backend(const struct pl_blk *b);
+/* The back end PL_BLK_AUTO picks for @target: PL_BLK_PMD for a PCI address, else uring. */
+PL_API enum pl_blk_backend pl_blk_backend_of(const char *target);
 PL_API const char *pl_blk_backend_name(enum pl_blk_backend be);
 PL_API const char *pl_blk_name(const struct pl_blk *b);	/* the target as opened */
 PL_API uint32_t pl_blk_block_size(const struct pl_blk *b);
