@@ -16,6 +16,14 @@ static struct pl_blk *ns_of(struct nvmf_conn *c, uint32_t nsid)
 	return nsid >= 1 && nsid <= c->subsys->nns ? c->subsys->ns[nsid - 1] : NULL;
 }
 
+/* This poller's queue for @r's namespace (checked by nvmf_io_len()). */
+static struct pl_blk_queue *queue_of(const struct nvmf_req *r)
+{
+	const struct nvmf_conn *c = r->c;
+
+	return c->p->q[c->subsys - c->p->t->subsys][r->sqe.nsid - 1];
+}
+
 /* Bytes a Read or Write moves, checked against the namespace: -1 refused (completed). */
 static long rw_len(struct nvmf_req *r, struct pl_blk *b)
 {
@@ -122,7 +130,7 @@ static int dsm_next(struct nvmf_req *r)
 		return 0;
 	}
 	uint32_t bs = pl_blk_block_size(b);
-	struct pl_blk_queue *q = r->c->p->q[r->c->subsys - r->c->p->t->subsys][r->sqe.nsid - 1];
+	struct pl_blk_queue *q = queue_of(r);
 	if (!nlb) {
 		struct pl_blk_cpl ok = { 0 };
 		dsm_done(r, &ok);
@@ -136,7 +144,7 @@ int nvmf_io_submit(struct nvmf_req *r)
 {
 	struct nvmf_conn *c = r->c;
 	struct pl_blk *b = ns_of(c, r->sqe.nsid);
-	struct pl_blk_queue *q = c->p->q[c->subsys - c->p->t->subsys][r->sqe.nsid - 1];
+	struct pl_blk_queue *q = queue_of(r);
 	uint32_t bs = pl_blk_block_size(b);
 	uint64_t off = ((uint64_t)r->sqe.cdw11 << 32 | r->sqe.cdw10) * bs;
 	size_t blocks = (r->sqe.cdw12 & 0xffff) + 1u;

@@ -203,7 +203,7 @@ static int make_queues(struct nvmf_poller *p)
 
 static void free_queues(struct nvmf_poller *p)
 {
-	for (unsigned s = 0; s < NVMF_MAX_SUBSYS + 1 && s < sizeof(p->q) / sizeof(p->q[0]); s++)
+	for (unsigned s = 0; s < sizeof(p->q) / sizeof(p->q[0]); s++)
 		for (unsigned n = 0; n < NVMF_MAX_NS; n++)
 			if (p->q[s][n]) {
 				while (pl_blk_outstanding(p->q[s][n]))
