@@ -120,6 +120,19 @@ int main(void)
 		if (resets() == before) {
 			fprintf(stderr, "stress_nvme: failure %u was never noticed\n", f);
 			failed++;
+			continue;
+		}
+		/*
+		 * The count goes up as a reset begins: the next failure waits for its end
+		 * (an admin command waits for the reset's lock, then needs the controller
+		 * back). Failing it again mid-reset fails the reset itself, for good, as the
+		 * kernel's driver does too; a starved model thread made that happen once.
+		 */
+		uint8_t smart[512];
+		if (pl_nvme_get_log(c, NVME_LOG_SMART, NVME_NSID_ALL, smart, sizeof(smart), false)) {
+			fprintf(stderr, "stress_nvme: after failure %u the controller answers no "
+				"admin command\n", f);
+			failed++;
 		}
 	}
 	/*
