@@ -290,10 +290,13 @@ static struct pl_pkt *packet(size_t len, unsigned seq)
 	return p;
 }
 
-/* Waits until the runner has taken every descriptor handed over on TX queue 0. */
+/*
+ * Waits until the runner has taken every descriptor handed over on TX queue 0: up to
+ * 20 s, as the runner is a thread the device suite's emulators can keep off a core.
+ */
 static void tx_drain(void)
 {
-	for (unsigned i = 0; i < 4000; i++) {
+	for (unsigned i = 0; i < 80000; i++) {
 		model_lock(dev());
 		unsigned left = e1000_model_tx_pending(m, 0);
 		model_unlock(dev());

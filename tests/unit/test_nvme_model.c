@@ -481,10 +481,13 @@ static unsigned aers_held(uint16_t *cids)
 	return n;
 }
 
-/* AERs go out without a wait for them: the model takes them in on its runner. */
+/*
+ * AERs go out without a wait for them: the model takes them in on its runner, a thread
+ * that two emulators beside this suite can keep off a core for a long time: 20 s.
+ */
 static unsigned wait_aers(unsigned n, uint16_t *cids)
 {
-	for (unsigned i = 0; i < 2000 && aers_held(NULL) < n; i++)
+	for (unsigned i = 0; i < 40000 && aers_held(NULL) < n; i++)
 		usleep(500);
 	usleep(2000);	/* and no more than that come */
 	return aers_held(cids);
