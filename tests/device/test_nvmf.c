@@ -536,12 +536,23 @@ static void check_blocks(const char *dev, int n, uint32_t seed)
  * reconnect brings the namespace back, its writes go on, and every block it wrote,
  * before the kill or after, reads back.
  */
-Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240, .fini = tgt_cleanup)
+Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240,
+     .fini = back_to_vfio)
 {
-	char dev[64];
+	char dev[64], disk[64], args[96];
 	int pfd[2];
 
-	pid_t t = tgt_start("--ns 0000:00:02.0");
+	/*
+	 * The namespace is the kernel's nvme disk of the bed's NVMe, not Pollen's driver:
+	 * a process killed mid-I/O on its own driver has the kernel reset the device as
+	 * VFIO lets it go (an FLR), and QEMU 7.2 crashes in a reset that follows a doorbell
+	 * (DEVELOPERS.md: it did here, once in four loaded runs). A drive does not; what
+	 * this test is about, the host's reconnect and the written blocks, is the same.
+	 */
+	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
+	kernel_disk(1, disk, sizeof(disk));
+	snprintf(args, sizeof(args), "--ns %s", disk);
+	pid_t t = tgt_start(args);
 	host_connect("--reconnect-delay=1 --ctrl-loss-tmo=120", dev, sizeof(dev));
 	cr_assert_eq(pipe(pfd), 0);
 	pid_t w = start_writer(dev, 3000, pfd[1], 21);
@@ -549,7 +560,7 @@ Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240, .fi
 	kill_wait(&tgt_pid);	/* the target, t */
 	int before = progress_at_least(pfd[0], INT32_MAX, 300);
 	usleep(500000);
-	t = tgt_start("--ns 0000:00:02.0");
+	t = tgt_start(args);
 	int st;
 	cr_assert_eq(waitpid(w, &st, 0), w);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the writer failed (%d) after block %d "
