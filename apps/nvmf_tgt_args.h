@@ -2,6 +2,8 @@
 #ifndef PL_APPS_NVMF_TGT_ARGS_H
 #define PL_APPS_NVMF_TGT_ARGS_H
 
+#include <pollen/nvmf.h>
+
 #include "opts.h"
 
 #define TGT_MAX_SUBSYS 8
@@ -19,7 +21,7 @@ struct tgt_subsys {
 
 struct tgt_cfg {
 	const char *addr;
-	unsigned port, pollers, secs, spins;
+	unsigned port, pollers, secs, spins, sock;
 	bool no_discovery, quiet, json;
 	struct tgt_subsys sub[TGT_MAX_SUBSYS];
 	unsigned nsub;
@@ -30,8 +32,8 @@ static inline void tgt_usage(FILE *f)
 	fprintf(f,
 		"usage: pollen-nvmf-tgt [--subsys NQN] --ns BDF[/NSID]|PATH [--ns ...]\n"
 		"                       [--allow-host NQN ...] [--subsys NQN --ns ...]...\n"
-		"                       [-a ADDR] [-s PORT] [-c POLLERS] [--spin N] [-t SECS] [-q]\n"
-		"                       [--json]\n"
+		"                       [-a ADDR] [-s PORT] [-c POLLERS] [--spin N]\n"
+		"                       [--sock posix|uring] [-t SECS] [-q] [--json]\n"
 		"Serves block devices as the namespaces of NVMe/TCP subsystems, to any host's\n"
 		"initiator (nvme connect -t tcp -a ADDR -s PORT -n NQN), with a discovery service\n"
 		"on port 8009 (nvme discover -t tcp -a ADDR -s 8009).\n"
@@ -47,6 +49,9 @@ static inline void tgt_usage(FILE *f)
 		"  --no-discovery        no listener on 8009\n"
 		"  --spin N              empty passes before a poller with no I/O on a device\n"
 		"                        sleeps on its sockets (default 1000; 1: at once; -1: never)\n"
+		"  --sock posix|uring    how pollers receive: a non-blocking recv() a connection a\n"
+		"                        pass, or io_uring's multishot receive into registered\n"
+		"                        buffers (Linux 6.0 or later) (default posix)\n"
 		"  -t, --time SECS       stop after SECS seconds (default: at SIGINT or SIGTERM)\n"
 		"  -q, --quiet           no line a second\n"
 		"  -j, --json            statistics as JSON at exit\n"
@@ -108,6 +113,17 @@ static inline int tgt_spins(const char *arg, void *dest)
 	return 0;
 }
 
+static inline int tgt_sock(const char *arg, void *dest)
+{
+	if (!strcmp(arg, "posix"))
+		*(unsigned *)dest = PL_NVMF_SOCK_POSIX;
+	else if (!strcmp(arg, "uring"))
+		*(unsigned *)dest = PL_NVMF_SOCK_URING;
+	else
+		return -1;
+	return 0;
+}
+
 static inline int tgt_parse(struct tgt_cfg *c, int argc, char **argv)
 {
 	const struct opt opts[] = {
@@ -122,6 +138,7 @@ static inline int tgt_parse(struct tgt_cfg *c, int argc, char **argv)
 		{ "no-discovery", 0, OPT_FLAG, &c->no_discovery },
 		{ "spin", 0, OPT_FN, &c->spins, .parse = tgt_spins,
 		  .what = "a number of passes from 1, or -1" },
+		{ "sock", 0, OPT_FN, &c->sock, .parse = tgt_sock, .what = "posix or uring" },
 		{ "time", 't', OPT_UINT, &c->secs, 1, 1u << 30, 0, "seconds" },
 		{ "quiet", 'q', OPT_FLAG, &c->quiet },
 		{ "json", 'j', OPT_FLAG, &c->json },

@@ -86,7 +86,8 @@ int main(int argc, char **argv)
 	unsigned nns = 0;
 	struct pl_nvmf_tgt *t = pl_nvmf_create(&(struct pl_nvmf_conf){
 		.addr = cfg.addr, .port = (uint16_t)cfg.port, .pollers = cfg.pollers,
-		.discovery_port = !cfg.no_discovery, .idle_spins = cfg.spins });
+		.discovery_port = !cfg.no_discovery, .idle_spins = cfg.spins,
+		.sock = (enum pl_nvmf_sock)cfg.sock });
 	int ret = 1;
 
 	if (!t)

@@ -263,6 +263,36 @@ static void on_header(struct nvmf_conn *c)
 	}
 }
 
+/* A socket's bytes: from recv(), or from what the poller's ring received for it. */
+static ssize_t pull(struct nvmf_conn *c, void *dst, size_t want)
+{
+	if (!c->ring)
+		return recv(c->fd, dst, want, MSG_DONTWAIT);
+	if (!c->in_len) {
+		errno = EAGAIN;
+		return -1;
+	}
+	size_t n = want < c->in_len ? want : c->in_len;
+	memcpy(dst, c->in, n);
+	c->in += n;
+	c->in_len -= n;
+	return (ssize_t)n;
+}
+
+int nvmf_conn_feed(struct nvmf_conn *c, const void *buf, size_t len)
+{
+	c->in = buf;
+	c->in_len = len;
+	int ret = 1;
+
+	/* Until it is all read; a connection that ends (a fatal error) drops the rest. */
+	while (c->in_len && ret > 0 && !(c->closing && c->rx != NVMF_RX_TERM))
+		ret = nvmf_conn_rx(c);
+	c->in = NULL;
+	c->in_len = 0;
+	return ret < 0 ? -1 : 0;
+}
+
 /*
  * Reads what the socket has, a PDU's pieces at a time. 1 when something came, 0 when
  * nothing did, -1 when the connection is over (closed, or a fatal error sent).
@@ -295,7 +325,7 @@ int nvmf_conn_rx(struct nvmf_conn *c)
 			want = NVMF_TCP_DIGEST_LEN - c->ddgst_got;
 			break;
 		}
-		ssize_t n = want ? recv(c->fd, dst, want, MSG_DONTWAIT) : 0;
+		ssize_t n = want ? pull(c, dst, want) : 0;
 		if (n == 0 && want)
 			return -1;		/* the host closed */
 		if (n < 0)

@@ -17,6 +17,7 @@
  * The layers inside nvmf/, each calling only downwards:
  *
  *   tgt.c (the target: subsystems, listeners, pollers)
+ *     -> uring.c (receiving through io_uring, when asked)
  *     -> conn.c (a connection: PDUs in from its socket, each command dispatched)
  *       -> admin.c (Fabrics and admin commands), io.c (I/O commands to pl_blk)
  *         -> reply.c (answers out: responses, data, R2Ts; the request slots)
@@ -147,6 +148,13 @@ struct nvmf_conn {
 	struct nvmf_req *send_head, *send_tail;
 	unsigned held;			/* AERs held, answered only at the end */
 
+	/* receiving through the poller's io_uring (uring.c) instead of recv() */
+	bool ring;
+	bool rearm;			/* its multishot receive ended: start it again */
+	uint32_t slot, gen;		/* its receive's tag */
+	const uint8_t *in;		/* bytes a completion brought, not yet read */
+	size_t in_len;
+
 	struct nvmf_conn *next;
 };
 
@@ -158,6 +166,7 @@ struct nvmf_poller {
 	pthread_mutex_t lock;		/* handed-over connections only */
 	struct nvmf_conn *incoming;
 	struct pl_blk_queue *q[NVMF_MAX_SUBSYS + 1][NVMF_MAX_NS];	/* this thread's, by subsystem */
+	struct nvmf_uring *u;		/* PL_NVMF_SOCK_URING: the ring receiving for it */
 	struct pollfd *fds;		/* for sleeping on every socket when idle */
 	size_t nfds;
 	bool stop;
@@ -181,6 +190,15 @@ struct pl_nvmf_tgt {
 	bool started;
 };
 
+/* uring.c: a poller's ring; a connection's receive armed, cancelled; completions read. */
+int nvmf_uring_new(struct nvmf_poller *p);
+int nvmf_uring_start(struct nvmf_poller *p);	/* on the poller's thread */
+void nvmf_uring_free(struct nvmf_poller *p);
+int nvmf_uring_fd(struct nvmf_poller *p);
+int nvmf_uring_add(struct nvmf_poller *p, struct nvmf_conn *c);
+void nvmf_uring_remove(struct nvmf_poller *p, struct nvmf_conn *c);
+bool nvmf_uring_reap(struct nvmf_poller *p);
+
 /* ctrl.c: controllers, for admin.c's Connect (t->lock held inside), and the clock. */
 struct nvmf_ctrl *nvmf_ctrl_new(struct pl_nvmf_tgt *t, struct nvmf_subsys *s,
 				const struct nvmf_connect_data *d, uint32_t kato_ms);
@@ -193,6 +211,8 @@ uint64_t nvmf_now_ns(void);
 /* conn.c: a connection on @fd, what its socket brought (1 progress, 0 none, -1 over), its end. */
 struct nvmf_conn *nvmf_conn_new(int fd, struct nvmf_poller *p);
 int nvmf_conn_rx(struct nvmf_conn *c);
+/* conn.c: @len bytes the ring received for @c, read as its socket's would be: 0, -1 over. */
+int nvmf_conn_feed(struct nvmf_conn *c, const void *buf, size_t len);
 /* I/Os a full block queue refused, handed to it again: whether any went. */
 bool nvmf_conn_retry(struct nvmf_conn *c);
 void nvmf_conn_free(struct nvmf_conn *c);

@@ -142,6 +142,8 @@ static void conn_close(struct nvmf_poller *p, struct nvmf_conn **link)
 		}
 		nvmf_ctrl_leave(p->t, c->ctrl);
 	}
+	if (p->u)
+		nvmf_uring_remove(p, c);
 	nvmf_conn_free(c);
 	p->nconns--;
 }
@@ -226,13 +228,17 @@ static void take_incoming(struct nvmf_poller *p)
 		c->next = p->conns;
 		p->conns = c;
 		p->nconns++;
+		if (p->u && nvmf_uring_add(p, c)) {
+			pl_err("nvmf: no io_uring receive for a new connection: it is closed");
+			c->sock_dead = c->closing = true;
+		}
 	}
 }
 
 /* Sleeps until a socket or the wake pipe has something, or @ms pass. */
 static void idle_wait(struct nvmf_poller *p, int ms)
 {
-	size_t want = (size_t)p->nconns + 1;
+	size_t want = (size_t)p->nconns + 2;
 	nfds_t n = 0;
 
 	/* Only when idle: the array grows with the connections, never on the I/O path. */
@@ -247,11 +253,16 @@ static void idle_wait(struct nvmf_poller *p, int ms)
 		p->nfds = want;
 	}
 	p->fds[n++] = (struct pollfd){ .fd = p->wake[0], .events = POLLIN };
-	for (struct nvmf_conn *c = p->conns; c && n < p->nfds; c = c->next)
-		p->fds[n++] = (struct pollfd){ .fd = c->fd,
-					       .events = POLLIN | (c->send_head ||
-								   c->raw_done < c->raw_len ?
-								   POLLOUT : 0) };
+	/* With a ring, what comes in is its completions; a socket is waited on to send. */
+	if (p->u)
+		p->fds[n++] = (struct pollfd){ .fd = nvmf_uring_fd(p), .events = POLLIN };
+	for (struct nvmf_conn *c = p->conns; c && n < p->nfds; c = c->next) {
+		short out = c->send_head || c->raw_done < c->raw_len ? POLLOUT : 0;
+
+		if (!p->u || out)
+			p->fds[n++] = (struct pollfd){ .fd = c->fd,
+						       .events = (short)((p->u ? 0 : POLLIN) | out) };
+	}
 	if (poll(p->fds, n, ms) > 0 && (p->fds[0].revents & POLLIN)) {
 		char b[64];
 
@@ -265,12 +276,17 @@ static void *poller_main(void *arg)
 	struct nvmf_poller *p = arg;
 	unsigned idle = 0;
 
+	if (p->u && nvmf_uring_start(p))
+		nvmf_uring_free(p);	/* then plain sockets: logged */
+
 	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE) || p->conns) {
 		bool moved = false;
 		uint64_t now = nvmf_now_ns();
 
 		if (__atomic_load_n(&p->incoming, __ATOMIC_RELAXED))
 			take_incoming(p);
+		if (p->u)
+			moved |= nvmf_uring_reap(p);
 		for (struct nvmf_conn **link = &p->conns; *link;) {
 			bool gone;
 
@@ -300,6 +316,7 @@ static void *poller_main(void *arg)
 			idle_wait(p, 100);
 	}
 	free_queues(p);
+	nvmf_uring_free(p);
 	return NULL;
 }
 
@@ -371,6 +388,16 @@ static void *acceptor_main(void *arg)
 	return NULL;
 }
 
+/* What a poller keeps past its thread: its wake pipe, its lock, its poll array. */
+static void poller_fini(struct nvmf_poller *p)
+{
+	for (int i = 0; i < 2; i++)
+		if (p->wake[i] >= 0)
+			close(p->wake[i]);
+	free(p->fds);
+	pthread_mutex_destroy(&p->lock);
+}
+
 int pl_nvmf_start(struct pl_nvmf_tgt *t)
 {
 	int ret;
@@ -392,8 +419,10 @@ int pl_nvmf_start(struct pl_nvmf_tgt *t)
 		struct nvmf_poller *p = &t->pollers[i];
 
 		p->t = t;
+		p->wake[0] = p->wake[1] = -1;
 		pthread_mutex_init(&p->lock, NULL);
-		if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) || (ret = make_queues(p))) {
+		if (pipe2(p->wake, O_CLOEXEC | O_NONBLOCK) || (ret = make_queues(p)) ||
+		    (t->conf.sock == PL_NVMF_SOCK_URING && (ret = nvmf_uring_new(p)))) {
 			ret = ret ? ret : -errno;
 			pl_err("nvmf: poller %u: %s", i, strerror(-ret));
 			goto fail_pollers;
@@ -414,12 +443,22 @@ fail_pollers:
 		__atomic_store_n(&t->pollers[i].stop, true, __ATOMIC_RELEASE);
 		pthread_join(t->pollers[i].thread, NULL);
 	}
+	/* And the one that was being made: what it got before it failed. */
+	if (t->npollers < t->conf.pollers) {
+		free_queues(&t->pollers[t->npollers]);
+		nvmf_uring_free(&t->pollers[t->npollers]);
+	}
+	for (unsigned i = 0; i <= t->npollers && i < t->conf.pollers; i++)
+		poller_fini(&t->pollers[i]);
 	t->npollers = 0;
 fail:
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		if (t->lfd[i] >= 0)
 			close(t->lfd[i]);
-	t->lfd[0] = t->lfd[1] = -1;
+		if (t->stop_pipe[i] >= 0)
+			close(t->stop_pipe[i]);
+		t->lfd[i] = t->stop_pipe[i] = -1;
+	}
 	return ret;
 }
 
@@ -458,12 +497,8 @@ void pl_nvmf_destroy(struct pl_nvmf_tgt *t)
 				conn_close(&t->pollers[i], &t->pollers[i].conns);
 		}
 	}
-	for (unsigned i = 0; i < t->npollers; i++) {
-		close(t->pollers[i].wake[0]);
-		close(t->pollers[i].wake[1]);
-		free(t->pollers[i].fds);
-		pthread_mutex_destroy(&t->pollers[i].lock);
-	}
+	for (unsigned i = 0; i < t->npollers; i++)
+		poller_fini(&t->pollers[i]);
 	for (int i = 0; i < 2; i++) {
 		if (t->lfd[i] >= 0)
 			close(t->lfd[i]);

@@ -35,6 +35,13 @@ struct pl_nvmf_conf {
 	 * least CPU, a wake-up's latency on each command), UINT32_MAX never sleeps.
 	 */
 	unsigned idle_spins;
+	/*
+	 * How a poller takes in what hosts send: PL_NVMF_SOCK_DEFAULT (non-blocking
+	 * sockets, a recv() a connection a pass), PL_NVMF_SOCK_URING (one io_uring a
+	 * poller, a multishot receive a connection into buffers registered with the
+	 * kernel: completions read with no system call; Linux 6.0 or later).
+	 */
+	enum pl_nvmf_sock { PL_NVMF_SOCK_DEFAULT, PL_NVMF_SOCK_POSIX, PL_NVMF_SOCK_URING } sock;
 };
 
 /* Makes a target (listening starts at pl_nvmf_start()); NULL with errno set, logged. */

@@ -339,12 +339,12 @@ Test(nvmf, the_kernel_initiator_reads_and_writes_what_pollen_reads_and_wrote, .t
  * fio's own verify over the fabric: two jobs (the initiator's two I/O queues, one per
  * CPU) write 16 MiB each at random with CRC32C headers, then read it all back and check.
  */
-Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = tgt_cleanup)
+static void fio_verify(const char *tgt_args, const char *connect_args)
 {
 	char dev[64];
 
-	pid_t t = tgt_start("--ns 0000:00:02.0");
-	host_connect("", dev, sizeof(dev));
+	pid_t t = tgt_start(tgt_args);
+	host_connect(connect_args, dev, sizeof(dev));
 	cr_expect_eq(sh("fio --name=verify --filename=%s --ioengine=io_uring --direct=1 "
 			"--rw=randwrite --bs=4k --size=16m --offset_increment=16m --numjobs=2 "
 			"--iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1 --thread "
@@ -356,6 +356,21 @@ Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = t
 	cr_expect_geq(testbed_number_after(out, "\"writes\": "), 8192, "%s", out);
 	cr_expect_geq(testbed_number_after(out, "\"reads\": "), 8192, "%s", out);
 	cr_expect_eq(testbed_number_after(out, "\"errors\": "), 0, "%s", out);
+}
+
+Test(nvmf, fio_verifies_what_it_wrote_over_two_queues, .timeout = 240, .fini = tgt_cleanup)
+{
+	fio_verify("--ns 0000:00:02.0", "");
+}
+
+/*
+ * The same through io_uring's multishot receive, with both digests: PDUs arrive in the
+ * ring's buffers however TCP cut them, several to a buffer or one across several.
+ */
+Test(nvmf, fio_verifies_through_io_uring_receive_with_digests, .timeout = 240,
+     .fini = tgt_cleanup)
+{
+	fio_verify("--ns 0000:00:02.0 --sock uring", "-g -G");
 }
 
 /* The kernel's nvme driver's block device for namespace @nsid of the bed's NVMe. */
