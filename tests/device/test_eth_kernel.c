@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
 #include "testbed.h"
@@ -52,11 +53,9 @@ static void put_in_netns(const char *addr, pid_t ns, const char *ip, char *dev)
 			"ip link set %s up'", (int)ns, ip, dev, dev), 0, "configuring %s", dev);
 }
 
-static void setup(const char *iommu)
+/* The peers in their namespaces, and the forwarder @argv between them. */
+static void setup_with(char *const argv[])
 {
-	const char *app = getenv("POLLEN_FWD");
-
-	cr_assert_not_null(app, "POLLEN_FWD is not set");
 	ns_a = testbed_netns();
 	ns_b = testbed_netns();
 	put_in_netns("0000:00:03.0", ns_a, IP_A, dev_a);
@@ -64,13 +63,21 @@ static void setup(const char *iommu)
 	fwd = fork();
 	cr_assert_geq(fwd, 0);
 	if (!fwd) {
-		execl(app, app, "-p", "0000:00:04.0,0000:00:05.0", "-t", "60", "-q", "--iommu", iommu,
-		      (char *)NULL);
+		execv(argv[0], argv);
 		_exit(127);
 	}
-	/* pollen-fwd is forwarding once both ports started (the e1000's start takes a second). */
+	/* It is forwarding once both ports started (the e1000's start takes a second). */
 	sleep(3);
-	cr_assert_eq(waitpid(fwd, NULL, WNOHANG), 0, "pollen-fwd exited early");
+	cr_assert_eq(waitpid(fwd, NULL, WNOHANG), 0, "%s exited early", argv[0]);
+}
+
+static void setup(const char *iommu)
+{
+	char *app = getenv("POLLEN_FWD");
+
+	cr_assert_not_null(app, "POLLEN_FWD is not set");
+	setup_with((char *[]){ app, "-p", "0000:00:04.0,0000:00:05.0", "-t", "60", "-q",
+			       "--iommu", (char *)iommu, NULL });
 }
 
 static void teardown(void)
@@ -127,13 +134,10 @@ static int iommu_idx[] = { 0, 1 };	/* the parameters: indexes (Criterion copies 
 		return cr_make_param_array(int, iommu_idx, 2);          \
 	}
 
-BACKENDS(eth_kernel, a_kernel_port_pings_another_through_pollen_fwd)
-ParameterizedTest(int *iommu, eth_kernel, a_kernel_port_pings_another_through_pollen_fwd,
-		  .fini = teardown, .timeout = 120)
+/* Namespace A pings B across the forwarder. */
+static void expect_pings(void)
 {
 	char out[2048];
-
-	setup(iommus[*iommu]);
 	int st = 1;
 
 	/* The first ARP may meet a port still starting: up to three tries of three pings. */
@@ -146,6 +150,25 @@ ParameterizedTest(int *iommu, eth_kernel, a_kernel_port_pings_another_through_po
 	}
 	cr_expect_eq(st, 0, "ping " IP_B " from the other namespace failed: %s", out);
 	cr_expect(strstr(out, "3 packets received"), "%s", out);
+}
+
+BACKENDS(eth_kernel, a_kernel_port_pings_another_through_pollen_fwd)
+ParameterizedTest(int *iommu, eth_kernel, a_kernel_port_pings_another_through_pollen_fwd,
+		  .fini = teardown, .timeout = 120)
+{
+	setup(iommus[*iommu]);
+	expect_pings();
+}
+
+/* examples/l2fwd.c, the 80-line forwarder README shows, does the same. */
+Test(eth_kernel, a_kernel_port_pings_another_through_the_example_forwarder, .fini = teardown,
+     .timeout = 120)
+{
+	char *app = getenv("POLLEN_EXAMPLE_L2FWD");
+
+	cr_assert_not_null(app, "POLLEN_EXAMPLE_L2FWD is not set");
+	setup_with((char *[]){ app, "0000:00:04.0", "0000:00:05.0", "60", NULL });
+	expect_pings();
 }
 
 BACKENDS(eth_kernel, a_tcp_transfer_through_pollen_fwd_arrives_intact)
