@@ -45,7 +45,12 @@ struct opt {
 	bool *given;			/* if not NULL: set when the option comes */
 };
 
-enum { OPTS_OK = 0, OPTS_HELP = 1, OPTS_BAD = 2 };
+enum { OPTS_OK = 0, OPTS_HELP = 1, OPTS_BAD = 2, OPTS_VERSION = 3 };
+
+/* The project's version, from meson (apps/meson.build). */
+#ifndef POLLEN_VERSION
+#define POLLEN_VERSION "unknown"
+#endif
 
 #define OPTS_MAX 40
 
@@ -227,15 +232,16 @@ static inline int opts_iommu(const char *s, void *out)
 	  .parse = opts_iommu }
 
 /*
- * Parses @argv's options as @opts (ended by one with no name) say; -h and --help are
- * everyone's. On OPTS_OK *@next is the first argument that is not an option (the caller
- * checks those). On OPTS_BAD the reason is on stderr; OPTS_HELP: the caller prints its
- * usage. Each call starts afresh (getopt's state is reset).
+ * Parses @argv's options as @opts (ended by one with no name) say; -h, --help and
+ * --version are everyone's. On OPTS_OK *@next is the first argument that is not an
+ * option (the caller checks those). On OPTS_BAD the reason is on stderr; OPTS_HELP: the
+ * caller prints its usage; OPTS_VERSION: the version is printed, the caller exits 0.
+ * Each call starts afresh (getopt's state is reset).
  */
 static inline int opts_parse(const char *prog, int argc, char **argv, const struct opt *opts,
 			     int *next)
 {
-	struct option longs[OPTS_MAX + 2];
+	struct option longs[OPTS_MAX + 3];
 	char shorts[2 * OPTS_MAX + 4] = ":h";
 	size_t ns = 2, n = 0;
 
@@ -252,7 +258,8 @@ static inline int opts_parse(const char *prog, int argc, char **argv, const stru
 	}
 	shorts[ns] = 0;
 	longs[n] = (struct option){ "help", no_argument, NULL, 'h' };
-	longs[n + 1] = (struct option){ 0 };
+	longs[n + 1] = (struct option){ "version", no_argument, NULL, 'V' };
+	longs[n + 2] = (struct option){ 0 };
 
 	optind = 0;	/* GNU: start again, for this argv */
 	opterr = 0;
@@ -265,6 +272,10 @@ static inline int opts_parse(const char *prog, int argc, char **argv, const stru
 			break;
 		if (c == 'h')
 			return OPTS_HELP;
+		if (c == 'V') {
+			printf("%s (Pollen) %s\n", prog, POLLEN_VERSION);
+			return OPTS_VERSION;
+		}
 		if (c == '?' || c == ':') {
 			/* optopt: the short letter, a long option's value, or 0 for none known */
 			if (optopt >= 256 && optopt < 256 + (int)n)

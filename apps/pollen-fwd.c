@@ -461,6 +461,8 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTS_BAD:
 		return 2;
+	case OPTS_VERSION:
+		return 0;
 	}
 	human = cfg.json ? stderr : stdout;
 	/* Early, so that a signal during set-up (link waits take seconds) still ends cleanly. */

@@ -156,6 +156,8 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTS_BAD:
 		return 2;
+	case OPTS_VERSION:
+		return 0;
 	}
 	enum pl_iommu_backend want = cfg.iommu;
 	if (cfg.verbose)

@@ -433,6 +433,8 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTS_BAD:
 		return 2;
+	case OPTS_VERSION:
+		return 0;
 	}
 	char *addr = cfg.addr;
 	unsigned long nsid = cfg.nsid;

@@ -570,6 +570,8 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTS_BAD:
 		return 2;
+	case OPTS_VERSION:
+		return 0;
 	}
 	struct pl_blk *b = pl_blk_open(cfg.target, &cfg.blk);
 	if (!b)

@@ -555,6 +555,8 @@ int main(int argc, char **argv)
 		return 0;
 	case OPTS_BAD:
 		return 2;
+	case OPTS_VERSION:
+		return 0;
 	}
 	FILE *human = cfg.json ? stderr : stdout;
 	cli_on_signals(on_signal);
