@@ -30,6 +30,11 @@ static inline void devbind_usage(FILE *f)
 		"--bind and --unbind refuse a device in use (a mounted or held NVMe namespace, a\n"
 		"network interface up or with an address) unless --force; a bind the driver refuses\n"
 		"gives the device back to the driver it had.\n"
+		"Examples:\n"
+		"  pollen-devbind                                   what there is, and what is missing\n"
+		"  pollen-devbind --bind vfio-pci 0000:01:00.0      hand an NVMe drive to Pollen\n"
+		"  pollen-devbind --restore 0000:01:00.0            and back to the kernel's nvme\n"
+		"  pollen-devbind --hugepages 512                   1 GiB of 2 MiB pages\n"
 		"Exit status: 0, 1 when a device could not be handed over (or a check failed), 2 for\n"
 		"bad arguments.\n");
 }

@@ -27,6 +27,9 @@ static inline void echo_usage(FILE *f)
 		"  -q, --quiet           no per-second lines\n"
 		"  --json                the summary as JSON on stdout; other lines go to stderr\n"
 		"  --iommu auto|iommufd|vfio  the IOMMU back end (default: POLLEN_IOMMU, else auto)\n"
+		"Examples:\n"
+		"  pollen-echo 0000:00:04.0 10.0.0.2/24             then: ping 10.0.0.2 from the wire\n"
+		"  pollen-echo 0000:00:04.0 10.0.0.2 -t 30 --json   30 s, a JSON summary\n"
 		"Exit status: 0 when it ran, 1 when the port or the IOMMU context would not open,\n"
 		"2 for bad arguments.\n");
 }

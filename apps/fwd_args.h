@@ -55,6 +55,10 @@ static inline void fwd_usage(FILE *f)
 		"(add 20 bytes a frame for the line's rate). drops: frames the TX ring had no room\n"
 		"for, plus frames the device missed for want of RX descriptors; errors: the device's\n"
 		"RX errors and the driver's TX and descriptor errors.\n"
+		"Examples:\n"
+		"  pollen-fwd -p 0000:00:04.0,0000:00:05.0          forward between two ports\n"
+		"  pollen-fwd -p 0000:00:04.0,0000:00:05.0 --tx-first 32 -t 10   loop frames, 10 s\n"
+		"  pollen-fwd -p 0000:00:04.0,0000:00:05.0 --queues 2 --sleep    RSS; idle costs no CPU\n"
 		"Exit status: 0 when it ran, 1 when a port or the IOMMU context would not open, 2 for\n"
 		"bad arguments.\n", PL_ETH_MAX_BURST, PL_ETH_MAX_QUEUES, TX_FIRST_FLOWS, IDLE_POLLS);
 }

@@ -25,6 +25,10 @@ static inline void identify_usage(FILE *f)
 		"  -e, --error-log        the Error Information log (the entries in use)\n"
 		"  -f, --fw-log           the Firmware Slot Information log\n"
 		"  -j, --json             the same as JSON\n"
+		"Examples:\n"
+		"  pollen-nvme-identify                             the first NVMe bound to vfio-pci\n"
+		"  pollen-nvme-identify 0000:01:00.0 -n 1           one namespace\n"
+		"  pollen-nvme-identify 0000:01:00.0 --smart --json the SMART log as JSON\n"
 		"Exit status: 0, 1 when the controller would not open or answer, 2 for bad\n"
 		"arguments.\n");
 }

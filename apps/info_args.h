@@ -22,6 +22,9 @@ static inline void info_usage(FILE *f)
 		"ranges, and where a hugepage of DMA memory lands. With -d (the default when\n"
 		"addresses are given) also each BAR, the interrupt types and the IOMMU's\n"
 		"hardware information.\n"
+		"Examples:\n"
+		"  pollen-info                                      every NVMe and e1000-family device\n"
+		"  pollen-info --iommu vfio 0000:01:00.0            one, through the legacy container\n"
 		"Exit status: 0 when every device opened and answered, 1 when one did not, 2 for\n"
 		"bad arguments.\n");
 }

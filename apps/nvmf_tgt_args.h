@@ -55,6 +55,11 @@ static inline void tgt_usage(FILE *f)
 		"  -t, --time SECS       stop after SECS seconds (default: at SIGINT or SIGTERM)\n"
 		"  -q, --quiet           no line a second\n"
 		"  -j, --json            statistics as JSON at exit\n"
+		"Examples:\n"
+		"  pollen-nvmf-tgt --ns 0000:01:00.0                one drive, to any host, port 4420\n"
+		"  pollen-nvmf-tgt --subsys nqn.2026-12.io.pollen:a --ns 0000:01:00.0 \\\n"
+		"                  --subsys nqn.2026-12.io.pollen:b --ns /dev/nvme1n1 -c 2\n"
+		"  nvme discover -t tcp -a 10.0.0.1 -s 8009         on a host: then nvme connect\n"
 		"Exit status: 0, 1 when a device or the port would not open, 2 for bad arguments.\n");
 }
 

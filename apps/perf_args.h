@@ -66,6 +66,10 @@ static inline void perf_usage(FILE *f)
 		"                      as errors and stop (10000)\n"
 		"  --json              the results as JSON\n"
 		"  --quiet             no progress line\n"
+		"Examples:\n"
+		"  pollen-nvme-perf -q 32 -t 10 0000:01:00.0        4 KiB random reads through Pollen\n"
+		"  pollen-nvme-perf -q 32 -t 10 /dev/nvme0n1        the same through the kernel (io_uring)\n"
+		"  pollen-nvme-perf -w randwrite --verify -c 2 0000:01:00.0   checked writes, 2 queues\n"
 		"Exit status: 0 when the run went without error, 1 when it did not or the target\n"
 		"would not open, 2 for bad arguments.\n", PERF_MAX_WORKERS);
 }

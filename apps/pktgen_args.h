@@ -61,6 +61,10 @@ static inline void pktgen_usage(FILE *f)
 		"Mbit/s counts frame bytes with the 4-byte CRC (not preamble and gap). Latency needs\n"
 		"sender and receiver on one clock (one host); at full speed it includes the time\n"
 		"frames wait in the TX ring: set -r below the line's rate for the path's own.\n"
+		"Examples:\n"
+		"  pollen-pktgen -p 0000:00:04.0 --rx 0000:00:05.0 -t 10   send, receive, check\n"
+		"  pollen-pktgen -p 0000:00:04.0 -r 100k -s 1514   100,000 full-size frames a second\n"
+		"  pollen-pktgen --rx 0000:00:05.0                  a receiver for a sender elsewhere\n"
 		"Exit status: 0 when it ran (losses are reported, not failures), 1 when a port or\n"
 		"the IOMMU context would not open, 2 for bad arguments.\n",
 		PG_SIZE_MIN, PG_SIZE_MAX, PL_ETH_MAX_BURST);
