@@ -9,7 +9,8 @@
  * for a namespace other than the first active one, takes that NVMe controller with
  * Pollen's driver; a path ("/dev/nvme0n1", a file) goes through io_uring. Each fio job
  * (thread=1, numjobs=N) gets a queue of its own per file (an NVMe I/O queue pair),
- * with fio's iodepth; completions are reaped by polling in getevents. Buffers are
+ * with fio's iodepth; what fio queues is sent from getevents, a doorbell for a batch,
+ * and completions are reaped there by polling. Buffers are
  * Pollen's (DMA memory the controller reaches, or memory registered with io_uring), so
  * fio's verify, latency percentiles and JSON output work as with any engine.
  *
@@ -43,6 +44,10 @@ struct pf_job {
 	unsigned nq;
 	struct io_u **done;
 	unsigned ndone, max_done;
+	struct io_u **pend;		/* queued by fio, not yet handed to a queue */
+	unsigned npend, batch;
+	struct io_u **failed;		/* refused by a queue: ended at the next getevents */
+	unsigned nfailed;
 	struct pl_blk *buf_blk;		/* whose memory fio's buffers are */
 	void *buf;
 };
@@ -183,10 +188,14 @@ static int pf_init(struct thread_data *td)
 		return 1;
 	j->nq = td->o.nr_files;
 	j->max_done = td->o.iodepth;
+	/* A doorbell for up to a quarter of the depth (8 at most): see pf_getevents(). */
+	j->batch = td->o.iodepth / 4 ? (td->o.iodepth / 4 < 8 ? td->o.iodepth / 4 : 8) : 1;
 	j->q = calloc(j->nq, sizeof(*j->q));
 	j->done = calloc(j->max_done, sizeof(*j->done));
+	j->pend = calloc(j->max_done, sizeof(*j->pend));
+	j->failed = calloc(j->max_done, sizeof(*j->failed));
 	td->io_ops_data = j;
-	if (!j->q || !j->done)
+	if (!j->q || !j->done || !j->pend || !j->failed)
 		return 1;
 	return 0;
 }
@@ -248,14 +257,12 @@ static void pf_done(void *arg, const struct pl_blk_cpl *cpl)
 	j->done[j->ndone++] = u;
 }
 
-static enum fio_q_status pf_queue(struct thread_data *td, struct io_u *u)
+/* One I/O to its queue: 0, -EAGAIN (the queue is full), or why it was refused. */
+static int submit(struct pf_job *j, struct io_u *u)
 {
-	struct pf_job *j = td->io_ops_data;
 	struct pl_blk_queue *q = j->q[u->file->fileno];
 	int ret;
 
-	fio_ro_check(td, u);
-	u->engine_data = j;
 	switch (u->ddir) {
 	case DDIR_READ:
 		ret = pl_blk_read(q, u->xfer_buf, u->offset, u->xfer_buflen, pf_done, u);
@@ -274,22 +281,52 @@ static enum fio_q_status pf_queue(struct thread_data *td, struct io_u *u)
 		ret = -EINVAL;
 		break;
 	}
-	if (ret == -EAGAIN)
-		return FIO_Q_BUSY;
-	if (ret) {
-		u->error = -ret;
-		return FIO_Q_COMPLETED;
+	return ret;
+}
+
+/* The held I/Os to their queues, in order, until a queue is full; one doorbell each. */
+static void flush(struct pf_job *j)
+{
+	unsigned i;
+
+	for (i = 0; i < j->npend; i++) {
+		struct io_u *u = j->pend[i];
+		int ret = submit(j, u);
+
+		if (ret == -EAGAIN)
+			break;
+		if (ret) {
+			u->error = -ret;
+			j->failed[j->nfailed++] = u;
+		}
 	}
+	memmove(j->pend, j->pend + i, (j->npend - i) * sizeof(*j->pend));
+	j->npend -= i;
+	for (i = 0; i < j->nq; i++)
+		if (j->q[i])
+			pl_blk_kick(j->q[i]);
+}
+
+/*
+ * Held, not sent: fio commits each I/O on its own (with its defaults), and a doorbell
+ * write per I/O is what a polled driver avoids (one costs an emulator tens of
+ * microseconds). pf_getevents() sends them, together.
+ */
+static enum fio_q_status pf_queue(struct thread_data *td, struct io_u *u)
+{
+	struct pf_job *j = td->io_ops_data;
+
+	fio_ro_check(td, u);
+	u->engine_data = j;
+	if (j->npend == j->max_done)
+		return FIO_Q_BUSY;
+	j->pend[j->npend++] = u;
 	return FIO_Q_QUEUED;
 }
 
 static int pf_commit(struct thread_data *td)
 {
-	struct pf_job *j = td->io_ops_data;
-
-	for (unsigned i = 0; i < j->nq; i++)
-		if (j->q[i])
-			pl_blk_kick(j->q[i]);
+	(void)td;
 	return 0;
 }
 
@@ -304,12 +341,23 @@ static int pf_getevents(struct thread_data *td, unsigned int min, unsigned int m
 	if (max > j->max_done)
 		max = j->max_done;
 	j->ndone = 0;
+	while (j->nfailed && j->ndone < max)
+		j->done[j->ndone++] = j->failed[--j->nfailed];
 	if (t)
 		clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned spins = 0;; spins++) {
 		for (unsigned i = 0; i < j->nq && j->ndone < max; i++)
 			if (j->q[i])
 				pl_blk_poll(j->q[i], max - j->ndone);
+		/*
+		 * What fio queued goes out once this poll brought nothing or not enough, or
+		 * a batch has gathered: while completions keep coming, submissions wait for
+		 * company (at most a quarter of the depth, so the device is never starved).
+		 */
+		if (j->npend && (!j->ndone || j->ndone < min || j->npend >= j->batch))
+			flush(j);
+		while (j->nfailed && j->ndone < max)
+			j->done[j->ndone++] = j->failed[--j->nfailed];
 		if (j->ndone >= min || j->ndone >= max)
 			break;
 		if (t && !(spins & 1023)) {
@@ -361,6 +409,8 @@ static void pf_cleanup(struct thread_data *td)
 			}
 		free(j->q);
 		free(j->done);
+		free(j->pend);
+		free(j->failed);
 		free(j);
 		td->io_ops_data = NULL;
 	}
