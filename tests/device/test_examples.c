@@ -37,26 +37,6 @@ Test(examples, blk_hello_and_irq_sleep_on_pollens_driver, .timeout = 60)
 	cr_expect_geq(testbed_number_after(out, "50 reads, "), 1, "%s", out);
 }
 
-/* The kernel's disk of namespace 1, once its driver has it. */
-static void kernel_disk(char *dev, size_t len)
-{
-	for (int i = 0; i < 200; i++) {
-		FILE *p = popen("for n in /sys/block/nvme*n*; do [ \"$(cat $n/nsid 2>/dev/null)\" "
-				"= 1 ] && basename $n && break; done", "r");
-		char name[64] = "";
-
-		cr_assert_not_null(p);
-		if (fgets(name, sizeof(name), p))
-			name[strcspn(name, "\n")] = 0;
-		pclose(p);
-		snprintf(dev, len, "/dev/%s", name);
-		if (*name && access(dev, R_OK) == 0)
-			return;
-		usleep(50000);
-	}
-	cr_assert_fail("the kernel's nvme driver shows no namespace 1");
-}
-
 static void back_to_vfio(void)
 {
 	pl_pci_bind("0000:00:02.0", "vfio-pci");
@@ -68,7 +48,7 @@ Test(examples, the_block_examples_run_on_io_uring_unchanged, .timeout = 60,
 	char dev[64], args[96];
 
 	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
-	kernel_disk(dev, sizeof(dev));
+	testbed_kernel_disk("0000:00:02.0", 1, dev, sizeof(dev));
 	cr_expect_eq(run("POLLEN_EXAMPLE_BLK_HELLO", dev), 0, "%s", out);
 	cr_expect(strstr(out, "(uring): block 0 (512 bytes) written and read back"), "%s", out);
 	snprintf(args, sizeof(args), "%s 20", dev);

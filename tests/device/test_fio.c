@@ -96,28 +96,6 @@ Test(fio, verify_passes_through_pollens_driver_with_two_jobs, .timeout = 240)
 	expect_verified();
 }
 
-/* The kernel's nvme driver's disk of namespace 1, once it shows. */
-static void kernel_disk(char *dev, size_t len)
-{
-	for (int i = 0; i < 200; i++) {
-		FILE *p = popen("for n in /sys/block/nvme*n*; do [ \"$(cat $n/nsid 2>/dev/null)\" "
-				"= 1 ] && basename $n && break; done", "r");
-		char name[64] = "";
-
-		cr_assert_not_null(p);
-		if (fgets(name, sizeof(name), p))
-			name[strcspn(name, "\n")] = 0;
-		pclose(p);
-		if (*name) {
-			snprintf(dev, len, "/dev/%s", name);
-			if (access(dev, R_OK) == 0)
-				return;
-		}
-		usleep(50000);
-	}
-	cr_assert_fail("the kernel's nvme driver shows no namespace 1");
-}
-
 static void back_to_vfio(void)
 {
 	pl_pci_bind("0000:00:02.0", "vfio-pci");
@@ -128,7 +106,7 @@ Test(fio, the_same_job_file_passes_on_io_uring, .timeout = 240, .fini = back_to_
 	char dev[64];
 
 	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
-	kernel_disk(dev, sizeof(dev));
+	testbed_kernel_disk("0000:00:02.0", 1, dev, sizeof(dev));
 	write_job();
 	cr_assert_eq(fio(dev, JOB), 0, "fio: %s", out);
 	expect_verified();

@@ -377,16 +377,6 @@ Test(nvmf, fio_verifies_through_io_uring_receive_with_digests, .timeout = 240,
 	fio_verify("--ns 0000:00:02.0 --sock uring", "-g -G");
 }
 
-/* The kernel's nvme driver's block device for namespace @nsid of the bed's NVMe. */
-static void kernel_disk(unsigned nsid, char *dev, size_t len)
-{
-	cr_assert(wait_dev(dev, len, 200, "for c in /sys/class/nvme/nvme*; do "
-			   "[ \"$(cat $c/transport)\" = pcie ] && for n in $c/nvme*n*; do "
-			   "[ \"$(cat $n/nsid 2>/dev/null)\" = %u ] && basename $n && exit 0; "
-			   "done; done; exit 1", nsid),
-		  "the kernel's nvme driver shows no namespace %u", nsid);
-}
-
 static void back_to_vfio(void)
 {
 	tgt_cleanup();
@@ -407,8 +397,8 @@ Test(nvmf, eight_subsystems_each_serve_their_own_namespace, .timeout = 240, .fin
 	size_t n = 0;
 
 	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
-	kernel_disk(1, d1, sizeof(d1));
-	kernel_disk(2, d2, sizeof(d2));
+	testbed_kernel_disk("0000:00:02.0", 1, d1, sizeof(d1));
+	testbed_kernel_disk("0000:00:02.0", 2, d2, sizeof(d2));
 	/* NQN: d1; NQN-2 .. NQN-8: d2, d1, ... (NQN-8: d2) */
 	n += (size_t)snprintf(args + n, sizeof(args) - n, "--ns %s", d1);
 	for (int i = 2; i <= 8; i++)
@@ -569,7 +559,7 @@ Test(nvmf, a_killed_target_restarted_loses_no_written_block, .timeout = 240,
 	 * this test is about, the host's reconnect and the written blocks, is the same.
 	 */
 	cr_assert_eq(pl_pci_bind("0000:00:02.0", "nvme"), 0, "the NVMe to the kernel's driver");
-	kernel_disk(1, disk, sizeof(disk));
+	testbed_kernel_disk("0000:00:02.0", 1, disk, sizeof(disk));
 	snprintf(args, sizeof(args), "--ns %s", disk);
 	pid_t t = tgt_start(args);
 	host_connect("--reconnect-delay=1 --ctrl-loss-tmo=120", dev, sizeof(dev));

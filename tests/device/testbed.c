@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -70,6 +71,40 @@ void testbed_netdev(const char *addr, char *out, size_t len)
 	}
 	cr_assert(out[0], "%s has no netdev here after 10 s: is it still with its kernel driver?",
 		  addr);
+}
+
+void testbed_kernel_disk(const char *addr, unsigned nsid, char *out, size_t len)
+{
+	char pattern[160];
+
+	snprintf(pattern, sizeof(pattern), "%s/bus/pci/devices/%s/nvme/nvme*/nvme*n*/nsid",
+		 pl_sysfs_root(), addr);
+	out[0] = 0;
+	for (int i = 0; i < 200; i++) {
+		glob_t g;
+
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++) {
+				FILE *f = fopen(g.gl_pathv[k], "r");
+				unsigned n = 0;
+
+				if (f && fscanf(f, "%u", &n) == 1 && n == nsid) {
+					/* .../nvme0/nvme0n1/nsid: the disk is the directory's name */
+					char *end = strrchr(g.gl_pathv[k], '/');
+					*end = 0;
+					snprintf(out, len, "/dev/%s", strrchr(g.gl_pathv[k], '/') + 1);
+				}
+				if (f)
+					fclose(f);
+			}
+			globfree(&g);
+		}
+		if (out[0] && access(out, R_OK) == 0)
+			return;
+		out[0] = 0;
+		usleep(50 * 1000);
+	}
+	cr_assert_fail("%s: the kernel's nvme driver shows no namespace %u", addr, nsid);
 }
 
 pid_t testbed_netns(void)

@@ -80,6 +80,13 @@ const char *testbed_dev(const char *family);
 void testbed_netdev(const char *addr, char *out, size_t len);
 
 /*
+ * The kernel's nvme driver's disk of namespace @nsid of the controller at @addr
+ * ("/dev/nvme0n1"), into @out: waits up to 10 s for the driver's probe to make it. Fails
+ * the case without one.
+ */
+void testbed_kernel_disk(const char *addr, unsigned nsid, char *out, size_t len);
+
+/*
  * A child process holding a new network namespace until it is killed (SIGKILL, then
  * waitpid): its PID, for ip link set netns and nsenter. Fails the case without one.
  */
