@@ -64,6 +64,13 @@ static void *poll_pair(void *arg)
 			else
 				reads[i].calls = 1;	/* refused: not out */
 		}
+		/*
+		 * A pair a reset made stale refuses every submit until a poll brings it back
+		 * (pl_nvme_poll is where a pair recovers): with none sent, poll anyway, or
+		 * the pair never does I/O again (seen under ASan in a loaded run).
+		 */
+		if (!sent)
+			pl_nvme_poll(p->qp, 0);
 		for (unsigned spins = 0;; spins++) {
 			unsigned left = 0;
 
@@ -72,7 +79,6 @@ static void *poll_pair(void *arg)
 			if (!left || pl_nvme_poll(p->qp, 0) < 0)
 				break;
 		}
-		(void)sent;
 	}
 	return NULL;
 }
