@@ -23,6 +23,7 @@
 
 #include <pollen/blk.h>
 #include <pollen/iommu.h>
+#include <pollen/pci.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -64,19 +65,19 @@ static int parse_name(const char *name, char *target, size_t len, uint32_t *nsid
 	size_t n = sp ? (size_t)(sp - name) : strlen(name);
 
 	*nsid = 0;
-	if (!n || n >= len)
+	if (!n || n >= len || len < PL_PCI_ADDR_LEN)
 		return -EINVAL;
 	memcpy(target, name, n);
 	target[n] = 0;
 	if (target[0] != '/') {
-		unsigned dom, bus, dev, fn;
-		char end;
+		struct pl_pci_addr a;
 
-		/* a PCI address, '.' for ':' (or ':' when given on the command line) */
-		if (sscanf(target, "%x%*[.:]%x%*[.:]%x.%x%c", &dom, &bus, &dev, &fn, &end) != 4 ||
-		    dom > 0xffff || bus > 0xff || dev > 0x1f || fn > 7)
+		/* fio's form: '.' where the domain and bus end (fio splits names on ':') */
+		if (n == 12 && target[4] == '.' && target[7] == '.')
+			target[4] = target[7] = ':';
+		if (pl_pci_addr_parse(target, &a))
 			return -EINVAL;
-		snprintf(target, len, "%04x:%02x:%02x.%x", dom, bus, dev, fn);
+		pl_pci_addr_format(&a, target);
 	}
 	while (sp && *sp == ' ')
 		sp++;
@@ -95,7 +96,7 @@ static int parse_name(const char *name, char *target, size_t len, uint32_t *nsid
 	return 0;
 }
 
-static struct pf_dev *dev_get(struct thread_data *td, const char *name)
+static struct pf_dev *dev_get(const char *name)
 {
 	char target[256];
 	uint32_t nsid;
@@ -132,7 +133,6 @@ static struct pf_dev *dev_get(struct thread_data *td, const char *name)
 	if (d)
 		d->users++;
 	pthread_mutex_unlock(&devs_lock);
-	(void)td;
 	return d;
 }
 
@@ -170,7 +170,7 @@ static int pf_setup(struct thread_data *td)
 
 		if (FILE_ENG_DATA(f))
 			continue;
-		if (!(d = dev_get(td, f->file_name)))
+		if (!(d = dev_get(f->file_name)))
 			return 1;
 		FILE_SET_ENG_DATA(f, d);
 		f->real_file_size = pl_blk_blocks(d->blk) * pl_blk_block_size(d->blk);
