@@ -202,7 +202,7 @@ bool nvmf_uring_reap(struct nvmf_poller *p)
 {
 	struct nvmf_uring *u = p->u;
 	struct io_uring_cqe *cqe;
-	unsigned head, n = 0, returned = 0;
+	unsigned head, n = 0, returned = 0, rearm = 0;
 	bool moved = false;
 
 	if (u->deferred)
@@ -235,12 +235,14 @@ bool nvmf_uring_reap(struct nvmf_poller *p)
 			moved = true;
 		} else if (!c->sock_dead) {
 			c->rearm = true;
+			rearm++;
 		}
 	}
 	io_uring_buf_ring_advance(u->br, returned);
 	io_uring_cq_advance(&u->ring, n);
-	/* After the buffers went back: a receive that ran dry starts again. */
-	for (unsigned s = 0; n && s < u->nslots; s++) {
+	/* After the buffers went back: a receive that ran dry starts again (rare: the scan
+	 * of the slots is only made then, never on a pass that only brought data). */
+	for (unsigned s = 0; rearm && s < u->nslots; s++) {
 		struct nvmf_conn *c = u->slots[s];
 
 		if (c && c->rearm) {
