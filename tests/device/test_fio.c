@@ -3,11 +3,9 @@
  * engine at $POLLEN_FIO_ENGINE): fio's own verify through Pollen's driver and through
  * io_uring with one job file, and what fio says for a filename that names nothing.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <pollen/pci.h>
@@ -24,18 +22,14 @@ static char out[65536];
  */
 static int fio(const char *target, const char *args)
 {
-	const char *f = getenv("POLLEN_FIO"), *engine = getenv("POLLEN_FIO_ENGINE");
-	char cmd[1024];
+	const char *engine = getenv("POLLEN_FIO_ENGINE");
+	char all[256];
 
-	cr_assert(f && engine, "POLLEN_FIO and POLLEN_FIO_ENGINE are not set");
-	snprintf(cmd, sizeof(cmd), "export TARGET='%s' ENGINE='%s'; %s --output-format=json %s 2>&1",
-		 target, engine, f, args);
-	FILE *p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	cr_assert_not_null(engine, "POLLEN_FIO_ENGINE is not set");
+	setenv("TARGET", target, 1);
+	setenv("ENGINE", engine, 1);
+	snprintf(all, sizeof(all), "--output-format=json %s", args);
+	return testbed_run_tool("POLLEN_FIO", all, out, sizeof(out));
 }
 
 /*
